@@ -1,0 +1,53 @@
+"""Email advocacy for the release of Belarus's political prisoners."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import load_config
+from .extensions import csrf, db, migrate
+from .i18n import init_i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment
+    (tests pass their own). Raises config.ConfigError on a missing or bad setting."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_relative_config=True,
+    )
+    app.config.update(load_config(app.instance_path, config))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["DEBUG"] = app.config["ENV"] == "development" and app.debug
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    init_i18n(app)
+
+    from . import models, sqlite  # noqa: F401 - the mapped classes; SQLite pragmas
+
+    from .health import bp as health_bp
+    from .supporters import bp as supporters_bp
+
+    app.register_blueprint(supporters_bp)
+    app.register_blueprint(health_bp)
+    if app.config["ENV"] == "development" and app.config["MAIL_BACKEND"] == "outbox":
+        from .dev import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
+
+    from .cli import register_cli
+    from .errors import register_error_handlers
+
+    register_cli(app)
+    register_error_handlers(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app

@@ -1,0 +1,128 @@
+"""Settings read once from the environment.
+
+Every setting has a name, a type and, where a safe one exists, a default.
+Secrets have no default outside development and testing: a production process
+that lacks one refuses to start instead of running with a guessable value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+MAIL_BACKENDS = ("outbox", "sendgrid", "smtp")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from the environment plus ``overrides``.
+
+    Raises ConfigError when a setting is invalid, or when a secret is missing
+    outside development and testing.
+    """
+    overrides = dict(overrides or {})
+    environment = overrides.get("ENV") or env_str("CAMPAIGN_ENV", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"CAMPAIGN_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    relaxed = environment in ("development", "testing")
+
+    sqlite_default = "sqlite:///" + str(Path(instance_path) / "campaign.sqlite3")
+    config = {
+        "ENV": environment,
+        "TESTING": environment == "testing",
+        "SECRET_KEY": env_str("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env_str("DATABASE_URL", sqlite_default if relaxed else None)
+        ),
+        "REDIS_URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0" if relaxed else None),
+        "MAIL_BACKEND": env_str("MAIL_BACKEND", "outbox" if relaxed else None),
+        "MAIL_FROM": env_str("MAIL_FROM", "campaign@example.org" if relaxed else None),
+        "MAIL_FROM_NAME": env_str("MAIL_FROM_NAME", "Time for release"),
+        "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
+        "SENDGRID_API_HOST": env_str("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_TIMEOUT": env_float("SENDGRID_TIMEOUT", 10.0),
+        "SMTP_URL": env_str("SMTP_URL"),
+        "SMTP_TIMEOUT": env_float("SMTP_TIMEOUT", 10.0),
+        "OUTBOX_DIR": env_str("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "PUBLIC_URL": env_str("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "CONFIRMATION_MAX_AGE_DAYS": env_int("CONFIRMATION_MAX_AGE_DAYS", 7),
+        "REMINDER_AFTER_HOURS": env_int("REMINDER_AFTER_HOURS", 24),
+        "SENDING_LEASE_SECONDS": env_int("SENDING_LEASE_SECONDS", 120),
+        "MAX_SEND_ATTEMPTS": env_int("MAX_SEND_ATTEMPTS", 8),
+        "SEND_RETRY_BASE_SECONDS": env_float("SEND_RETRY_BASE_SECONDS", 30.0),
+        "SEND_RETRY_MAX_SECONDS": env_float("SEND_RETRY_MAX_SECONDS", 3600.0),
+        "MAX_REPRESENTATIVES_PER_SUBMISSION": env_int("MAX_REPRESENTATIVES_PER_SUBMISSION", 50),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not relaxed,
+    }
+    if relaxed and not config["SECRET_KEY"]:
+        # A per-process random key: sessions and links die with the process,
+        # which is acceptable only where nothing real is at stake.
+        config["SECRET_KEY"] = os.urandom(32).hex()
+    config.update(overrides)
+    validate(config)
+    return config
+
+
+def normalise_database_url(url: str | None) -> str | None:
+    """Accept the postgres:// and postgresql:// forms hosting platforms hand out,
+    and point them at psycopg 3, the driver this project installs."""
+    if url is None:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def validate(config: dict) -> None:
+    required = ["SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "MAIL_BACKEND", "MAIL_FROM"]
+    missing = [name for name in required if not config.get(name)]
+    if missing:
+        names = ", ".join("DATABASE_URL" if n == "SQLALCHEMY_DATABASE_URI" else n for n in missing)
+        raise ConfigError(f"missing required setting(s): {names}")
+    if config["MAIL_BACKEND"] not in MAIL_BACKENDS:
+        raise ConfigError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}")
+    if config["MAIL_BACKEND"] == "sendgrid" and not config.get("SENDGRID_API_KEY"):
+        raise ConfigError("MAIL_BACKEND=sendgrid needs SENDGRID_API_KEY")
+    if config["MAIL_BACKEND"] == "smtp" and not config.get("SMTP_URL"):
+        raise ConfigError("MAIL_BACKEND=smtp needs SMTP_URL")

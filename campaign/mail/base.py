@@ -1,0 +1,70 @@
+"""The one interface every mail backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Protocol
+
+from ..models.base import utcnow
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A plain-text message, as the services compose it and every backend sends it."""
+
+    to_email: str
+    to_name: str
+    from_email: str
+    from_name: str
+    subject: str
+    text: str
+    reply_to_email: str | None = None
+    reply_to_name: str = ""
+    # Opaque identifiers only (a letter id): SendGrid hands these back in events.
+    custom_args: dict[str, str] = field(default_factory=dict)
+    # What kind of mail this is, for logs: "letter", "confirmation", "reminder".
+    kind: str = "letter"
+
+
+class MailError(Exception):
+    """Sending failed; str(exc) is a reason fit for a log line or a letter's record."""
+
+
+class TransientMailError(MailError):
+    """Worth retrying later; ``retry_after`` (seconds) when the provider said when."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentMailError(MailError):
+    """The provider refused this message for good: retrying cannot help."""
+
+
+class MailBackend(Protocol):
+    def send(self, message: OutgoingMessage) -> str:
+        """Hand the message over; return the provider's message id.
+        Raises TransientMailError or PermanentMailError."""
+
+
+def to_mime(message: OutgoingMessage, message_id_domain: str = "localhost") -> EmailMessage:
+    """Build the RFC 5322 message. Headers go only through the email library, whose
+    header objects refuse CR and LF, so no field can smuggle in a header."""
+    mime = EmailMessage()
+    mime["From"] = Address(display_name=message.from_name, addr_spec=message.from_email)
+    mime["To"] = Address(display_name=message.to_name, addr_spec=message.to_email)
+    if message.reply_to_email:
+        mime["Reply-To"] = Address(
+            display_name=message.reply_to_name, addr_spec=message.reply_to_email
+        )
+    mime["Subject"] = message.subject
+    mime["Date"] = format_datetime(utcnow())
+    mime["Message-ID"] = make_msgid(domain=message_id_domain)
+    for key, value in sorted(message.custom_args.items()):
+        mime[f"X-Campaign-{key.replace('_', '-').title()}"] = value
+    mime.set_content(message.text)
+    return mime

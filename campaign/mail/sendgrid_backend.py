@@ -1,0 +1,97 @@
+"""SendGrid v3 backend through the official client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+from http.client import HTTPException
+
+from python_http_client import exceptions as http_errors
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import (
+    ClickTracking,
+    CustomArg,
+    From,
+    Mail,
+    OpenTracking,
+    ReplyTo,
+    SubscriptionTracking,
+    To,
+    TrackingSettings,
+)
+
+from .base import OutgoingMessage, PermanentMailError, TransientMailError
+
+
+class SendGridBackend:
+    def __init__(self, api_key: str, host: str, timeout: float):
+        self.client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        # The client has no timeout of its own: without one a hung request holds a
+        # worker forever.
+        self.client.client.timeout = timeout
+
+    def send(self, message: OutgoingMessage) -> str:
+        try:
+            response = self.client.send(build_payload(message))
+        except http_errors.HTTPError as exc:
+            raise classify_http_error(exc) from None
+        except (urllib.error.URLError, socket.timeout, TimeoutError, OSError, HTTPException) as exc:
+            raise TransientMailError(f"connection to SendGrid failed: {exc}") from None
+        return response.headers.get("X-Message-Id", "") or ""
+
+
+def build_payload(message: OutgoingMessage) -> dict:
+    mail = Mail(
+        from_email=From(message.from_email, message.from_name or None),
+        to_emails=To(message.to_email, message.to_name or None),
+        subject=message.subject,
+        plain_text_content=message.text,
+    )
+    if message.reply_to_email:
+        mail.reply_to = ReplyTo(message.reply_to_email, message.reply_to_name or None)
+    for key, value in message.custom_args.items():
+        mail.add_custom_arg(CustomArg(key, value))
+    # No click, open or subscription tracking: no tracking pixels or rewritten
+    # links in letters to parliaments, and nothing that reports on supporters.
+    mail.tracking_settings = TrackingSettings(
+        click_tracking=ClickTracking(False, False),
+        open_tracking=OpenTracking(False),
+        subscription_tracking=SubscriptionTracking(False),
+    )
+    return mail.get()
+
+
+def classify_http_error(exc: http_errors.HTTPError) -> Exception:
+    status = int(exc.status_code)
+    detail = error_text(exc.body)
+    if status == 429:
+        return TransientMailError(f"SendGrid 429: {detail}", retry_after=retry_after(exc.headers))
+    if status >= 500:
+        return TransientMailError(f"SendGrid {status}: {detail}")
+    return PermanentMailError(f"SendGrid {status}: {detail}")
+
+
+def error_text(body: bytes | str | None) -> str:
+    if not body:
+        return "no detail"
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        errors = json.loads(body).get("errors", [])
+        messages = [e.get("message", "") for e in errors if isinstance(e, dict)]
+        if messages:
+            return "; ".join(m for m in messages if m)[:500]
+    except (ValueError, AttributeError):
+        pass
+    return body[:500]
+
+
+def retry_after(headers) -> float | None:
+    """Seconds until SendGrid's rate-limit window resets (X-RateLimit-Reset is a unix time)."""
+    try:
+        reset = float(headers.get("X-RateLimit-Reset"))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return max(0.0, reset - time.time())

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+from .types import UTCDateTime
+
+
+class LetterState(enum.StrEnum):
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    HELD = "held"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    REPLIED = "replied"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+S = LetterState
+# The only moves a letter may make (see the architecture notes); anything else is a bug.
+TRANSITIONS: dict[LetterState, frozenset[LetterState]] = {
+    S.AWAITING_CONFIRMATION: frozenset({S.QUEUED, S.HELD, S.EXPIRED, S.CANCELLED}),
+    S.HELD: frozenset({S.QUEUED, S.REJECTED}),
+    S.QUEUED: frozenset({S.SENDING, S.CANCELLED}),
+    S.SENDING: frozenset({S.QUEUED, S.SENT, S.FAILED, S.CANCELLED}),
+    S.SENT: frozenset({S.DELIVERED, S.BOUNCED, S.REPLIED}),
+    S.DELIVERED: frozenset({S.BOUNCED, S.REPLIED}),
+    S.BOUNCED: frozenset(),
+    S.REPLIED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+FINAL_STATES = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
+_STATE_LIST = ", ".join(f"'{s.value}'" for s in LetterState)
+
+
+class InvalidTransition(ValueError):
+    """A letter was asked to move to a state it cannot reach from where it is."""
+
+
+class Supporter(db.Model):
+    """A person who writes letters. Holds only what a letter needs."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(db.String(320), unique=True)
+    name: Mapped[str] = mapped_column(db.String(200))
+    city: Mapped[str] = mapped_column(db.String(200), default="")
+    locale: Mapped[str] = mapped_column(db.String(8), default="en")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_activity_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class Submission(db.Model):
+    """The letters one supporter approved in one go, confirmed together by one link."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporter.id"), index=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    confirmed_at = mapped_column(UTCDateTime)
+    reminded_at = mapped_column(UTCDateTime)
+
+    campaign = relationship("Campaign")
+    supporter = relationship("Supporter")
+    letters = relationship("Letter", back_populates="submission", order_by="Letter.id")
+
+
+class Letter(db.Model):
+    """One supporter's letter to one representative, frozen as the supporter approved it."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "supporter_id", "representative_id"),
+        CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporter.id"), index=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("representative.id"), index=True)
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_version.id"))
+    language: Mapped[str] = mapped_column(db.String(8))
+    subject: Mapped[str] = mapped_column(db.Text)
+    body: Mapped[str] = mapped_column(db.Text)
+    state: Mapped[str] = mapped_column(db.String(32), index=True)
+    # While a worker holds the letter in `sending`, nobody else may take it before this time.
+    lease_until = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_message_id: Mapped[str | None] = mapped_column(db.String(200))
+    last_error: Mapped[str | None] = mapped_column(db.Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    sent_at = mapped_column(UTCDateTime)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    submission = relationship("Submission", back_populates="letters")
+    supporter = relationship("Supporter")
+    representative = relationship("Representative")
+    campaign = relationship("Campaign")
+    template_version = relationship("TemplateVersion")
+    events = relationship("LetterEvent", back_populates="letter", order_by="LetterEvent.id")
+
+    def transition(self, to: LetterState, cause: str) -> LetterEvent:
+        """Move to ``to`` and record why; raises InvalidTransition for a move the
+        state machine does not allow. The caller commits."""
+        current = LetterState(self.state) if self.state else None
+        if current is not None and to not in TRANSITIONS[current]:
+            raise InvalidTransition(f"letter {self.id}: {current} -> {to} is not allowed")
+        event = LetterEvent(from_state=self.state, to_state=to.value, cause=cause)
+        self.state = to.value
+        self.events.append(event)
+        return event
+
+
+class LetterEvent(db.Model):
+    """Every state change of a letter, with its time and cause."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(db.String(32))
+    to_state: Mapped[str] = mapped_column(db.String(32))
+    cause: Mapped[str] = mapped_column(db.String(500))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    letter = relationship("Letter", back_populates="events")

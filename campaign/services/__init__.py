@@ -1,0 +1,1 @@
+"""Business logic. Nothing in here reads `request` or renders pages."""

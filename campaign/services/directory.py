@@ -1,0 +1,58 @@
+"""Finding representatives for supporters: by country, grouped by body, filtered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+
+from ..extensions import db
+from ..models import Body, Campaign, Representative
+
+
+@dataclass(frozen=True)
+class BodyGroup:
+    body: Body
+    representatives: list[Representative]
+
+
+def default_campaign(slug: str | None = None) -> Campaign | None:
+    query = db.select(Campaign).order_by(Campaign.id)
+    if slug:
+        query = query.filter_by(slug=slug)
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def countries_with_representatives() -> list[str]:
+    rows = db.session.execute(
+        db.select(Representative.country)
+        .filter(Representative.active.is_(True))
+        .distinct()
+        .order_by(Representative.country)
+    ).scalars()
+    return list(rows)
+
+
+def representatives_for(country: str, query: str = "") -> list[BodyGroup]:
+    """Active representatives of ``country`` (national bodies and its MEPs), grouped
+    by body, filtered by a case-insensitive match on name, party or constituency."""
+    statement = (
+        db.select(Representative)
+        .join(Body)
+        .filter(Representative.country == country, Representative.active.is_(True))
+        .order_by(Body.kind, Body.name, Representative.name)
+    )
+    query = query.strip()
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.filter(
+            or_(
+                db.func.lower(Representative.name).like(pattern),
+                db.func.lower(Representative.party).like(pattern),
+                db.func.lower(Representative.constituency).like(pattern),
+            )
+        )
+    groups: dict[int, BodyGroup] = {}
+    for rep in db.session.execute(statement).scalars():
+        groups.setdefault(rep.body_id, BodyGroup(rep.body, [])).representatives.append(rep)
+    return list(groups.values())

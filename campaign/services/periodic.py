@@ -1,0 +1,88 @@
+"""Periodic housekeeping. Each function is safe to run at any time, by any
+number of processes at once: it takes a lock in Redis and its updates are
+conditional on the state it found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import Letter, LetterState, Submission
+from ..models.base import utcnow
+from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit, redis_connection
+
+
+@contextmanager
+def exclusive(name: str, ttl_seconds: int = 300):
+    """Run the body in one process at a time across all machines; yields whether
+    this process holds the lock (the body should do nothing when it does not)."""
+    lock = redis_connection().lock(f"campaign:lock:{name}", timeout=ttl_seconds, blocking=False)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except Exception:  # noqa: BLE001 - expired meanwhile; nothing to release
+                pass
+
+
+def send_reminders() -> int:
+    """One reminder per unconfirmed submission, REMINDER_AFTER_HOURS after it was made."""
+    from ..tasks.notifications import send_confirmation
+
+    with exclusive("reminders") as mine:
+        if not mine:
+            return 0
+        now = utcnow()
+        due = now - timedelta(hours=current_app.config["REMINDER_AFTER_HOURS"])
+        not_expired = now - timedelta(days=current_app.config["CONFIRMATION_MAX_AGE_DAYS"])
+        submissions = db.session.execute(
+            db.select(Submission)
+            .filter(
+                Submission.confirmed_at.is_(None),
+                Submission.reminded_at.is_(None),
+                Submission.created_at <= due,
+                Submission.created_at > not_expired,
+                Submission.letters.any(Letter.state == LetterState.AWAITING_CONFIRMATION.value),
+            )
+            .with_for_update(skip_locked=True)
+        ).scalars().all()
+        for submission in submissions:
+            submission.reminded_at = now
+            enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id, True)
+        db.session.commit()
+        return len(submissions)
+
+
+def expire_unconfirmed() -> int:
+    """Letters still awaiting confirmation when their link has expired become `expired`."""
+    with exclusive("expiry") as mine:
+        if not mine:
+            return 0
+        cutoff = utcnow() - timedelta(days=current_app.config["CONFIRMATION_MAX_AGE_DAYS"])
+        letters = db.session.execute(
+            db.select(Letter)
+            .join(Submission, Letter.submission_id == Submission.id)
+            .filter(
+                Letter.state == LetterState.AWAITING_CONFIRMATION.value,
+                Submission.created_at <= cutoff,
+            )
+            .with_for_update(of=Letter, skip_locked=True)
+        ).scalars().all()
+        for letter in letters:
+            letter.transition(LetterState.EXPIRED, "not confirmed in time")
+        db.session.commit()
+        return len(letters)
+
+
+# name -> (function, interval in seconds). The clock process runs these.
+PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
+    "send_reminders": (send_reminders, 300),
+    "expire_unconfirmed": (expire_unconfirmed, 900),
+}

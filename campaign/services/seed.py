@@ -1,0 +1,137 @@
+"""Demo data: the default campaign, its letters from letters/, and fictional
+representatives at example.org. Seeding again adds what is missing and never
+overwrites what organisers changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..extensions import db
+from ..models import Body, Campaign, LetterTemplate, Representative, TemplateVersion
+from .letter_files import default_letters
+
+DEFAULT_SLUG = "time-for-release"
+
+# The appeal's figures as of March 2025; organisers update them in the campaign.
+APPEAL_FIGURES = {
+    "imprisoned": 1200,
+    "released_after_sentence": 2600,
+    "freed_early": 300,
+    "died_in_custody": 7,
+    "vulnerable": 200,
+    "figures_as_of": date(2025, 3, 1),
+}
+
+# Fictional people and offices. Every address is at example.org, which can never
+# receive mail, so a demo can never write to a real person.
+DEMO_BODIES = [
+    ("DE", "Bundestag (demo)", "parliament", "de", "MdB"),
+    ("FR", "Assemblée nationale (demo)", "parliament", "fr", "Député"),
+    ("PL", "Sejm (demo)", "parliament", "pl", "Poseł"),
+    ("LT", "Seimas (demo)", "parliament", "lt", "Seimo narys"),
+    ("IE", "Dáil Éireann (demo)", "parliament", "en", "TD"),
+    ("DE", "Federal Foreign Office (demo)", "ministry", "de", "Minister"),
+]
+DEMO_PEOPLE = {
+    "DE": [("Anna Beispiel", "Demo-Partei A", "Wahlkreis 1"), ("Jonas Muster", "Demo-Partei B", "Wahlkreis 2"), ("Lea Probe", "Demo-Partei C", "Wahlkreis 3")],
+    "FR": [("Camille Exemple", "Parti démo A", "1re circonscription"), ("Louis Essai", "Parti démo B", "2e circonscription")],
+    "PL": [("Zofia Przykład", "Partia demo A", "Okręg 1"), ("Jan Testowy", "Partia demo B", "Okręg 2")],
+    "LT": [("Rūta Pavyzdytė", "Demo partija A", "Apygarda 1"), ("Tomas Bandinys", "Demo partija B", "Apygarda 2")],
+    "IE": [("Aoife Example", "Demo Party A", "Dublin Demo"), ("Seán Sample", "Demo Party B", "Cork Demo")],
+}
+DEMO_MEPS = [
+    ("DE", "Marie Beispielfrau", "Demo Group A", "de"),
+    ("FR", "Paul Exemplaire", "Demo Group B", "fr"),
+    ("PL", "Ewa Demonstracyjna", "Demo Group A", "pl"),
+    ("LT", "Ona Demonstracinė", "Demo Group C", "lt"),
+    ("IE", "Niamh Demo", "Demo Group B", "en"),
+]
+
+
+@dataclass
+class SeedReport:
+    created: int = 0
+    kept: int = 0
+
+    def __str__(self) -> str:
+        return f"created={self.created} kept={self.kept}"
+
+
+def _get_or_create(model, report: SeedReport, lookup: dict, **values):
+    instance = db.session.execute(db.select(model).filter_by(**lookup)).scalar_one_or_none()
+    if instance is not None:
+        report.kept += 1
+        return instance
+    instance = model(**lookup, **values)
+    db.session.add(instance)
+    db.session.flush()
+    report.created += 1
+    return instance
+
+
+def seed_campaign(report: SeedReport) -> Campaign:
+    campaign = _get_or_create(
+        Campaign,
+        report,
+        {"slug": DEFAULT_SLUG},
+        title="The time for release is now",
+        default_language="en",
+        **APPEAL_FIGURES,
+    )
+    for letter in default_letters():
+        template = _get_or_create(
+            LetterTemplate,
+            report,
+            {"campaign_id": campaign.id, "language": letter.language, "body_kind": letter.body_kind},
+        )
+        if template.published_version_id is None:
+            version = TemplateVersion(
+                template_id=template.id,
+                number=len(template.versions) + 1,
+                subject=letter.subject,
+                body=letter.body,
+                reviewed=letter.reviewed,
+                source=f"letters/{letter.path.name}",
+            )
+            db.session.add(version)
+            db.session.flush()
+            template.published_version_id = version.id
+    return campaign
+
+
+def seed_demo() -> SeedReport:
+    """Load the default campaign and the fictional representatives; commit."""
+    report = SeedReport()
+    seed_campaign(report)
+    for country, name, kind, language, title in DEMO_BODIES:
+        body = _get_or_create(Body, report, {"country": country, "name": name}, kind=kind)
+        people = DEMO_PEOPLE[country] if kind == "parliament" else [(f"Minister of Foreign Affairs (demo)", "", "")]
+        for index, (person, party, constituency) in enumerate(people, start=1):
+            _get_or_create(
+                Representative,
+                report,
+                {"body_id": body.id, "external_id": f"demo-{country.lower()}-{kind}-{index}"},
+                country=country,
+                title=title,
+                name=person,
+                email=f"{kind}.{country.lower()}.{index}@example.org",
+                party=party,
+                constituency=constituency,
+                language=language,
+            )
+    ep = _get_or_create(Body, report, {"country": "EU", "name": "European Parliament"}, kind="european_parliament")
+    for index, (country, person, group, language) in enumerate(DEMO_MEPS, start=1):
+        _get_or_create(
+            Representative,
+            report,
+            {"body_id": ep.id, "external_id": f"demo-mep-{index}"},
+            country=country,
+            title="MEP",
+            name=person,
+            email=f"mep.{country.lower()}.{index}@example.org",
+            party=group,
+            language=language,
+        )
+    db.session.commit()
+    return report

@@ -1,0 +1,152 @@
+"""A supporter's submission: letters created awaiting confirmation, then confirmed
+(queued for sending), reminded or expired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import (
+    Campaign,
+    Letter,
+    LetterEvent,
+    LetterState,
+    Representative,
+    Submission,
+    Supporter,
+)
+from ..models.base import utcnow
+from ..tasks.queues import LETTERS, NOTIFICATIONS, enqueue_after_commit
+from . import compose
+
+
+class SubmissionError(ValueError):
+    """The submission cannot be accepted; the message is fit to show the supporter."""
+
+
+@dataclass(frozen=True)
+class SupporterDetails:
+    name: str
+    email: str
+    city: str = ""
+    personal_paragraph: str = ""
+    locale: str = "en"
+
+    def as_letter_vars(self) -> dict[str, str]:
+        return {"name": self.name, "city": self.city, "personal_paragraph": self.personal_paragraph}
+
+
+def selectable_representatives(campaign: Campaign, ids: list[int]) -> list[Representative]:
+    """The active representatives among ``ids``, in a stable order."""
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            db.select(Representative)
+            .filter(Representative.id.in_(ids), Representative.active.is_(True))
+            .order_by(Representative.body_id, Representative.name)
+        ).scalars()
+    )
+
+
+def submit(campaign: Campaign, representative_ids: list[int], details: SupporterDetails) -> Submission:
+    """Create a submission whose letters await confirmation, and mail the supporter
+    a confirmation link once committed.
+
+    A letter already written by this supporter to a representative in this campaign
+    is not written again; one still awaiting confirmation is replaced by the new text.
+    Raises SubmissionError when nothing is left to send.
+    """
+    limit = current_app.config["MAX_REPRESENTATIVES_PER_SUBMISSION"]
+    if len(set(representative_ids)) > limit:
+        raise SubmissionError(f"Please choose at most {limit} representatives at a time.")
+    representatives = selectable_representatives(campaign, representative_ids)
+    if not representatives:
+        raise SubmissionError("Please choose at least one representative.")
+
+    email = details.email.strip().lower()
+    supporter = db.session.execute(
+        db.select(Supporter).filter_by(email=email)
+    ).scalar_one_or_none()
+    if supporter is None:
+        supporter = Supporter(email=email, name=details.name, city=details.city)
+        db.session.add(supporter)
+    supporter.name, supporter.city, supporter.locale = details.name, details.city, details.locale
+    supporter.last_activity_at = utcnow()
+    db.session.flush()
+
+    submission = Submission(campaign=campaign, supporter=supporter)
+    db.session.add(submission)
+    written = 0
+    for representative in representatives:
+        existing = db.session.execute(
+            db.select(Letter).filter_by(
+                campaign_id=campaign.id,
+                supporter_id=supporter.id,
+                representative_id=representative.id,
+            )
+        ).scalar_one_or_none()
+        if existing is not None and existing.state != LetterState.AWAITING_CONFIRMATION:
+            continue
+        rendered = compose.render_letter(campaign, representative, details.as_letter_vars())
+        if existing is None:
+            letter = Letter(
+                campaign=campaign,
+                supporter=supporter,
+                representative=representative,
+            )
+            letter.transition(LetterState.AWAITING_CONFIRMATION, "submitted by the supporter")
+            db.session.add(letter)
+        else:
+            letter = existing
+            letter.events.append(
+                LetterEvent(
+                    from_state=letter.state,
+                    to_state=letter.state,
+                    cause="text replaced by a new submission before confirmation",
+                )
+            )
+        letter.submission = submission
+        letter.template_version = rendered.version
+        letter.language = rendered.language
+        letter.subject = rendered.subject
+        letter.body = rendered.body
+        written += 1
+    if written == 0:
+        db.session.rollback()
+        raise SubmissionError("You have already written to every representative you chose.")
+    db.session.flush()
+    from ..tasks.notifications import send_confirmation
+
+    enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id)
+    db.session.commit()
+    return submission
+
+
+def confirm(submission: Submission) -> int:
+    """Queue every letter of the submission still awaiting confirmation, then enqueue
+    them after the commit. Returns how many were queued (0 when already confirmed)."""
+    from ..tasks.letters import send_letter
+
+    queued = 0
+    for letter in submission.letters:
+        if letter.state == LetterState.AWAITING_CONFIRMATION:
+            letter.transition(LetterState.QUEUED, "confirmed by the supporter")
+            enqueue_after_commit(LETTERS, send_letter, letter.id)
+            queued += 1
+    if submission.confirmed_at is None:
+        submission.confirmed_at = utcnow()
+    submission.supporter.last_activity_at = utcnow()
+    db.session.commit()
+    return queued
+
+
+def confirmation_deadline(submission: Submission):
+    return submission.created_at + timedelta(days=current_app.config["CONFIRMATION_MAX_AGE_DAYS"])
+
+
+def is_expired(submission: Submission) -> bool:
+    return utcnow() >= confirmation_deadline(submission)

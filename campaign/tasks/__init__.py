@@ -1,0 +1,1 @@
+"""RQ jobs. Each is a thin wrapper that loads ids and calls a service."""

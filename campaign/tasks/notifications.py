@@ -1,0 +1,7 @@
+from ..services import notifications
+from .queues import job
+
+
+@job
+def send_confirmation(submission_id: int, reminder: bool = False) -> bool:
+    return notifications.send_confirmation(submission_id, reminder)

@@ -1,0 +1,62 @@
+"""Run an RQ worker on the project's queues, with RQ's scheduler (for delayed
+retries), or with `--clock` the process that starts periodic work.
+
+    python worker.py            # a worker
+    python worker.py --burst    # drain the queues, then exit
+    python worker.py --clock    # the periodic-work clock (one is enough; more are harmless)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from campaign import create_app
+
+
+def run_worker(app, burst: bool) -> None:
+    from rq import SimpleWorker
+
+    from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
+
+    with app.app_context():
+        queues = [get_queue(name) for name in ALL_QUEUES]
+        # SimpleWorker runs jobs in this process: the app, its database pool and
+        # its HTTP client are built once instead of once per job after a fork.
+        worker = SimpleWorker(queues, connection=redis_connection())
+        worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+
+
+def run_clock(app) -> None:
+    from rq.cron import CronScheduler
+
+    from campaign.services.periodic import PERIODIC
+    from campaign.tasks.periodic import run_periodic
+    from campaign.tasks.queues import PERIODIC as PERIODIC_QUEUE
+    from campaign.tasks.queues import redis_connection
+
+    with app.app_context():
+        clock = CronScheduler(connection=redis_connection())
+        for name, (_func, interval) in PERIODIC.items():
+            # Several clocks may run: each periodic function takes a Redis lock.
+            clock.register(run_periodic, PERIODIC_QUEUE, args=(name,), interval=interval, name=name)
+        clock.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--clock", action="store_true", help="run the periodic-work clock")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    if args.clock:
+        run_clock(app)
+    else:
+        run_worker(app, args.burst)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
