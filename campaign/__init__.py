@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import load_config
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, login_manager, migrate
 from .i18n import init_i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,15 +29,22 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
     init_i18n(app)
 
     from . import models, sqlite  # noqa: F401 - the mapped classes; SQLite pragmas
 
+    from .auth import bp as auth_bp
+    from .auth.menu import csrf_form, management_links
     from .health import bp as health_bp
     from .supporters import bp as supporters_bp
 
     app.register_blueprint(supporters_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.jinja_env.globals.update(management_links=management_links, csrf_form=csrf_form)
     if app.config["ENV"] == "development" and app.config["MAIL_BACKEND"] == "outbox":
         from .dev import bp as dev_bp
 

@@ -1,4 +1,4 @@
-"""flask commands: `seed demo`, `letters status`."""
+"""flask commands: `seed demo`, `letters status`, `users create`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .extensions import db
 
 seed = AppGroup("seed", help="Load data.")
 letters = AppGroup("letters", help="Inspect letters.")
+users = AppGroup("users", help="Accounts of the people who run campaigns.")
 
 
 @seed.command("demo")
@@ -32,6 +33,37 @@ def letters_status_command():
         click.echo(f"{state.value:<22} {counts.get(state.value, 0)}")
 
 
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "organiser", "staff"]), required=True)
+def users_create_command(email: str, role: str):
+    """Create an account; the password is read from a prompt, or from stdin."""
+    import sys
+
+    from email_validator import EmailNotValidError, validate_email
+
+    from .models import User
+
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"{email!r} is not an email address: {exc}") from None
+    if db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none():
+        raise click.ClickException(f"an account for {email} exists already")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise click.ClickException("the password must have at least 12 characters")
+    user = User(email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {role} {email}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(letters)
+    app.cli.add_command(users)

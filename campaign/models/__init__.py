@@ -4,6 +4,7 @@ from .campaign import Body, Campaign
 from .letter import Letter, LetterEvent, LetterState, Submission, Supporter
 from .representative import Representative
 from .template import LetterTemplate, TemplateVersion
+from .user import Role, User
 
 __all__ = [
     "Body",
@@ -13,7 +14,9 @@ __all__ = [
     "LetterState",
     "LetterTemplate",
     "Representative",
+    "Role",
     "Submission",
     "Supporter",
     "TemplateVersion",
+    "User",
 ]

@@ -1,0 +1,7 @@
+"""Accounts of the people who run campaigns: login, logout, role checks."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import views  # noqa: E402,F401

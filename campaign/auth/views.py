@@ -1,0 +1,59 @@
+from urllib.parse import urlsplit
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from ..extensions import db, login_manager
+from ..models import User
+from ..models.base import utcnow
+from ..models.user import burn_password_check
+from . import bp
+from .forms import LoginForm
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to a path on this site after login."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("auth.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+        if user is None:
+            burn_password_check(form.password.data)
+        if user is not None and user.active and user.check_password(form.password.data):
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        error = _("Wrong email address or password.")
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("supporters.index"))
+
+
+@bp.get("/manage")
+@login_required
+def home():
+    return render_template("auth/home.html")

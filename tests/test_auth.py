@@ -1,0 +1,142 @@
+"""Accounts, login, roles; and a walk over every route as every kind of visitor."""
+
+import re
+
+import pytest
+
+from campaign.extensions import db
+from campaign.models import User
+
+from .conftest import csrf_token
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(email: str, role: str, password: str = PASSWORD) -> User:
+    user = User(email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
+    page = client.get("/login")
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email, "password": password})
+
+
+def test_passwords_are_hashed_with_argon2(app):
+    user = make_user("admin@example.org", "admin")
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD) and not user.check_password("wrong")
+
+
+def test_login_and_logout(app, client):
+    make_user("organiser@example.org", "organiser")
+    bad = login(client, "organiser@example.org", "wrong password")
+    assert bad.status_code == 200 and "Wrong email address or password." in bad.get_data(as_text=True)
+    unknown = login(client, "nobody@example.org")
+    assert "Wrong email address or password." in unknown.get_data(as_text=True)
+    ok = login(client, "Organiser@Example.org", next_url="/manage")
+    assert ok.status_code == 302 and ok.headers["Location"] == "/manage"
+    home = client.get("/manage").get_data(as_text=True)
+    assert "organiser@example.org" in home
+    client.post("/logout", data={"csrf_token": csrf_token(home)})
+    assert client.get("/manage").status_code == 302
+
+
+def test_login_never_redirects_off_site(app, client):
+    make_user("staff@example.org", "staff")
+    response = login(client, "staff@example.org", next_url="https://evil.example.net/")
+    assert response.headers["Location"] == "/manage"
+    response = login(client, "staff@example.org", next_url="//evil.example.net/")
+    assert response.headers["Location"] == "/manage"
+
+
+def test_inactive_user_cannot_log_in(app, client):
+    user = make_user("gone@example.org", "staff")
+    user.active = False
+    db.session.commit()
+    assert "Wrong email address or password." in login(client, "gone@example.org").get_data(as_text=True)
+
+
+def test_users_create_reads_the_password_from_stdin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "new@example.org", "--role", "staff"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(db.select(User).filter_by(email="new@example.org")).scalar_one()
+    assert user.role == "staff" and user.check_password(PASSWORD)
+    again = runner.invoke(args=["users", "create", "new@example.org", "--role", "staff"], input=PASSWORD + "\n")
+    assert again.exit_code != 0 and "exists already" in again.output
+    short = runner.invoke(args=["users", "create", "b@example.org", "--role", "staff"], input="short\n")
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+    bad_role = runner.invoke(args=["users", "create", "c@example.org", "--role", "king"], input=PASSWORD + "\n")
+    assert bad_role.exit_code != 0
+    bad_email = runner.invoke(args=["users", "create", "not-an-email", "--role", "staff"], input=PASSWORD + "\n")
+    assert bad_email.exit_code != 0 and "is not an email address" in bad_email.output
+    assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 1
+
+
+# Who may open each endpoint. A new route must be added here, or the walk fails:
+# nobody can add a page without deciding who sees it.
+ACCESS = {
+    "supporters.index": "public",
+    "supporters.choose_country": "public",
+    "supporters.choose_representatives": "public",
+    "supporters.write_letters": "public",
+    "supporters.check_email": "public",
+    "supporters.confirm": "public",
+    "supporters.status": "public",
+    "health.healthz": "public",
+    "auth.login": "public",
+    "auth.logout": "any",
+    "auth.home": "any",
+}
+ROLES = ("admin", "organiser", "staff")
+
+
+def allowed(rule: str, role: str | None) -> bool:
+    if rule == "public":
+        return True
+    if role is None:
+        return False
+    if rule == "any":
+        return True
+    return role == "admin" or role == rule
+
+
+def _url_for_rule(rule) -> str:
+    url = rule.rule
+    for arg in rule.arguments:
+        converter = rule._converters[arg].__class__.__name__
+        url = re.sub(rf"<(?:[^:>]+:)?{arg}>", "1" if "Integer" in converter else "x", url)
+    return url
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_every_route_answers_as_expected_for_every_role(seeded, role):
+    client = seeded.test_client()
+    if role:
+        make_user(f"{role}@example.org", role)
+        assert login(client, f"{role}@example.org").status_code == 302
+    rules = [r for r in seeded.url_map.iter_rules() if r.endpoint != "static" and not r.endpoint.startswith(("dev.", "rq_dashboard"))]
+    unknown = sorted({r.endpoint for r in rules} - set(ACCESS))
+    assert not unknown, f"routes without a declared audience: {unknown}"
+    for rule in rules:
+        url = _url_for_rule(rule)
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(url, method=method)
+        expected_ok = allowed(ACCESS[rule.endpoint], role)
+        where = f"{method} {url} as {role or 'anonymous'}: {response.status_code}"
+        assert response.status_code < 500, where
+        if expected_ok:
+            assert response.status_code != 403, where
+            assert not (response.status_code == 302 and "/login" in response.headers["Location"]), where
+        elif role is None:
+            assert response.status_code in (302, 400, 401) , where
+            if response.status_code == 302:
+                assert "/login" in response.headers["Location"], where
+        else:
+            assert response.status_code in (400, 403), where
