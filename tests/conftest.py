@@ -148,13 +148,16 @@ def _clean_state(request):
 def _empty(database_url: str, redis_url: str) -> None:
     engine = create_engine(database_url)
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Tables that point at each other cannot be emptied one by one otherwise.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+        conn.commit()
     engine.dispose()
     redis = Redis.from_url(redis_url)
     redis.flushdb()

@@ -266,7 +266,7 @@ def test_a_second_submission_does_not_write_twice(seeded, client):
 def test_forged_and_expired_links(seeded, client, app, drain):
     import time
 
-    from itsdangerous import URLSafeTimedSerializer
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     from campaign.services import tokens
 
@@ -277,11 +277,13 @@ def test_forged_and_expired_links(seeded, client, app, drain):
     flow.submit(client, "IE", [rep.id], flow.Details())
     submission = db.session.execute(db.select(Submission)).scalar_one()
 
-    class EightDaysAgo(URLSafeTimedSerializer):
+    class EightDaysAgo(TimestampSigner):
         def get_timestamp(self):
             return int(time.time()) - 8 * 86400
 
-    old = EightDaysAgo(app.config["SECRET_KEY"], salt=tokens.CONFIRM).dumps(submission.id)
+    old = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt=tokens.CONFIRM, signer=EightDaysAgo
+    ).dumps(submission.id)
     page = client.get(f"/confirm/{old}")
     assert page.status_code == 410
     assert "expired" in page.get_data(as_text=True)
