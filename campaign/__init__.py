@@ -14,6 +14,23 @@ from .i18n import init_i18n
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def register_management(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .auth.menu import add_menu_item
+    from .models import Role
+    from .organisers import bp as organisers_bp
+    from .staff import bp as staff_bp
+    from .webhooks import bp as webhooks_bp
+
+    app.register_blueprint(organisers_bp)
+    app.register_blueprint(staff_bp)
+    csrf.exempt(webhooks_bp)
+    app.register_blueprint(webhooks_bp)
+    add_menu_item(app, "organisers.index", _l("Organise campaigns"), Role.ORGANISER)
+    add_menu_item(app, "staff.index", _l("Staff: queues, replies, reports"), Role.STAFF)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application. ``config`` overrides settings read from the environment
     (tests pass their own). Raises config.ConfigError on a missing or bad setting."""
@@ -44,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(supporters_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
+    register_management(app)
     app.jinja_env.globals.update(management_links=management_links, csrf_form=csrf_form)
     if app.config["ENV"] == "development" and app.config["MAIL_BACKEND"] == "outbox":
         from .dev import bp as dev_bp

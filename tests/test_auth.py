@@ -93,6 +93,8 @@ ACCESS = {
     "auth.login": "public",
     "auth.logout": "any",
     "auth.home": "any",
+    "organisers.index": "organiser",
+    "staff.index": "staff",
 }
 ROLES = ("admin", "organiser", "staff")
 

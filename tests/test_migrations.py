@@ -42,7 +42,7 @@ def test_upgrade_from_empty_then_models_and_migrations_agree(tmp_path, redis_url
         try:
             app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url, "SECRET_KEY": "k" * 32})
             with app.app_context():
-                upgrade()
+                upgrade(revision="heads")
                 tables = set(inspect(db.engine).get_table_names())
                 assert {"campaign", "body", "representative", "letter", "letter_event", "supporter", "submission", "letter_template", "template_version"} <= tables
                 with db.engine.connect() as conn:

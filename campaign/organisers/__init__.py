@@ -1,0 +1,8 @@
+"""Pages for organisers: campaigns, letter templates, representatives."""
+
+from flask import Blueprint
+
+bp = Blueprint("organisers", __name__, url_prefix="/organise")
+
+# View modules register their routes on import; add new ones here.
+from . import views  # noqa: E402,F401

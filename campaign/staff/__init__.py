@@ -1,0 +1,8 @@
+"""Pages for staff: queues, replies, reports."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+# View modules register their routes on import; add new ones here.
+from . import views  # noqa: E402,F401

@@ -1,0 +1,8 @@
+"""Endpoints SendGrid calls. They authenticate themselves (signatures, secret
+paths), so they are exempt from CSRF."""
+
+from flask import Blueprint
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+# View modules register their routes on import; add new ones here.
