@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +15,10 @@ BODY_KINDS = ("parliament", "european_parliament", "ministry")
 class Campaign(db.Model):
     """A campaign: its appeal's figures, languages and sending status."""
 
+    __table_args__ = (
+        CheckConstraint("sending_status IN ('active', 'paused', 'cancelled')", name="sending_status"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(db.String(80), unique=True)
     title: Mapped[str] = mapped_column(db.String(200))
@@ -28,6 +32,20 @@ class Campaign(db.Model):
     died_in_custody: Mapped[int] = mapped_column(default=0)
     vulnerable: Mapped[int] = mapped_column(default=0)
     figures_as_of: Mapped[date | None] = mapped_column(db.Date)
+    # Where the campaign writes: ISO country codes and body kinds; empty means all.
+    target_countries: Mapped[list] = mapped_column(db.JSON, default=list)
+    target_body_kinds: Mapped[list] = mapped_column(db.JSON, default=list)
+    # Sending: "active", "paused" (letters wait) or "cancelled" (queued letters cancelled).
+    sending_status: Mapped[str] = mapped_column(db.String(20), default="active")
+    # The throttle, per campaign (see services.throttle and README "Delivery").
+    throttle_per_second: Mapped[float] = mapped_column(default=5.0)
+    throttle_rep_per_hour: Mapped[int] = mapped_column(default=30)
+    throttle_rep_per_day: Mapped[int] = mapped_column(default=300)
+    throttle_domain_per_minute: Mapped[int] = mapped_column(default=60)
+    # Optional sending window in the recipient's local time; None means any time.
+    send_window_start: Mapped[time | None] = mapped_column(db.Time)
+    send_window_end: Mapped[time | None] = mapped_column(db.Time)
+    send_window_weekdays_only: Mapped[bool] = mapped_column(default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
