@@ -289,3 +289,33 @@ def test_forged_and_expired_links(seeded, client, app, drain):
     assert "expired" in page.get_data(as_text=True)
     assert client.post(f"/confirm/{old}", data={}).status_code in (400, 410)
     assert states() == ["awaiting_confirmation"]
+
+
+def test_select_everyone_listed_checks_every_box(seeded, client):
+    html = client.get("/write/DE?all=1").get_data(as_text=True)
+    boxes = html.count('name="rep"')
+    assert boxes >= 4 and html.count(" checked>") == boxes
+    assert client.get("/write/DE").get_data(as_text=True).count(" checked>") == 0
+
+
+def test_letter_language_falls_back_to_the_campaign_default(seeded, client):
+    rep = flow.representatives_of("DE")[0]
+    rep.language = "ga"  # no Irish letter exists
+    db.session.commit()
+    flow.submit(client, "DE", [rep.id], flow.Details())
+    letter = db.session.execute(db.select(Letter)).scalar_one()
+    assert letter.language == "en"
+    assert letter.body.startswith(f"Dear {rep.name},")
+    rep2 = flow.representatives_of("PL")[0]
+    flow.submit(client, "PL", [rep2.id], flow.Details(email="other@example.org"))
+    polish = db.session.execute(db.select(Letter).filter_by(representative_id=rep2.id)).scalar_one()
+    assert polish.language == "pl"
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(make_app, tmp_path):
+    from sqlalchemy import text
+
+    app = make_app(SQLALCHEMY_DATABASE_URI="sqlite:///" + str(tmp_path / "wal.sqlite3"))
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 10000

@@ -89,6 +89,7 @@ def choose_representatives(country: str):
         groups=groups,
         query=query,
         error=request.args.get("error"),
+        select_all=request.args.get("all") == "1",
     )
 
 

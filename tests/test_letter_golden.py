@@ -1,0 +1,53 @@
+"""Every default letter rendered for a fixed representative and supporter, compared
+with a stored copy, so any change of wording shows up in review.
+
+After an intended change: UPDATE_GOLDEN=1 pytest tests/test_letter_golden.py"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from campaign.models import Campaign
+from campaign.services import compose
+from campaign.services.letter_files import default_letters
+from campaign.services.seed import APPEAL_FIGURES
+
+GOLDEN = Path(__file__).parent / "golden"
+LETTERS = default_letters()
+
+
+def _context(language: str) -> dict:
+    campaign = Campaign(**APPEAL_FIGURES)
+    return {
+        "representative": {
+            "title": "MP",
+            "name": "Alex Example",
+            "body": "Demo Parliament",
+            "party": "Demo Party",
+            "constituency": "Demo District",
+        },
+        "supporter": {"name": "Sam Sample", "city": "Demo City", "personal_paragraph": "A paragraph of my own."},
+        "figures": compose.figures_for(campaign, language),
+    }
+
+
+@pytest.mark.parametrize("letter", LETTERS, ids=[p.path.name for p in LETTERS])
+def test_rendered_letter_matches_the_stored_copy(letter):
+    context = _context(letter.language)
+    rendered = (
+        "Subject: "
+        + compose.render_text(letter.subject, context).strip()
+        + "\n\n"
+        + compose.render_text(letter.body, context).strip()
+        + "\n"
+    )
+    golden = GOLDEN / letter.path.name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(rendered, encoding="utf-8")
+    assert golden.exists(), f"no stored copy: run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert rendered == golden.read_text(encoding="utf-8")
+
+
+def test_every_letter_has_a_stored_copy_and_no_stale_ones():
+    assert {p.name for p in GOLDEN.glob("*.txt")} == {l.path.name for l in LETTERS}
