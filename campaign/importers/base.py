@@ -361,3 +361,16 @@ def load_json(data: bytes, *, what: str) -> Any:
         ) from None
     except (ValueError, RecursionError):
         raise ImportFormatError(f"the file is not a {what} file: unreadable JSON") from None
+
+
+def select_term(rows: list[tuple[int, dict]], term: str | None) -> list[tuple[int, dict]]:
+    """Keep the CSV rows of one legislative term when the file has a term column
+    and a term is asked for; raise ImportFormatError naming the terms present
+    when none matches."""
+    if term is None or not any(row.get("term") for _, row in rows):
+        return rows
+    selected = [(n, row) for n, row in rows if row.get("term") == term]
+    if not selected:
+        terms = listed(row.get("term", "") for _, row in rows)
+        raise ImportFormatError(f"no rows for term {shown(term)} (terms in the file: {terms})")
+    return selected

@@ -41,7 +41,6 @@ from .base import (
     BODY_KINDS,
     DEFAULT_TITLE,
     EUROPEAN_PARLIAMENT,
-    ImportFormatError,
     ParseOptions,
     ParseResult,
     RepRecord,
@@ -49,11 +48,11 @@ from .base import (
     clean_email,
     decode_utf8,
     email_skip_reason,
-    listed,
     normalise_country,
     normalise_language,
     read_csv,
     row_ref,
+    select_term,
     shown,
     squash,
 )
@@ -114,14 +113,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     )
     rows = list(rows)
 
-    if opts.term is not None and any(row.get("term") for _, row in rows):
-        selected = [(n, row) for n, row in rows if row.get("term") == opts.term]
-        if not selected:
-            terms = listed(row.get("term", "") for _, row in rows)
-            raise ImportFormatError(
-                f"no rows for term {shown(opts.term)} (terms in the file: {terms})"
-            )
-        rows = selected
+    rows = select_term(rows, opts.term)
 
     result = ParseResult()
     for number, row in rows:

@@ -38,11 +38,10 @@ from .base import (
     decode_utf8,
     email_skip_reason,
     ended,
-    listed,
     parse_date,
     read_csv,
     row_ref,
-    shown,
+    select_term,
     squash,
 )
 from .languages import language_for
@@ -80,14 +79,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     )
     rows = list(row_iter)
 
-    if opts.term is not None and any(row.get("term") for _, row in rows):
-        selected = [(n, row) for n, row in rows if row.get("term") == opts.term]
-        if not selected:
-            terms = listed(row.get("term", "") for _, row in rows)
-            raise ImportFormatError(
-                f"no rows for term {shown(opts.term)} (terms in the file: {terms})"
-            )
-        rows = selected
+    rows = select_term(rows, opts.term)
 
     body = opts.body
     if body is None:
