@@ -20,6 +20,10 @@ class LetterTemplate(db.Model):
     published_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("template_version.id", use_alter=True)
     )
+    # The organiser's unpublished edit; supporters never see it.
+    draft_subject: Mapped[str | None] = mapped_column(db.Text)
+    draft_body: Mapped[str | None] = mapped_column(db.Text)
+    draft_updated_at = mapped_column(UTCDateTime)
 
     campaign = relationship("Campaign", back_populates="templates")
     versions = relationship(

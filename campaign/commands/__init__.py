@@ -1,0 +1,1 @@
+"""flask command groups, one module per area; campaign.cli registers them."""

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+from .types import UTCDateTime
+
+
+class AuditEntry(db.Model):
+    """Who changed which campaign, template, representative or account, and when.
+
+    Only organisers' work is recorded here: never a supporter's personal data."""
+
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    # None for changes made on the command line.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # The account's address at the time, or "command line": readable even if the account goes.
+    actor: Mapped[str] = mapped_column(db.String(320), default="")
+    action: Mapped[str] = mapped_column(db.String(40))
+    object_type: Mapped[str] = mapped_column(db.String(40))
+    object_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(db.String(500), default="")
+    # Field name -> [before, after], for the fields that changed.
+    changes: Mapped[dict] = mapped_column(db.JSON, default=dict)
+
+    user = relationship("User")

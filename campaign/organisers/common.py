@@ -1,0 +1,28 @@
+"""Small helpers the organisers' views share."""
+
+from __future__ import annotations
+
+from flask import abort
+
+from ..extensions import db
+
+
+def get_or_404(model, object_id: int, message: str):
+    instance = db.session.get(model, object_id)
+    if instance is None:
+        abort(404, message)
+    return instance
+
+
+def field_errors(form, errors: dict[str, str]) -> None:
+    """Put a service's errors under the form's fields (or the form's own errors)."""
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 7 else 1
