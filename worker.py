@@ -1,9 +1,15 @@
-"""Run an RQ worker on the project's queues, with RQ's scheduler (for delayed
-retries), or with `--clock` the process that starts periodic work.
+"""Run an RQ worker on the project's queues, with RQ's scheduler (delayed retries and
+wake-ups of deferred letters), or with `--clock` the process that starts periodic work.
 
     python worker.py            # a worker
     python worker.py --burst    # drain the queues, then exit
     python worker.py --clock    # the periodic-work clock (one is enough; more are harmless)
+
+Workers are RQ SimpleWorkers: jobs run in the worker process itself, so the app, its
+database pool and its kept-open HTTP connection to SendGrid serve every job instead
+of being rebuilt after a fork for each one. Run one worker process per core (or more
+when most of the time is spent waiting on SendGrid); they share all their state
+through PostgreSQL and Redis.
 """
 
 from __future__ import annotations
@@ -13,19 +19,18 @@ import logging
 import sys
 
 from campaign import create_app
+from campaign.config import ConfigError
 
 
-def run_worker(app, burst: bool) -> None:
+def run_worker(app, burst: bool, log_level: str) -> None:
     from rq import SimpleWorker
 
     from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
 
     with app.app_context():
         queues = [get_queue(name) for name in ALL_QUEUES]
-        # SimpleWorker runs jobs in this process: the app, its database pool and
-        # its HTTP client are built once instead of once per job after a fork.
         worker = SimpleWorker(queues, connection=redis_connection())
-        worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+        worker.work(with_scheduler=True, burst=burst, logging_level=log_level)
 
 
 def run_clock(app) -> None:
@@ -48,13 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--clock", action="store_true", help="run the periodic-work clock")
+    parser.add_argument(
+        "--log-level", default="INFO", help="INFO logs every job; WARNING only problems"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        # A wrong setting is a sentence for the operator, not a traceback.
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.clock:
         run_clock(app)
     else:
-        run_worker(app, args.burst)
+        run_worker(app, args.burst, args.log_level)
     return 0
 
 

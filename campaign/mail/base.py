@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -51,20 +52,35 @@ class MailBackend(Protocol):
         Raises TransientMailError or PermanentMailError."""
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def one_line(value: str) -> str:
+    """A display name or subject on one line: any line break becomes a space."""
+    return _LINE_BREAKS.sub(" ", value or "").strip()
+
+
+def _address(display_name: str, addr_spec: str) -> Address:
+    try:
+        return Address(display_name=one_line(display_name), addr_spec=addr_spec)
+    except ValueError as exc:  # CR/LF or garbage in the address itself
+        raise PermanentMailError(f"invalid address: {exc}") from None
+
+
 def to_mime(message: OutgoingMessage, message_id_domain: str = "localhost") -> EmailMessage:
     """Build the RFC 5322 message. Headers go only through the email library, whose
-    header objects refuse CR and LF, so no field can smuggle in a header."""
+    header objects refuse CR and LF, so no field can smuggle in a header; line
+    breaks in names and subjects are folded to spaces first, and an address with
+    one is refused (PermanentMailError)."""
     mime = EmailMessage()
-    mime["From"] = Address(display_name=message.from_name, addr_spec=message.from_email)
-    mime["To"] = Address(display_name=message.to_name, addr_spec=message.to_email)
+    mime["From"] = _address(message.from_name, message.from_email)
+    mime["To"] = _address(message.to_name, message.to_email)
     if message.reply_to_email:
-        mime["Reply-To"] = Address(
-            display_name=message.reply_to_name, addr_spec=message.reply_to_email
-        )
-    mime["Subject"] = message.subject
+        mime["Reply-To"] = _address(message.reply_to_name, message.reply_to_email)
+    mime["Subject"] = one_line(message.subject)
     mime["Date"] = format_datetime(utcnow())
     mime["Message-ID"] = make_msgid(domain=message_id_domain)
     for key, value in sorted(message.custom_args.items()):
-        mime[f"X-Campaign-{key.replace('_', '-').title()}"] = value
+        mime[f"X-Campaign-{one_line(key).replace('_', '-').title()}"] = one_line(value)
     mime.set_content(message.text)
     return mime

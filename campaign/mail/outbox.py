@@ -31,4 +31,3 @@ class OutboxBackend:
         if not self.directory.exists():
             return []
         return sorted(self.directory.glob("*.eml"), reverse=True)
-

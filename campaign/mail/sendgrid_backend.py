@@ -1,11 +1,23 @@
-"""SendGrid v3 backend through the official client."""
+"""SendGrid v3 backend through the official client.
+
+Requests are built by the client (``sendgrid.helpers.mail.Mail``) and sent over a
+connection kept open per worker (mail.http_transport), always with a timeout. Every
+request turns click, open and subscription tracking off.
+
+SendGrid's answers, as the delivery service sees them:
+
+* 202: accepted; X-Message-Id is the message's id (stored on the letter);
+* 429: TransientMailError with ``retry_after`` = X-RateLimit-Reset - now;
+* 5xx, timeouts, refused or reset connections: TransientMailError (backoff);
+* any other 4xx: PermanentMailError with SendGrid's own error text, never retried.
+"""
 
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
+import weakref
 from http.client import HTTPException
 
 from python_http_client import exceptions as http_errors
@@ -23,22 +35,41 @@ from sendgrid.helpers.mail import (
 )
 
 from .base import OutgoingMessage, PermanentMailError, TransientMailError
+from .http_transport import ConnectionPool, KeepAliveClient
 
 
 class SendGridBackend:
     def __init__(self, api_key: str, host: str, timeout: float):
-        self.client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
-        # The client has no timeout of its own: without one a hung request holds a
-        # worker forever.
-        self.client.client.timeout = timeout
+        host = host.rstrip("/")
+        self.client = SendGridAPIClient(api_key=api_key, host=host)
+        # The client has no timeout of its own (a hung request would hold a worker
+        # forever) and opens a new connection per request: replace its HTTP client by
+        # one that keeps the connection and always times out.
+        self.timeout = timeout
+        self.pool = ConnectionPool(host, timeout)
+        self.client.client = KeepAliveClient(
+            host=host,
+            request_headers=self.client._default_headers,
+            version=3,
+            timeout=timeout,
+            pool=self.pool,
+        )
+        # Close the kept connections when the backend goes (an app torn down).
+        weakref.finalize(self, self.pool.close)
+
+    def close(self) -> None:
+        self.pool.close()
 
     def send(self, message: OutgoingMessage) -> str:
         try:
             response = self.client.send(build_payload(message))
         except http_errors.HTTPError as exc:
             raise classify_http_error(exc) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, OSError, HTTPException) as exc:
-            raise TransientMailError(f"connection to SendGrid failed: {exc}") from None
+        except TimeoutError:
+            raise TransientMailError(f"SendGrid did not answer within {self.timeout:g}s") from None
+        except (urllib.error.URLError, OSError, HTTPException) as exc:
+            reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            raise TransientMailError(f"connection to SendGrid failed: {reason}") from None
         return response.headers.get("X-Message-Id", "") or ""
 
 

@@ -1,7 +1,25 @@
+"""RQ jobs for letters. Each is a thin wrapper that calls a service."""
+
 from ..services import delivery
+from ..services import dispatch as dispatch_service
 from .queues import job
 
 
 @job
-def send_letter(letter_id: int) -> str:
-    return delivery.send_letter(letter_id)
+def dispatch(slot: int) -> dict:
+    """One job of a dispatch chain (services.dispatch)."""
+    return dispatch_service.run_chain(slot)
+
+
+@job
+def wake() -> int:
+    """Deferred letters are due (or may be): start dispatch chains in free slots."""
+    return dispatch_service.kick()
+
+
+@job
+def send_letter(letter_id: int) -> int:
+    """A letter was moved to `queued`: see that it is scheduled and ranked, and wake
+    the dispatcher, which sends it in its turn. Kept for code (and jobs already in
+    Redis) that enqueue a letter by id; safe to run any number of times."""
+    return delivery.letters_queued([letter_id])

@@ -29,6 +29,7 @@ JOB_TTL = 24 * 3600
 
 log = logging.getLogger(__name__)
 _PENDING = "campaign_pending_jobs"
+_CALLBACKS = "campaign_after_commit_callbacks"
 
 
 def redis_connection() -> Redis:
@@ -55,11 +56,29 @@ def enqueue_after_commit(queue_name: str, func, *args, **job_options) -> None:
     db.session.info.setdefault(_PENDING, []).append((queue_name, func, args, job_options))
 
 
+def call_after_commit(callback) -> None:
+    """Call ``callback()`` once the current transaction commits (after the jobs
+    enqueued with enqueue_after_commit); forget it on rollback. For work that must
+    see the committed rows, such as waking the letter dispatcher. The callback runs
+    inside SQLAlchemy's after_commit event: it may use Redis, not the session."""
+    db.session.info.setdefault(_CALLBACKS, []).append(callback)
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
-    if not pending or not has_app_context():
+    callbacks = session.info.pop(_CALLBACKS, [])
+    if not has_app_context():
         return
+    _enqueue(pending)
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the commit stands; the reconciler catches up
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _enqueue(pending) -> None:
     for queue_name, func, args, options in pending:
         options = dict(options)
         delay = options.pop("delay", None)
@@ -76,6 +95,7 @@ def _enqueue_pending(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_CALLBACKS, None)
 
 
 def job(func):

@@ -1,0 +1,100 @@
+"""Throughput: LETTERS letters drained end to end — queued in the database, taken by
+worker processes, sent through the sendgrid client to the loopback SendGrid server
+(its own process, over HTTP), recorded as sent in the database — with the throttle
+off; and, in the same run against the same server, a plain loop calling the sendgrid
+client as many times in one process (a new connection per request, no queue, no
+database). Prints letters per second for both and their ratio.
+
+    .venv/bin/python bench/throughput.py [--letters 20000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _common import (
+    SendGridServer,
+    Workers,
+    describe,
+    make_app,
+    services,
+    settings,
+    state_counts,
+    wait_settled,
+)
+
+
+def plain_loop(host: str, messages: list) -> float:
+    """The sendgrid client as its README shows it, called in a loop; letters/s."""
+    from _common import API_KEY
+    from sendgrid import SendGridAPIClient
+
+    from campaign.mail.sendgrid_backend import build_payload
+
+    client = SendGridAPIClient(API_KEY, host=host)
+    client.client.timeout = 10
+    started = time.perf_counter()
+    for message in messages:
+        response = client.send(build_payload(message))
+        assert response.status_code == 202
+    return len(messages) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--representatives", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+
+    with services() as (database_url, redis_url), SendGridServer() as server:
+        env = settings(
+            database_url,
+            redis_url,
+            server.host,
+            THROTTLE_ENABLED=0,
+            DISPATCH_CONCURRENCY=args.workers,
+            DISPATCH_BATCH_SIZE=args.batch,
+        )
+        app = make_app(env)
+        from campaign.devtools.backlog import make_backlog
+        from campaign.extensions import db
+        from campaign.models import Letter
+        from campaign.services import delivery, dispatch
+
+        with app.app_context():
+            backlog = make_backlog(args.letters, args.representatives, domains=20)
+            letters = db.session.execute(
+                db.select(Letter)
+                .options(db.joinedload(Letter.representative), db.joinedload(Letter.supporter))
+                .where(Letter.id.in_(backlog.letter_ids))
+            ).scalars()
+            messages = [delivery.letter_message(letter) for letter in letters]
+            db.session.remove()
+
+        print(f"throughput: {args.letters} letters, {args.workers} worker processes")
+        print(f"  services: {describe(database_url, redis_url)}")
+        with Workers(args.workers, env):
+            time.sleep(2.0)  # let the workers start (imports, connections)
+            started = time.perf_counter()
+            with app.app_context():
+                dispatch.kick(args.letters)
+            wait_settled(app, args.letters, timeout=1800, poll=0.1)
+            pipeline_seconds = time.perf_counter() - started
+        counts = state_counts(app)
+        received = server.remote.stats()["accepted"]
+        pipeline_rate = args.letters / pipeline_seconds
+        server.remote.clear()
+        plain_rate = plain_loop(server.host, messages)
+        print(
+            f"  pipeline:   {pipeline_rate:8.0f} letters/s ({pipeline_seconds:.1f} s; "
+            f"sent {counts.get('sent', 0)}, server accepted {received})"
+        )
+        print(f"  plain loop: {plain_rate:8.0f} letters/s")
+        print(f"  ratio:      {pipeline_rate / plain_rate:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

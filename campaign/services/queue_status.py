@@ -1,0 +1,154 @@
+"""What the staff queue pages show: a campaign's letters waiting, scheduled, sending
+and failed, per representative, from the database (the record); and the RQ queues
+and registries, from Redis (the conveyor)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, or_, select
+
+from ..extensions import db
+from ..models import Campaign, Letter, LetterState, Representative
+from ..models.base import utcnow
+from ..tasks.queues import ALL_QUEUES, get_queue
+from .dispatch import SLOT_KEY
+from .throttle import HEADROOM
+
+S = LetterState
+# Letters of a representative that staff may want to look at first.
+ROWS = 200
+
+
+@dataclass
+class RepresentativeQueue:
+    id: int
+    name: str
+    email: str
+    waiting: int  # queued and due now
+    scheduled: int  # queued, due later (throttle, sending window, retry)
+    sending: int
+    failed: int
+    bounced: int  # includes SendGrid's "dropped": the address is on its suppression list
+    sent_last_hour: int
+    sent_last_day: int
+    next_attempt_at: datetime | None
+
+
+def state_counts(campaign: Campaign) -> dict[str, int]:
+    counts = dict(
+        db.session.execute(
+            select(Letter.state, func.count())
+            .where(Letter.campaign_id == campaign.id)
+            .group_by(Letter.state)
+        ).all()
+    )
+    return {state.value: counts.get(state.value, 0) for state in LetterState}
+
+
+def due_counts(campaign: Campaign) -> tuple[int, int]:
+    """(waiting: queued and due now, scheduled: queued for later)."""
+    now = utcnow()
+    due = or_(Letter.next_attempt_at.is_(None), Letter.next_attempt_at <= now)
+    waiting, scheduled = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((due, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((due, 0), else_=1)), 0),
+        ).where(Letter.campaign_id == campaign.id, Letter.state == S.QUEUED.value)
+    ).one()
+    return int(waiting), int(scheduled)
+
+
+def representative_queues(campaign: Campaign, limit: int = ROWS) -> list[RepresentativeQueue]:
+    """Per representative with anything queued, sending, failed or bounced, or sent in
+    the last day: the busiest first."""
+    now = utcnow()
+    hour, day = now - timedelta(hours=1), now - timedelta(days=1)
+    queued = Letter.state == S.QUEUED.value
+    due = or_(Letter.next_attempt_at.is_(None), Letter.next_attempt_at <= now)
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    waiting = count(queued & due)
+    scheduled = count(queued & ~due)
+    rows = db.session.execute(
+        select(
+            Representative.id,
+            Representative.name,
+            Representative.email,
+            waiting,
+            scheduled,
+            count(Letter.state == S.SENDING.value),
+            count(Letter.state == S.FAILED.value),
+            count(Letter.state == S.BOUNCED.value),
+            count(Letter.sent_at >= hour),
+            count(Letter.sent_at >= day),
+            func.min(case((queued, Letter.next_attempt_at), else_=None)),
+        )
+        .join(Representative, Representative.id == Letter.representative_id)
+        .where(
+            Letter.campaign_id == campaign.id,
+            or_(
+                Letter.state.in_(
+                    [S.QUEUED.value, S.SENDING.value, S.FAILED.value, S.BOUNCED.value]
+                ),
+                Letter.sent_at >= day,
+            ),
+        )
+        .group_by(Representative.id, Representative.name, Representative.email)
+        .order_by((waiting + scheduled).desc(), Representative.name)
+        .limit(limit)
+    ).all()
+    return [RepresentativeQueue(*(row[:3]), *(int(v) for v in row[3:10]), row[10]) for row in rows]
+
+
+def recent_failures(campaign: Campaign, limit: int = 20) -> list[Letter]:
+    return list(
+        db.session.execute(
+            select(Letter)
+            .where(Letter.campaign_id == campaign.id, Letter.state == S.FAILED.value)
+            .order_by(Letter.updated_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+@dataclass
+class JobQueue:
+    name: str
+    queued: int
+    scheduled: int
+    started: int
+    failed: int
+
+
+def job_queues() -> list[JobQueue]:
+    """RQ's own view: jobs waiting, scheduled, running and failed per queue. (Letters
+    are not jobs: a few dispatch jobs carry all of them.)"""
+    result = []
+    for name in ALL_QUEUES:
+        queue = get_queue(name)
+        result.append(
+            JobQueue(
+                name=name,
+                queued=queue.count,
+                scheduled=queue.scheduled_job_registry.get_job_count(cleanup=False),
+                started=queue.started_job_registry.get_job_count(cleanup=False),
+                failed=queue.failed_job_registry.get_job_count(cleanup=False),
+            )
+        )
+    return result
+
+
+def active_dispatchers() -> int:
+    redis = get_queue(ALL_QUEUES[0]).connection
+    slots = current_app.config["DISPATCH_CONCURRENCY"]
+    return sum(1 for v in redis.mget([SLOT_KEY.format(i) for i in range(slots)]) if v is not None)
+
+
+def effective_rate(campaign: Campaign) -> float:
+    """Letters per second the global schedule paces at (see services.throttle)."""
+    return campaign.throttle_per_second * HEADROOM
