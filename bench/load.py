@@ -1,0 +1,474 @@
+"""Load: supporters writing and confirming letters through gunicorn, against the
+same gunicorn settings serving a bare Flask endpoint, in one run.
+
+1. bare: a trivial Flask app ("ok") under gunicorn, CLIENTS concurrent clients;
+2. the app under the same gunicorn settings, with PostgreSQL (DATABASE_URL) or
+   SQLite, Redis (REDIS_URL) or an embedded one, worker processes sending through
+   the loopback SendGrid server while the clients run:
+   submit: GET the letters page, POST the form (one request pair per supporter);
+   confirm: each supporter's link is read from the confirmation mail the workers
+   sent, then GET the confirmation page and POST its button;
+   first saturated (no pause between requests: throughput), then paced (THINK
+   seconds between a supporter's pages, as a person reads: latency at CLIENTS
+   supporters at once).
+Then every letter must be sent exactly once (counted at the loopback server).
+
+The abuse limits stay on, raised for one address: ABUSE_LIMITS_FACTOR=100000
+(README "Privacy"); the throttle is off (THROTTLE_ENABLED=0), as in throughput.py.
+
+    .venv/bin/python bench/load.py [--clients 20] [--supporters 300] [--web-workers 2] [--threads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def bare_app():
+    """The floor: a Flask app with one route and nothing else."""
+    from flask import Flask
+
+    app = Flask("bare")
+
+    @app.get("/")
+    def ok():
+        return "ok"
+
+    return app
+
+
+# -- the load generator -------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies.setdefault(kind, []).append(seconds)
+
+    def fail(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+    def all(self) -> list[float]:
+        return [x for values in self.latencies.values() for x in values]
+
+
+class Browser:
+    """One keep-alive connection and its cookies: a supporter's browser."""
+
+    def __init__(self, port: int, stats: Stats, think: float = 0.0):
+        self.port = port
+        self.stats = stats
+        self.think = think  # seconds a person takes between two pages
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, kind: str, method: str, path: str, form: dict | list | None = None):
+        headers = {"Connection": "keep-alive"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.stats.fail(f"{kind}: {type(exc).__name__}: {exc}")
+            return None, {}, b""
+        self.stats.add(kind, time.perf_counter() - started)
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, response.headers, data
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_clients(
+    count: int, work: list, handler, port: int, stats: Stats, think: float = 0.0
+) -> float:
+    """``count`` threads, each with its own browser, take items from ``work``
+    until it is empty; returns the wall time."""
+    lock = threading.Lock()
+    items = list(work)
+
+    def client():
+        browser = Browser(port, stats, think)
+        try:
+            while True:
+                with lock:
+                    if not items:
+                        return
+                    item = items.pop()
+                handler(browser, item)
+        finally:
+            browser.close()
+
+    threads = [threading.Thread(target=client) for _ in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def bare_request(browser: Browser, _item) -> None:
+    status, _, body = browser.request("bare", "GET", "/")
+    if status != 200 or body != b"ok":
+        browser.stats.fail(f"bare: {status}")
+
+
+def submit(browser: Browser, supporter) -> None:
+    email, country, rep_ids = supporter
+    browser.cookies.clear()  # a new supporter in the same browser
+    query = "&".join(f"rep={i}" for i in rep_ids)
+    status, _, page = browser.request("letters page", "GET", f"/write/{country}/letters?{query}")
+    match = CSRF.search(page or b"")
+    if status != 200 or not match:
+        browser.stats.fail(f"letters page: {status}")
+        return
+    time.sleep(browser.think)
+    form = [
+        ("csrf_token", match.group(1).decode()),
+        *[("representatives", str(i)) for i in rep_ids],
+        ("name", "Load Test"),
+        ("email", email),
+        ("city", "Vilnius"),
+        ("personal_paragraph", "Written by the load benchmark."),
+        ("consent", "y"),
+        ("website", ""),
+        ("send", "1"),
+    ]
+    status, headers, _ = browser.request("submit", "POST", f"/write/{country}/letters", form)
+    if status != 302 or not str(headers.get("Location", "")).endswith("/check-your-email"):
+        browser.stats.fail(f"submit: {status}")
+    time.sleep(browser.think)
+
+
+def warm_up(browser: Browser, item) -> None:
+    country, rep_ids = item
+    query = "&".join(f"rep={i}" for i in rep_ids)
+    browser.request("warm-up", "GET", f"/write/{country}/letters?{query}")
+    browser.request("warm-up", "GET", "/confirm/not-a-token")
+
+
+def confirm(browser: Browser, path: str) -> None:
+    browser.cookies.clear()
+    status, _, page = browser.request("confirm page", "GET", path)
+    match = CSRF.search(page or b"")
+    if status != 200 or not match:
+        browser.stats.fail(f"confirm page: {status}")
+        return
+    time.sleep(browser.think)
+    status, headers, _ = browser.request(
+        "confirm", "POST", path, {"csrf_token": match.group(1).decode()}
+    )
+    if status != 302 or "/status/" not in str(headers.get("Location", "")):
+        browser.stats.fail(f"confirm: {status}")
+    time.sleep(browser.think)
+
+
+# -- gunicorn -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn with the Procfile's access log format, on a loopback port."""
+
+    def __init__(
+        self, app: str, env: dict[str, str], workers: int, threads: int, chdir: Path, log: Path
+    ):
+        self.port = free_port()
+        self.log = open(log, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(workers),
+                "--threads", str(threads),
+                "--worker-class", "gthread",
+                "--keep-alive", "30",
+                "--access-logfile", str(log.with_suffix(".access")),
+                "--access-logformat", "%(m)s %(U)s %(s)s %(L)ss",
+                "--chdir", str(chdir),
+                app,
+            ],
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log.name}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError("gunicorn did not answer")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+# -- figures ------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def line(name: str, values: list[float], seconds: float) -> str:
+    p50, p99 = percentile(values, 0.50) * 1000, percentile(values, 0.99) * 1000
+    return (
+        f"  {name:<14} {len(values):>6} requests  {len(values) / seconds:>8.1f} req/s  "
+        f"p50 {p50:>6.1f} ms  p99 {p99:>6.1f} ms"
+    )
+
+
+@dataclass
+class Phase:
+    name: str
+    stats: Stats
+    submit_seconds: float
+    confirm_seconds: float
+    supporters: int
+    confirmed: int
+
+    @property
+    def seconds(self) -> float:
+        return self.submit_seconds + self.confirm_seconds
+
+    def report(self) -> None:
+        print(f"{self.name}:")
+        for kind, seconds in (
+            ("letters page", self.submit_seconds),
+            ("submit", self.submit_seconds),
+            ("confirm page", self.confirm_seconds),
+            ("confirm", self.confirm_seconds),
+        ):
+            print(line(kind, self.stats.latencies.get(kind, [0.0]), seconds))
+        print(line("all", self.stats.all(), self.seconds))
+        print(
+            f"  {self.supporters} supporters submitted in {self.submit_seconds:.1f} s, "
+            f"{self.confirmed} confirmed in {self.confirm_seconds:.1f} s"
+        )
+
+
+def supporters_phase(name, supporters, clients, think, port, server, mails_before) -> Phase:
+    """Submit every supporter's letters, read the confirmation links from the mail the
+    workers send, confirm them all."""
+    stats = Stats()
+    submit_seconds = run_clients(clients, supporters, submit, port, stats, think)
+    wanted = {email for email, _, _ in supporters}
+    mails = server.remote.wait_for(mails_before + len(supporters), timeout=300)
+    links = sorted(
+        urlsplit(link).path
+        for mail in mails
+        if set(mail.to) & wanted
+        for link in re.findall(r"https?://\S+/confirm/\S+", mail.text or "")
+    )
+    confirm_seconds = run_clients(clients, links, confirm, port, stats, think)
+    return Phase(name, stats, submit_seconds, confirm_seconds, len(supporters), len(links))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--supporters", type=int, default=300, help="in the saturated phase")
+    parser.add_argument("--paced-supporters", type=int, default=100)
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between pages, paced")
+    parser.add_argument("--bare-requests", type=int, default=6000)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--letter-workers", type=int, default=2)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(HERE))
+    from _common import (
+        SendGridServer,
+        Workers,
+        describe,
+        make_app,
+        services,
+        settings,
+        state_counts,
+    )
+
+    with (
+        services() as (database_url, redis_url),
+        SendGridServer() as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        env = settings(
+            database_url,
+            redis_url,
+            server.host,
+            ABUSE_LIMITS_FACTOR=100000,
+            THROTTLE_ENABLED=0,
+            DISPATCH_CONCURRENCY=args.letter_workers,
+        )
+        app = make_app(env)
+        with app.app_context():
+            from campaign.extensions import db
+            from campaign.models import Representative
+            from campaign.services.seed import seed_demo
+
+            seed_demo()
+            by_country: dict[str, list[int]] = {}
+            for rep in db.session.execute(db.select(Representative)).scalars():
+                by_country.setdefault(rep.country, []).append(rep.id)
+            db.session.remove()
+        rng = random.Random(7)
+
+        def people(prefix: str, count: int) -> list:
+            chosen = []
+            for i in range(count):
+                country = rng.choice(sorted(by_country))
+                chosen.append(
+                    (f"{prefix}-{i}@example.org", country, rng.sample(by_country[country], 2))
+                )
+            return chosen
+
+        saturated_people = people("load", args.supporters)
+        paced_people = people("paced", args.paced_supporters)
+        letters_expected = 2 * (len(saturated_people) + len(paced_people))
+
+        print(
+            f"load: {args.clients} concurrent clients; gunicorn {args.web_workers} workers x "
+            f"{args.threads} threads (gthread); {args.letter_workers} letter worker processes"
+        )
+        print(f"  services: {describe(database_url, redis_url)}")
+
+        bare_stats = Stats()
+        bare = Gunicorn(
+            "load:bare_app()", {}, args.web_workers, args.threads, HERE, Path(tmp) / "bare.log"
+        )
+        try:
+            bare_seconds = run_clients(
+                args.clients, range(args.bare_requests), bare_request, bare.port, bare_stats
+            )
+        finally:
+            bare.stop()
+
+        web = Gunicorn("wsgi:app", env, args.web_workers, args.threads, ROOT, Path(tmp) / "web.log")
+        try:
+            with Workers(args.letter_workers, env):
+                # Warm up every gunicorn worker (templates compiled, connections open);
+                # these requests are not counted.
+                warm = [(c, ids[:2]) for c, ids in sorted(by_country.items())]
+                warm *= 4 * args.web_workers
+                run_clients(args.clients, warm, warm_up, web.port, Stats())
+                saturated = supporters_phase(
+                    "saturated (no pause between requests)",
+                    saturated_people, args.clients, 0.0, web.port, server, 0,
+                )  # fmt: skip
+                paced = supporters_phase(
+                    f"paced ({args.think:g} s between a supporter's pages)",
+                    paced_people, args.clients, args.think, web.port, server,
+                    len(saturated_people),
+                )  # fmt: skip
+                total_mails = len(saturated_people) + len(paced_people) + letters_expected
+                server.remote.wait_for(total_mails, timeout=600)
+                time.sleep(1.0)  # anything sent twice would arrive now
+                received = server.remote.messages()
+        finally:
+            web.stop()
+
+        letter_ids = [
+            m.custom_args.get("letter_id") for m in received if m.custom_args.get("letter_id")
+        ]
+        states = state_counts(app)
+        bare_rate = len(bare_stats.all()) / bare_seconds
+        app_rate = len(saturated.stats.all()) / saturated.seconds
+
+        print("bare Flask endpoint (saturated):")
+        print(line("GET /", bare_stats.all(), bare_seconds))
+        saturated.report()
+        paced.report()
+        print(f"throughput, saturated: {app_rate / bare_rate * 100:.1f}% of the bare endpoint's")
+        lost = letters_expected - len(set(letter_ids))
+        print(
+            f"letters: {letters_expected} written, {states.get('sent', 0)} sent, "
+            f"{len(letter_ids)} received by the mail server "
+            f"({len(letter_ids) - len(set(letter_ids))} twice), {max(0, lost)} lost"
+        )
+        errors = bare_stats.errors + saturated.stats.errors + paced.stats.errors
+        print(f"errors: {len(errors)}")
+        for error in errors[:10]:
+            print(f"  {error}")
+        ok = (
+            not errors
+            and lost == 0
+            and len(letter_ids) == letters_expected
+            and states.get("sent", 0) == letters_expected
+        )
+        p99_paced = percentile(paced.stats.all(), 0.99) * 1000
+        p99_saturated = percentile(saturated.stats.all(), 0.99) * 1000
+        print(
+            "target: >= 25% of bare: "
+            f"{'met' if app_rate >= 0.25 * bare_rate else 'NOT met'}; "
+            f"p99 < 150 ms at {args.clients} clients: paced "
+            f"{'met' if p99_paced < 150 else 'NOT met'}, saturated "
+            f"{'met' if p99_saturated < 150 else 'NOT met'}; "
+            f"no errors, no letter lost: {'met' if ok else 'NOT met'}"
+        )
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""What every response says to the browser: a strict Content-Security-Policy and
+the other security headers; which client address the app believes; a development
+request log without addresses or query strings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug._internal import _log
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
+
+# No inline script or style anywhere, nothing from another origin.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# rq-dashboard (mounted for staff at /staff/rq) writes inline script and style and
+# compiles its templates at run time; it still loads nothing from elsewhere.
+RQ_DASHBOARD_PREFIX = "/staff/rq"
+RQ_DASHBOARD_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def policy_for(path: str) -> str:
+    if path == RQ_DASHBOARD_PREFIX or path.startswith(RQ_DASHBOARD_PREFIX + "/"):
+        return RQ_DASHBOARD_CSP
+    return CSP
+
+
+def _carries_a_secret() -> bool:
+    """A page reached through a signed link, or one only staff see: never cached."""
+    args = request.view_args or {}
+    if any(name in args for name in ("token", "secret")):
+        return True
+    if request.endpoint == "static":
+        return False
+    return bool(getattr(current_user, "is_authenticated", False))
+
+
+def init_security(app: Flask) -> None:
+    """Install the headers, and trust TRUSTED_PROXY_COUNT proxies in front of the app
+    for the client address (none by default: X-Forwarded-For is then ignored)."""
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    production = app.config["ENV"] == "production"
+    if production and app.debug:
+        raise RuntimeError("debug mode must never run in production")
+    # Flask-WTF's HTTPS check wants a Referer, which no-referrer (below) never sends.
+    # Browsers say where a request comes from in Sec-Fetch-Site instead: see below.
+    app.config["WTF_CSRF_SSL_STRICT"] = False
+
+    @app.before_request
+    def same_origin_forms_only():
+        """Refuse a form posted from another site (on top of the CSRF token). Browsers
+        too old to send Sec-Fetch-Site still need the token; the webhooks are called
+        by servers, not browsers."""
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.blueprint == "webhooks":
+            return None
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            abort(403, _("This form was sent from another site. Please use the form on this site."))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers["Content-Security-Policy"] = policy_for(request.path)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Links carry signed tokens: no page tells another site where it came from.
+        headers["Referrer-Policy"] = "no-referrer"
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        if _carries_a_secret():
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+class PrivateRequestHandler(WSGIRequestHandler):
+    """The development server's request log without the client address and without
+    query strings (they can carry search terms or tokens)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = urlsplit(getattr(self, "path", "") or "").path or "-"
+        command = getattr(self, "command", "-") or "-"
+        self.log("info", '"%s %s" %s %s', command, path, code, size)
+
+    def log(self, type: str, message: str, *args) -> None:  # noqa: A002 - werkzeug's name
+        _log(type, f"[{self.log_date_time_string()}] {message}\n", *args)

@@ -1,0 +1,47 @@
+"""Held letters: submissions that tripped an abuse rule wait here until staff
+release them (queued, then sent) or reject them (never sent)."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..auth.decorators import roles_required
+from ..auth.menu import add_menu_item
+from ..extensions import db
+from ..models import Role, Submission
+from ..services import abuse
+from . import bp
+
+
+@bp.record_once
+def _menu(state):
+    add_menu_item(state.app, "staff.held", _l("Held letters: release or reject"), Role.STAFF)
+
+
+@bp.get("/held")
+@roles_required(Role.STAFF)
+def held():
+    return render_template("staff/held.html", submissions=abuse.held_submissions())
+
+
+def _review(submission_id: int, action) -> int:
+    if db.session.get(Submission, submission_id) is None:
+        abort(404, _("No such submission."))
+    return action(submission_id, current_user.email)
+
+
+@bp.post("/held/<int:submission_id>/release")
+@roles_required(Role.STAFF)
+def release_held(submission_id: int):
+    count = _review(submission_id, abuse.release)
+    flash(_("%(count)s letter(s) released for sending.", count=count))
+    return redirect(url_for(".held"))
+
+
+@bp.post("/held/<int:submission_id>/reject")
+@roles_required(Role.STAFF)
+def reject_held(submission_id: int):
+    count = _review(submission_id, abuse.reject)
+    flash(_("%(count)s letter(s) rejected: they will not be sent.", count=count))
+    return redirect(url_for(".held"))

@@ -1,0 +1,372 @@
+"""Every page, for every kind of visitor, carries the strict Content-Security-Policy
+and the other security headers, and needs nothing the policy forbids: no inline
+script, no style attributes, no event-handler attributes, nothing from elsewhere.
+Plus cookies, debug mode, production secrets, login throttling and the logs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from campaign import create_app
+from campaign.config import ConfigError, load_config
+from campaign.security import CSP, RQ_DASHBOARD_CSP, PrivateRequestHandler, policy_for
+from campaign.services import tokens
+
+from . import flow
+from .htmlforms import inline_problems
+from .test_auth import ROLES, login, make_user
+
+ROOT = Path(__file__).resolve().parents[1]
+STRICT = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def directives(policy: str) -> dict[str, str]:
+    parts = [p.strip() for p in policy.split(";") if p.strip()]
+    return {p.split()[0]: " ".join(p.split()[1:]) for p in parts}
+
+
+def test_the_policy_is_the_strict_one():
+    assert directives(CSP) == STRICT
+    assert "unsafe" not in CSP and "http" not in CSP
+
+
+def test_only_the_rq_dashboard_gets_a_looser_policy():
+    assert policy_for("/staff/rq") == RQ_DASHBOARD_CSP
+    assert policy_for("/staff/rq/queues") == RQ_DASHBOARD_CSP
+    for path in ("/", "/staff/", "/staff/rqx", "/staff/held", "/write/DE/letters", "/login"):
+        assert policy_for(path) == CSP
+    loose = directives(RQ_DASHBOARD_CSP)
+    # Looser for script and style only: still nothing from another origin, no framing.
+    assert {k: v for k, v in loose.items() if k not in ("script-src", "style-src")} == {
+        k: v for k, v in STRICT.items() if k not in ("script-src", "style-src")
+    }
+    assert "http" not in RQ_DASHBOARD_CSP and "*" not in RQ_DASHBOARD_CSP
+
+
+def _tokens_for_a_supporter(client) -> dict[str, str]:
+    reps = flow.representatives_of("LT")
+    response = flow.submit(client, "LT", [reps[0].id], flow.Details(email="walker@example.org"))
+    assert response.status_code == 302
+    from campaign.extensions import db
+    from campaign.models import Submission
+
+    submission = db.session.execute(db.select(Submission)).scalars().first()
+    return {
+        "confirm": tokens.make_token(tokens.CONFIRM, submission.id),
+        "status": tokens.make_token(tokens.STATUS, submission.id),
+        "data": tokens.make_token(tokens.SUPPORTER_DATA, submission.supporter_id),
+    }
+
+
+def _url(rule, known: dict[str, str]) -> str:
+    url = rule.rule
+    for arg in rule.arguments:
+        if arg not in rule._converters:  # a default, not part of the path
+            continue
+        converter = rule._converters[arg].__class__.__name__
+        if "Integer" in converter:
+            # rq-dashboard numbers its Redis instances from 0, and has only one.
+            value = "0" if rule.endpoint.startswith("rq_dashboard") else "1"
+        elif arg == "country":
+            value = "LT"
+        elif arg == "token":
+            endpoint = rule.endpoint
+            value = next((v for k, v in known.items() if k in endpoint), "x")
+        else:
+            value = "x"
+        url = re.sub(rf"<(?:[^:>]+:)?{arg}>", value, url)
+    return url
+
+
+def _check(response, where: str, third_party: bool = False) -> None:
+    # rq-dashboard answers an unknown job id with a 500 of its own; its policy still holds.
+    assert third_party or response.status_code < 500, where
+    policy = response.headers.get("Content-Security-Policy")
+    assert policy == policy_for(response.request.path), where
+    headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff", where
+    assert headers["Referrer-Policy"] == "no-referrer", where
+    assert "camera=()" in headers["Permissions-Policy"], where
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin", where
+    # rq-dashboard's own pages are the one exception, under their own looser policy.
+    if response.mimetype == "text/html" and policy == CSP:
+        html = response.get_data(as_text=True)
+        assert inline_problems(html) == [], where
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_every_page_for_every_visitor_obeys_the_policy(seeded, role):
+    client = seeded.test_client()
+    known = _tokens_for_a_supporter(client)
+    if role:
+        make_user(f"{role}@example.org", role)
+        assert login(client, f"{role}@example.org").status_code == 302
+    seen = 0
+    for rule in seeded.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        url = _url(rule, known)
+        response = client.get(url)
+        where = f"GET {url} as {role or 'anonymous'}: {response.status_code}"
+        _check(response, where, third_party=rule.endpoint.startswith("rq_dashboard"))
+        response.close()
+        seen += 1
+    assert seen > 10
+    # Error pages too.
+    _check(client.get("/no-such-page"), "404 page")
+
+
+def test_development_pages_obey_the_policy(make_app):
+    app = make_app(ENV="development")
+    with app.app_context():
+        from campaign.services.seed import seed_demo
+
+        seed_demo()
+        client = app.test_client()
+        flow.submit(client, "IE", [flow.representatives_of("IE")[0].id], flow.Details())
+        from rq import SimpleWorker
+
+        from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
+
+        SimpleWorker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(
+            burst=True, with_scheduler=False
+        )
+        listing = client.get("/dev/outbox")
+        _check(listing, "/dev/outbox")
+        names = re.findall(r'href="/dev/outbox/([^"]+)"', listing.get_data(as_text=True))
+        assert names
+        _check(client.get(f"/dev/outbox/{names[0]}"), "/dev/outbox/<name>")
+
+
+def test_pages_behind_signed_links_are_never_cached(seeded, client):
+    known = _tokens_for_a_supporter(client)
+    for path in (
+        f"/confirm/{known['confirm']}",
+        f"/status/{known['status']}",
+        f"/your-data/{known['data']}",
+    ):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+
+
+def test_no_third_party_assets_in_templates_or_styles():
+    for path in list((ROOT / "templates").rglob("*.html")) + list(
+        (ROOT / "campaign" / "static").rglob("*")
+    ):
+        if not path.is_file() or path.suffix not in (".html", ".css", ".js"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "@import" not in text, path
+        for match in re.finditer(r"url\(\s*['\"]?([^)'\"]+)", text):
+            assert not match.group(1).startswith(("http:", "https:", "//")), (path, match.group(1))
+        for match in re.finditer(
+            r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=\"([^\"]+)\"", text
+        ):
+            assert not match.group(1).startswith(("http:", "https:", "//")), (path, match.group(1))
+        if path.suffix == ".js":
+            assert not re.search(r"fetch\(\s*['\"]https?:", text), path
+
+
+# -- production only ------------------------------------------------------------------
+
+
+def test_hsts_in_production_only(make_app):
+    testing = make_app()
+    assert "Strict-Transport-Security" not in testing.test_client().get("/healthz").headers
+    production = make_app(ENV="production")
+    hsts = production.test_client().get("/healthz").headers["Strict-Transport-Security"]
+    assert hsts.startswith("max-age=") and int(hsts.split("=")[1].split(";")[0]) >= 31536000
+
+
+def test_session_cookie_is_secure_httponly_samesite_in_production(make_app):
+    app = make_app(ENV="production")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    with app.app_context():
+        make_user("staff@example.org", "staff")
+        client = app.test_client()
+        page = client.get("/login", base_url="https://localhost")
+        from .conftest import csrf_token
+
+        token = csrf_token(page.get_data(as_text=True))
+        response = client.post(
+            "/login",
+            base_url="https://localhost",
+            data={
+                "csrf_token": token,
+                "email": "staff@example.org",
+                "password": "correct horse battery staple",
+            },
+        )
+        assert response.status_code == 302
+        cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        assert cookies
+        for cookie in cookies:
+            flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+            assert {"secure", "httponly", "samesite"} <= flags, cookie
+            assert "SameSite=Lax" in cookie
+
+
+def _production_env(monkeypatch):
+    for name in ("CAMPAIGN_ENV", "FLASK_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/campaign")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("MAIL_BACKEND", "sendgrid")
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.x")
+    monkeypatch.setenv("MAIL_FROM", "letters@example.org")
+    monkeypatch.setenv("INBOUND_SECRET", "i" * 32)
+    monkeypatch.setenv("SENDGRID_WEBHOOK_PUBLIC_KEY", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE")
+
+
+@pytest.mark.parametrize("missing", ["INBOUND_SECRET", "SENDGRID_WEBHOOK_PUBLIC_KEY"])
+def test_production_with_sendgrid_needs_the_webhook_secrets(monkeypatch, tmp_path, missing):
+    _production_env(monkeypatch)
+    assert load_config(str(tmp_path))["ENV"] == "production"
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigError, match=missing):
+        load_config(str(tmp_path))
+    # Development and testing do without them.
+    monkeypatch.setenv("CAMPAIGN_ENV", "development")
+    load_config(str(tmp_path))
+
+
+def test_production_refuses_a_short_secret_key_and_debug(monkeypatch, tmp_path):
+    _production_env(monkeypatch)
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    with pytest.raises(ConfigError, match="DEBUG"):
+        load_config(str(tmp_path), {"DEBUG": True})
+
+
+def test_flask_debug_never_turns_debug_on_in_production(monkeypatch, _schema, redis_url, tmp_path):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "p" * 40,
+            "SQLALCHEMY_DATABASE_URI": _schema,
+            "REDIS_URL": redis_url,
+            "MAIL_BACKEND": "outbox",
+            "MAIL_FROM": "letters@example.org",
+            "OUTBOX_DIR": str(tmp_path),
+        }
+    )
+    assert app.debug is False and app.config["DEBUG"] is False
+    with app.app_context():
+        from campaign.extensions import db
+
+        db.engine.dispose()
+
+
+# -- login throttling -----------------------------------------------------------------
+
+
+def _login_attempt(client, email: str):
+    page = client.get("/login")
+    from .conftest import csrf_token
+
+    return client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": "wrong",
+        },
+    )
+
+
+def test_login_is_throttled_per_email_address(app, client):
+    # The default: 5 a minute for one address.
+    for _ in range(5):
+        assert _login_attempt(client, "target@example.org").status_code == 200
+    refused = _login_attempt(client, "Target@Example.org ")
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert "Retry-After" in refused.headers
+    # Another address from the same client still gets through.
+    assert _login_attempt(client, "other@example.org").status_code == 200
+
+
+def test_login_is_throttled_per_client_address(make_app):
+    app = make_app(RATE_LIMITS={"login": ("3/minute", "100/minute")})
+    # No app context around the requests: each request has its own (and its own CSRF token).
+    client = app.test_client()
+    for i in range(3):
+        assert _login_attempt(client, f"user{i}@example.org").status_code == 200
+    assert _login_attempt(client, "fresh@example.org").status_code == 429
+    # A visitor from elsewhere is not affected.
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert _login_attempt(other, "fresh@example.org").status_code == 200
+
+
+# -- logs -----------------------------------------------------------------------------
+
+
+class _FakeRequest(PrivateRequestHandler):
+    def __init__(self, path: str):  # no socket: only what the log line reads
+        self.path = path
+        self.command = "GET"
+        self.request_version = "HTTP/1.1"
+        self.client_address = ("203.0.113.9", 51234)
+
+
+def test_development_request_log_has_no_address_and_no_query(monkeypatch):
+    lines = []
+    monkeypatch.setattr(
+        "campaign.security._log", lambda type_, message, *args: lines.append(message % args)
+    )
+    handler = _FakeRequest("/status/SECRET-TOKEN?q=anna&lang=be")
+    handler.log_request(200, 1234)
+    handler.log_error("something %s", "odd")
+    text = "\n".join(lines)
+    assert "GET /status/SECRET-TOKEN" in text and "200" in text and "odd" in text
+    assert "203.0.113.9" not in text and "q=anna" not in text and "lang=be" not in text
+
+
+def test_the_development_server_uses_the_private_log():
+    source = (ROOT / "campaign" / "devserver.py").read_text()
+    assert "request_handler=PrivateRequestHandler" in source
+
+
+def test_gunicorn_access_log_has_no_address_and_no_query():
+    procfile = (ROOT / "Procfile").read_text()
+    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    match = re.search(r"--access-logformat\s+'([^']*)'", web)
+    assert match, "the web process must set its own access log format"
+    atoms = set(re.findall(r"%\((\w+)\)s", match.group(1)))
+    # h: address, r: request line, q: query string, f: referer, a: user agent, {…}i: headers
+    assert atoms <= {"m", "U", "s", "L", "b", "B", "D", "M", "T", "t", "H"}, atoms
+    assert "{" not in match.group(1)
+
+
+def test_a_form_posted_from_another_site_is_refused(seeded, client):
+    page = client.get("/login")
+    from .conftest import csrf_token
+
+    data = {
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "email": "a@example.org",
+        "password": "x",
+    }
+    refused = client.post("/login", data=data, headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403
+    assert (
+        client.post("/login", data=data, headers={"Sec-Fetch-Site": "same-origin"}).status_code
+        == 200
+    )
