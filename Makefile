@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean translations messages bench-throughput bench-throttle bench-faults
+
+# Interface catalogues: the .po files are kept in git, the .mo files are built here.
+CATALOGUES := $(wildcard campaign/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -12,11 +16,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# Compiled at install: `make run` and `make test` build whatever .po changed.
+translations: $(COMPILED)
+
+# After changing interface text: extract the messages, merge them into every catalogue.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --no-wrap --sort-output \
+		--project=campaign -o campaign/translations/messages.pot .
+	$(BIN)/pybabel update -i campaign/translations/messages.pot -d campaign/translations \
+		--no-wrap --ignore-obsolete
+
 # Web, worker, clock, an embedded Redis, SQLite and the local outbox on http://127.0.0.1:5000
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/python -m campaign.devserver
 
-test: $(STAMP)
+test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -29,3 +46,14 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Delivery benchmarks (README "Performance"); they use DATABASE_URL / REDIS_URL when
+# set, and empty that Redis database.
+bench-throughput: $(STAMP)
+	$(BIN)/python bench/throughput.py
+
+bench-throttle: $(STAMP)
+	$(BIN)/python bench/throttle_precision.py
+
+bench-faults: $(STAMP)
+	$(BIN)/python bench/faults.py

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def register_management(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from .admin import bp as admin_bp
     from .auth.menu import add_menu_item
     from .models import Role
     from .organisers import bp as organisers_bp
@@ -24,11 +25,19 @@ def register_management(app: Flask) -> None:
     from .webhooks import bp as webhooks_bp
 
     app.register_blueprint(organisers_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(staff_bp)
     csrf.exempt(webhooks_bp)
     app.register_blueprint(webhooks_bp)
     add_menu_item(app, "organisers.index", _l("Organise campaigns"), Role.ORGANISER)
+    add_menu_item(app, "organisers.campaigns", _l("Campaigns and letters"), Role.ORGANISER)
+    add_menu_item(app, "organisers.representatives", _l("Representatives"), Role.ORGANISER)
+    add_menu_item(app, "organisers.imports", _l("Import representatives"), Role.ORGANISER)
+    add_menu_item(app, "admin.users", _l("Accounts"), Role.ADMIN)
+    add_menu_item(app, "admin.audit_log", _l("Audit log"), Role.ADMIN)
     add_menu_item(app, "staff.index", _l("Staff: queues, replies, reports"), Role.STAFF)
+    add_menu_item(app, "staff.replies", _l("Replies"), Role.STAFF)
+    add_menu_item(app, "staff.reports", _l("Response reports"), Role.STAFF)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -52,7 +61,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_i18n(app)
 
     from . import models, sqlite  # noqa: F401 - the mapped classes; SQLite pragmas
-
     from .auth import bp as auth_bp
     from .auth.menu import csrf_form, management_links
     from .health import bp as health_bp
@@ -68,11 +76,19 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.register_blueprint(dev_bp)
 
+    from .limits import init_limits
+    from .security import init_security
+
+    init_limits(app)
+    init_security(app)
+
     from .cli import register_cli
     from .errors import register_error_handlers
 
     register_cli(app)
     register_error_handlers(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     return app

@@ -59,6 +59,10 @@ def users_create_command(email: str, role: str):
     user = User(email=email, role=role)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    from .services import audit
+
+    audit.record("create", "user", user.id, f"created the {role} account {email}")
     db.session.commit()
     click.echo(f"created {role} {email}")
 
@@ -67,3 +71,12 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(letters)
     app.cli.add_command(users)
+    from .commands import sending as sending_commands  # pause, resume, cancel a campaign
+
+    sending_commands.register(app)
+    from .commands.reps import reps
+
+    app.cli.add_command(reps)
+    from .commands import reports as report_commands
+
+    report_commands.register(app)

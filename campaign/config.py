@@ -79,6 +79,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SENDGRID_TIMEOUT": env_float("SENDGRID_TIMEOUT", 10.0),
         "SMTP_URL": env_str("SMTP_URL"),
         "SMTP_TIMEOUT": env_float("SMTP_TIMEOUT", 10.0),
+        # Replies and delivery events (README "Replies, events and reports").
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": env_str("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        "INBOUND_DOMAIN": env_str("INBOUND_DOMAIN"),
+        "INBOUND_SECRET": env_str("INBOUND_SECRET"),
         "OUTBOX_DIR": env_str("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "PUBLIC_URL": env_str("PUBLIC_URL", "http://127.0.0.1:5000"),
         "CONFIRMATION_MAX_AGE_DAYS": env_int("CONFIRMATION_MAX_AGE_DAYS", 7),
@@ -88,6 +92,31 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SEND_RETRY_BASE_SECONDS": env_float("SEND_RETRY_BASE_SECONDS", 30.0),
         "SEND_RETRY_MAX_SECONDS": env_float("SEND_RETRY_MAX_SECONDS", 3600.0),
         "MAX_REPRESENTATIVES_PER_SUBMISSION": env_int("MAX_REPRESENTATIVES_PER_SUBMISSION", 50),
+        # Delivery (README "Delivery: throttle, retries, exactly-once"). The four
+        # THROTTLE_* limits are the defaults of a new campaign; each campaign keeps its own.
+        "THROTTLE_ENABLED": env_bool("THROTTLE_ENABLED", True),
+        "THROTTLE_PER_SECOND": env_float("THROTTLE_PER_SECOND", 5.0),
+        "THROTTLE_REP_PER_HOUR": env_int("THROTTLE_REP_PER_HOUR", 30),
+        "THROTTLE_REP_PER_DAY": env_int("THROTTLE_REP_PER_DAY", 300),
+        "THROTTLE_DOMAIN_PER_MINUTE": env_int("THROTTLE_DOMAIN_PER_MINUTE", 60),
+        "THROTTLE_JITTER_SECONDS": env_float("THROTTLE_JITTER_SECONDS", 30.0),
+        "THROTTLE_REP_HOUR_SECONDS": env_int("THROTTLE_REP_HOUR_SECONDS", 3600),
+        "THROTTLE_REP_DAY_SECONDS": env_int("THROTTLE_REP_DAY_SECONDS", 86400),
+        "DISPATCH_BATCH_SIZE": env_int("DISPATCH_BATCH_SIZE", 50),
+        "DISPATCH_CONCURRENCY": env_int("DISPATCH_CONCURRENCY", 4),
+        "DISPATCH_JOB_SECONDS": env_float("DISPATCH_JOB_SECONDS", 5.0),
+        # Abuse and privacy (README "Privacy"; campaign/limits.py, services/abuse.py, privacy.py).
+        "IP_HASH_KEY": env_str("IP_HASH_KEY"),
+        "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0),
+        "ABUSE_LIMITS_FACTOR": env_float("ABUSE_LIMITS_FACTOR", 1.0),
+        "HOLD_ADDRESSES_PER_IP": env_int("HOLD_ADDRESSES_PER_IP", 5),
+        "HOLD_ADDRESSES_WINDOW_HOURS": env_int("HOLD_ADDRESSES_WINDOW_HOURS", 24),
+        "HOLD_NETWORK_BURST": env_int("HOLD_NETWORK_BURST", 20),
+        "HOLD_NETWORK_BURST_MINUTES": env_int("HOLD_NETWORK_BURST_MINUTES", 10),
+        "IP_HASH_RETENTION_HOURS": env_int("IP_HASH_RETENTION_HOURS", 48),
+        "RETENTION_LETTER_DAYS": env_int("RETENTION_LETTER_DAYS", 28),
+        "RETENTION_SUPPORTER_WEEKS": env_int("RETENTION_SUPPORTER_WEEKS", 104),
+        "DATA_LINK_MAX_AGE_HOURS": env_int("DATA_LINK_MAX_AGE_HOURS", 24),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -126,3 +155,59 @@ def validate(config: dict) -> None:
         raise ConfigError("MAIL_BACKEND=sendgrid needs SENDGRID_API_KEY")
     if config["MAIL_BACKEND"] == "smtp" and not config.get("SMTP_URL"):
         raise ConfigError("MAIL_BACKEND=smtp needs SMTP_URL")
+    validate_delivery(config)
+    if config.get("ABUSE_LIMITS_FACTOR", 1.0) <= 0:
+        raise ConfigError("ABUSE_LIMITS_FACTOR must be a positive number")
+    if config.get("ENV") == "production":
+        validate_production_secrets(config)
+    if config.get("INBOUND_DOMAIN") and not config.get("INBOUND_SECRET"):
+        # Letters would ask for replies at an address whose webhook does not exist.
+        raise ConfigError("INBOUND_DOMAIN needs INBOUND_SECRET (the Inbound Parse URL's secret)")
+    if config.get("INBOUND_SECRET") and len(config["INBOUND_SECRET"]) < 16:
+        raise ConfigError("INBOUND_SECRET must have at least 16 characters")
+
+
+def validate_production_secrets(config: dict) -> None:
+    """In production the webhooks must be able to tell SendGrid from anyone else,
+    and no secret may be short enough to guess."""
+    if config.get("DEBUG"):
+        raise ConfigError("DEBUG must be off in production")
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must have at least 32 characters")
+    if config["MAIL_BACKEND"] == "sendgrid":
+        secrets = ("INBOUND_SECRET", "SENDGRID_WEBHOOK_PUBLIC_KEY")
+        missing = [name for name in secrets if not config.get(name)]
+        if missing:
+            raise ConfigError(f"MAIL_BACKEND=sendgrid in production needs {', '.join(missing)}")
+    if config.get("IP_HASH_KEY") is not None and len(config["IP_HASH_KEY"]) < 32:
+        raise ConfigError("IP_HASH_KEY must have at least 32 characters")
+
+
+def validate_delivery(config: dict) -> None:
+    """SMTP_URL, the throttle's defaults and the dispatch settings, checked at start-up
+    so that a mistake stops the process with one line instead of failing every letter."""
+    if config.get("SMTP_URL"):
+        from .mail.smtp_backend import SMTPSettings
+
+        SMTPSettings.from_url(config["SMTP_URL"])  # raises ConfigError naming the problem
+    positive = (
+        "THROTTLE_PER_SECOND",
+        "THROTTLE_REP_PER_HOUR",
+        "THROTTLE_REP_PER_DAY",
+        "THROTTLE_DOMAIN_PER_MINUTE",
+        "THROTTLE_REP_HOUR_SECONDS",
+        "THROTTLE_REP_DAY_SECONDS",
+        "DISPATCH_BATCH_SIZE",
+        "DISPATCH_CONCURRENCY",
+        "DISPATCH_JOB_SECONDS",
+        "SENDING_LEASE_SECONDS",
+        "MAX_SEND_ATTEMPTS",
+        "SENDGRID_TIMEOUT",
+    )
+    for name in positive:
+        if name in config and not config[name] > 0:
+            raise ConfigError(f"{name} must be above 0")
+    if config.get("SENDING_LEASE_SECONDS", 120) <= 2 * config.get("SENDGRID_TIMEOUT", 10.0):
+        # A worker must be able to finish a request well inside its lease, or the
+        # reconciler could hand the letter to another worker while it is in flight.
+        raise ConfigError("SENDING_LEASE_SECONDS must be more than twice SENDGRID_TIMEOUT")

@@ -4,7 +4,6 @@ machine without Redis. Production uses REDIS_URL and never this."""
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -73,7 +73,7 @@ def _schema(database_url, redis_url, tmp_path_factory):
 
     app = create_app(_test_config(database_url, redis_url, tmp_path_factory.mktemp("outbox0")))
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         _db.engine.dispose()
     return database_url
 

@@ -23,7 +23,14 @@ def make_user(email: str, role: str, password: str = PASSWORD) -> User:
 def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
     page = client.get("/login")
     url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email, "password": password})
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": password,
+        },
+    )
 
 
 def test_passwords_are_hashed_with_argon2(app):
@@ -36,7 +43,9 @@ def test_passwords_are_hashed_with_argon2(app):
 def test_login_and_logout(app, client):
     make_user("organiser@example.org", "organiser")
     bad = login(client, "organiser@example.org", "wrong password")
-    assert bad.status_code == 200 and "Wrong email address or password." in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "Wrong email address or password." in bad.get_data(
+        as_text=True
+    )
     unknown = login(client, "nobody@example.org")
     assert "Wrong email address or password." in unknown.get_data(as_text=True)
     ok = login(client, "Organiser@Example.org", next_url="/manage")
@@ -59,22 +68,34 @@ def test_inactive_user_cannot_log_in(app, client):
     user = make_user("gone@example.org", "staff")
     user.active = False
     db.session.commit()
-    assert "Wrong email address or password." in login(client, "gone@example.org").get_data(as_text=True)
+    assert "Wrong email address or password." in login(client, "gone@example.org").get_data(
+        as_text=True
+    )
 
 
 def test_users_create_reads_the_password_from_stdin(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "new@example.org", "--role", "staff"], input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "create", "new@example.org", "--role", "staff"], input=PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     user = db.session.execute(db.select(User).filter_by(email="new@example.org")).scalar_one()
     assert user.role == "staff" and user.check_password(PASSWORD)
-    again = runner.invoke(args=["users", "create", "new@example.org", "--role", "staff"], input=PASSWORD + "\n")
+    again = runner.invoke(
+        args=["users", "create", "new@example.org", "--role", "staff"], input=PASSWORD + "\n"
+    )
     assert again.exit_code != 0 and "exists already" in again.output
-    short = runner.invoke(args=["users", "create", "b@example.org", "--role", "staff"], input="short\n")
+    short = runner.invoke(
+        args=["users", "create", "b@example.org", "--role", "staff"], input="short\n"
+    )
     assert short.exit_code != 0 and "at least 12 characters" in short.output
-    bad_role = runner.invoke(args=["users", "create", "c@example.org", "--role", "king"], input=PASSWORD + "\n")
+    bad_role = runner.invoke(
+        args=["users", "create", "c@example.org", "--role", "king"], input=PASSWORD + "\n"
+    )
     assert bad_role.exit_code != 0
-    bad_email = runner.invoke(args=["users", "create", "not-an-email", "--role", "staff"], input=PASSWORD + "\n")
+    bad_email = runner.invoke(
+        args=["users", "create", "not-an-email", "--role", "staff"], input=PASSWORD + "\n"
+    )
     assert bad_email.exit_code != 0 and "is not an email address" in bad_email.output
     assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 1
 
@@ -89,12 +110,66 @@ ACCESS = {
     "supporters.check_email": "public",
     "supporters.confirm": "public",
     "supporters.status": "public",
+    "supporters.status_json": "public",
     "health.healthz": "public",
     "auth.login": "public",
     "auth.logout": "any",
     "auth.home": "any",
     "organisers.index": "organiser",
+    "organisers.campaigns": "organiser",
+    "organisers.new_campaign": "organiser",
+    "organisers.edit_campaign": "organiser",
+    "organisers.templates": "organiser",
+    "organisers.create_template": "organiser",
+    "organisers.edit_template": "organiser",
+    "organisers.preview_template": "organiser",
+    "organisers.preview_text": "organiser",
+    "organisers.save_draft": "organiser",
+    "organisers.publish_template": "organiser",
+    "organisers.send_test_letter": "organiser",
+    "organisers.discard_draft": "organiser",
+    "organisers.template_versions": "organiser",
+    "organisers.rollback_template": "organiser",
+    "organisers.representatives": "organiser",
+    "organisers.edit_representative": "organiser",
+    "organisers.deactivate_representative": "organiser",
+    "organisers.reactivate_representative": "organiser",
+    "organisers.bodies": "organiser",
+    "organisers.imports": "organiser",
+    "organisers.new_import": "organiser",
+    "organisers.import_run": "organiser",
+    "organisers.confirm_import": "organiser",
+    "admin.users": "admin",
+    "admin.new_user": "admin",
+    "admin.edit_user": "admin",
+    "admin.deactivate_user": "admin",
+    "admin.reactivate_user": "admin",
+    "admin.audit_log": "admin",
     "staff.index": "staff",
+    "staff.queues": "staff",
+    "staff.campaign_queue": "staff",
+    "staff.control_sending": "organiser",
+    "supporters.data_request": "public",
+    "supporters.data_request_sent": "public",
+    "supporters.your_data": "public",
+    "supporters.download_data": "public",
+    "supporters.delete_data": "public",
+    "staff.held": "staff",
+    "staff.release_held": "staff",
+    "staff.reject_held": "staff",
+    # Replies, events and reports: webhooks authenticate themselves (signature, secret path).
+    "webhooks.sendgrid_events": "public",
+    "webhooks.sendgrid_inbound": "public",
+    "supporters.survey": "public",
+    "staff.replies": "staff",
+    "staff.reply": "staff",
+    "staff.update_reply": "staff",
+    "staff.letter": "staff",
+    "staff.log_response": "staff",
+    "staff.reports": "staff",
+    "staff.representative": "staff",
+    "staff.addresses": "staff",
+    "staff.resolve_address": "staff",
 }
 ROLES = ("admin", "organiser", "staff")
 
@@ -123,7 +198,11 @@ def test_every_route_answers_as_expected_for_every_role(seeded, role):
     if role:
         make_user(f"{role}@example.org", role)
         assert login(client, f"{role}@example.org").status_code == 302
-    rules = [r for r in seeded.url_map.iter_rules() if r.endpoint != "static" and not r.endpoint.startswith(("dev.", "rq_dashboard"))]
+    rules = [
+        r
+        for r in seeded.url_map.iter_rules()
+        if r.endpoint != "static" and not r.endpoint.startswith(("dev.", "rq_dashboard"))
+    ]
     unknown = sorted({r.endpoint for r in rules} - set(ACCESS))
     assert not unknown, f"routes without a declared audience: {unknown}"
     for rule in rules:
@@ -135,9 +214,11 @@ def test_every_route_answers_as_expected_for_every_role(seeded, role):
         assert response.status_code < 500, where
         if expected_ok:
             assert response.status_code != 403, where
-            assert not (response.status_code == 302 and "/login" in response.headers["Location"]), where
+            assert not (response.status_code == 302 and "/login" in response.headers["Location"]), (
+                where
+            )
         elif role is None:
-            assert response.status_code in (302, 400, 401) , where
+            assert response.status_code in (302, 400, 401), where
             if response.status_code == 302:
                 assert "/login" in response.headers["Location"], where
         else:

@@ -35,6 +35,8 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
     monkeypatch.setenv("MAIL_BACKEND", "sendgrid")
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.x")
     monkeypatch.setenv("MAIL_FROM", "letters@example.org")
+    monkeypatch.setenv("INBOUND_SECRET", "i" * 32)
+    monkeypatch.setenv("SENDGRID_WEBHOOK_PUBLIC_KEY", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_config(str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "s" * 40)

@@ -27,7 +27,11 @@ def _context(language: str) -> dict:
             "party": "Demo Party",
             "constituency": "Demo District",
         },
-        "supporter": {"name": "Sam Sample", "city": "Demo City", "personal_paragraph": "A paragraph of my own."},
+        "supporter": {
+            "name": "Sam Sample",
+            "city": "Demo City",
+            "personal_paragraph": "A paragraph of my own.",
+        },
         "figures": compose.figures_for(campaign, language),
     }
 
@@ -50,4 +54,4 @@ def test_rendered_letter_matches_the_stored_copy(letter):
 
 
 def test_every_letter_has_a_stored_copy_and_no_stale_ones():
-    assert {p.name for p in GOLDEN.glob("*.txt")} == {l.path.name for l in LETTERS}
+    assert {p.name for p in GOLDEN.glob("*.txt")} == {letter.path.name for letter in LETTERS}

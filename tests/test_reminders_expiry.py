@@ -43,7 +43,9 @@ def test_no_reminder_once_confirmed(seeded, client, drain, app):
     rep = flow.representatives_of("IE")[0]
     flow.submit(client, "IE", [rep.id], flow.Details())
     drain()
-    flow.confirm(client, flow.confirmation_link(flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[0]))
+    flow.confirm(
+        client, flow.confirmation_link(flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[0])
+    )
     _age_submission(30)
     assert periodic.send_reminders() == 0
 

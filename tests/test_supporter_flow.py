@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from campaign.extensions import db
-from campaign.models import Letter, LetterState, Submission, Supporter
+from campaign.models import Letter, Submission, Supporter
 
 from . import flow
 
 
 def states() -> list[str]:
-    return [l.state for l in db.session.execute(db.select(Letter).order_by(Letter.id)).scalars()]
+    return [
+        letter.state
+        for letter in db.session.execute(db.select(Letter).order_by(Letter.id)).scalars()
+    ]
 
 
 def test_landing_page_states_the_appeal_with_campaign_figures(seeded, client):
@@ -117,7 +120,12 @@ def test_whole_flow_ends_with_the_letter_sent(make_app, tmp_path, backend, reque
 
         letters = db.session.execute(db.select(Letter).order_by(Letter.id)).scalars().all()
         for letter in letters:
-            assert [e.to_state for e in letter.events] == ["awaiting_confirmation", "queued", "sending", "sent"]
+            assert [e.to_state for e in letter.events] == [
+                "awaiting_confirmation",
+                "queued",
+                "sending",
+                "sent",
+            ]
         if backend == "outbox":
             sent = [m for m in flow.outbox_messages(outbox) if m["X-Campaign-Letter-Id"]]
             assert len(sent) == len(reps)
@@ -129,7 +137,10 @@ def test_whole_flow_ends_with_the_letter_sent(make_app, tmp_path, backend, reque
                 assert message["To"].addresses[0].addr_spec == letter.representative.email
                 assert message["Reply-To"].addresses[0].addr_spec == "maryja@example.org"
                 assert message["Subject"] == letter.subject
-                assert message.get_body(preferencelist=("plain",)).get_content().strip() == letter.body.strip()
+                assert (
+                    message.get_body(preferencelist=("plain",)).get_content().strip()
+                    == letter.body.strip()
+                )
                 assert message.get_content_type() == "text/plain"
         else:
             received = sendgrid.wait_for(1 + len(reps))[1:]
@@ -173,7 +184,12 @@ def test_letter_text_is_fixed_at_submission(seeded, client, drain):
     letter = db.session.execute(db.select(Letter)).scalar_one()
     original = letter.body
     template = db.session.get(LetterTemplate, letter.template_version.template_id)
-    newer = TemplateVersion(template_id=template.id, number=99, subject="Changed", body="Changed text {{ supporter.name }}")
+    newer = TemplateVersion(
+        template_id=template.id,
+        number=99,
+        subject="Changed",
+        body="Changed text {{ supporter.name }}",
+    )
     db.session.add(newer)
     db.session.flush()
     template.published_version_id = newer.id
@@ -206,8 +222,14 @@ INVALID_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("field,change,message", INVALID_FIELDS, ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(INVALID_FIELDS)])
-def test_every_invalid_field_gets_a_message_and_keeps_what_was_typed(seeded, client, field, change, message):
+@pytest.mark.parametrize(
+    "field,change,message",
+    INVALID_FIELDS,
+    ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(INVALID_FIELDS)],
+)
+def test_every_invalid_field_gets_a_message_and_keeps_what_was_typed(
+    seeded, client, field, change, message
+):
     rep = flow.representatives_of("IE")[0]
     details = flow.Details(**change)
     response = flow.submit(client, "IE", [rep.id], details)
@@ -254,7 +276,9 @@ def test_a_second_submission_does_not_write_twice(seeded, client):
     flow.submit(client, "IE", [rep.id], flow.Details(personal_paragraph="second"))
     letters = db.session.execute(db.select(Letter)).scalars().all()
     assert len(letters) == 1 and "second" in letters[0].body  # unconfirmed: replaced
-    submission = db.session.execute(db.select(Submission).order_by(Submission.id.desc())).scalars().first()
+    submission = (
+        db.session.execute(db.select(Submission).order_by(Submission.id.desc())).scalars().first()
+    )
     from campaign.services import submissions
 
     submissions.confirm(submission)

@@ -1,6 +1,7 @@
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import login_manager
@@ -16,7 +17,7 @@ def roles_required(*roles: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not current_user.has_role(*roles):
-                abort(403, "Your account does not give access to this page.")
+                abort(403, _("Your account does not give access to this page."))
             return view(*args, **kwargs)
 
         return wrapped

@@ -4,6 +4,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
+from .. import limits
 from ..extensions import db, login_manager
 from ..models import User
 from ..models.base import utcnow
@@ -16,25 +17,35 @@ from .forms import LoginForm
 def load_user(user_id: str):
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated account's open sessions end with its next request.
+    return user if user is not None and user.active else None
 
 
 def _safe_next(target: str | None) -> str:
     """Only redirect to a path on this site after login."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("auth.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.post_limits("login", limits.email_key, limits.has_email)
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+        # No account has a NUL in its address (and PostgreSQL cannot even compare one).
+        query = db.select(User).filter_by(email=email)
+        user = None if "\x00" in email else db.session.execute(query).scalar_one_or_none()
         if user is None:
             burn_password_check(form.password.data)
         if user is not None and user.active and user.check_password(form.password.data):

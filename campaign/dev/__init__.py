@@ -21,7 +21,9 @@ def outbox():
     for path in _outbox().list()[:200]:
         with path.open("rb") as fh:
             msg = BytesParser(policy=policy.default).parse(fh, headersonly=True)
-        messages.append({"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]})
+        messages.append(
+            {"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+        )
     return render_template("dev/outbox.html", messages=messages)
 
 

@@ -12,11 +12,25 @@ from .types import UTCDateTime
 BODY_KINDS = ("parliament", "european_parliament", "ministry")
 
 
+def configured(name: str, fallback):
+    """A column default read from the app's settings (THROTTLE_PER_SECOND, ...) when
+    a campaign is created, so that deployments choose the limits new campaigns get."""
+
+    def default():
+        from flask import current_app, has_app_context
+
+        return current_app.config.get(name, fallback) if has_app_context() else fallback
+
+    return default
+
+
 class Campaign(db.Model):
     """A campaign: its appeal's figures, languages and sending status."""
 
     __table_args__ = (
-        CheckConstraint("sending_status IN ('active', 'paused', 'cancelled')", name="sending_status"),
+        CheckConstraint(
+            "sending_status IN ('active', 'paused', 'cancelled')", name="sending_status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,10 +52,18 @@ class Campaign(db.Model):
     # Sending: "active", "paused" (letters wait) or "cancelled" (queued letters cancelled).
     sending_status: Mapped[str] = mapped_column(db.String(20), default="active")
     # The throttle, per campaign (see services.throttle and README "Delivery").
-    throttle_per_second: Mapped[float] = mapped_column(default=5.0)
-    throttle_rep_per_hour: Mapped[int] = mapped_column(default=30)
-    throttle_rep_per_day: Mapped[int] = mapped_column(default=300)
-    throttle_domain_per_minute: Mapped[int] = mapped_column(default=60)
+    throttle_per_second: Mapped[float] = mapped_column(
+        default=configured("THROTTLE_PER_SECOND", 5.0)
+    )
+    throttle_rep_per_hour: Mapped[int] = mapped_column(
+        default=configured("THROTTLE_REP_PER_HOUR", 30)
+    )
+    throttle_rep_per_day: Mapped[int] = mapped_column(
+        default=configured("THROTTLE_REP_PER_DAY", 300)
+    )
+    throttle_domain_per_minute: Mapped[int] = mapped_column(
+        default=configured("THROTTLE_DOMAIN_PER_MINUTE", 60)
+    )
     # Optional sending window in the recipient's local time; None means any time.
     send_window_start: Mapped[time | None] = mapped_column(db.Time)
     send_window_end: Mapped[time | None] = mapped_column(db.Time)
@@ -62,9 +84,7 @@ class Body(db.Model):
 
     __table_args__ = (
         UniqueConstraint("country", "name"),
-        CheckConstraint(
-            "kind IN ('parliament', 'european_parliament', 'ministry')", name="kind"
-        ),
+        CheckConstraint("kind IN ('parliament', 'european_parliament', 'ministry')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,5 +92,7 @@ class Body(db.Model):
     country: Mapped[str] = mapped_column(db.String(2))
     name: Mapped[str] = mapped_column(db.String(200))
     kind: Mapped[str] = mapped_column(db.String(32))
+    # Some offices answer only constituents: then the supporter must give a city or postcode.
+    requires_city: Mapped[bool] = mapped_column(default=False)
 
     representatives = relationship("Representative", back_populates="body")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,7 +29,8 @@ S = LetterState
 # The only moves a letter may make (see the architecture notes); anything else is a bug.
 TRANSITIONS: dict[LetterState, frozenset[LetterState]] = {
     S.AWAITING_CONFIRMATION: frozenset({S.QUEUED, S.HELD, S.EXPIRED, S.CANCELLED}),
-    S.HELD: frozenset({S.QUEUED, S.REJECTED}),
+    # A held letter is also cancelled when its supporter deletes their data.
+    S.HELD: frozenset({S.QUEUED, S.REJECTED, S.CANCELLED}),
     S.QUEUED: frozenset({S.SENDING, S.CANCELLED}),
     S.SENDING: frozenset({S.QUEUED, S.SENT, S.FAILED, S.CANCELLED}),
     S.SENT: frozenset({S.DELIVERED, S.BOUNCED, S.REPLIED}),
@@ -59,6 +60,8 @@ class Supporter(db.Model):
     locale: Mapped[str] = mapped_column(db.String(8), default="en")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_activity_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Set when name, email and city were replaced (on request, or after inactivity).
+    anonymised_at = mapped_column(UTCDateTime)
 
 
 class Submission(db.Model):
@@ -70,6 +73,12 @@ class Submission(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     confirmed_at = mapped_column(UTCDateTime)
     reminded_at = mapped_column(UTCDateTime)
+    # Keyed hashes of the sender's address and network (never the address itself),
+    # kept only as long as the abuse rules look back; see services.abuse.
+    ip_hash: Mapped[str | None] = mapped_column(db.String(64), index=True)
+    network_hash: Mapped[str | None] = mapped_column(db.String(64), index=True)
+    # Why the letters wait for staff review once confirmed; None when they need none.
+    hold_reason: Mapped[str | None] = mapped_column(db.String(200))
 
     campaign = relationship("Campaign")
     supporter = relationship("Supporter")
@@ -82,6 +91,13 @@ class Letter(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "supporter_id", "representative_id"),
         CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+        # Delivery (services.dispatch): due letters in fair order, a representative's
+        # letters by state, and what was sent lately (throttle counts rebuilt after a
+        # Redis loss).
+        Index("ix_letter_dispatch", "state", "fair_rank", "id"),
+        Index("ix_letter_representative_state", "representative_id", "state"),
+        # Reports (services.rollups): one representative's letters sent on one day.
+        Index("ix_letter_representative_sent_at", "representative_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,10 +113,18 @@ class Letter(db.Model):
     # While a worker holds the letter in `sending`, nobody else may take it before this time.
     lease_until = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
-    provider_message_id: Mapped[str | None] = mapped_column(db.String(200))
+    # A queued letter is not tried before this time (throttle, sending window, retry).
+    next_attempt_at = mapped_column(UTCDateTime)
+    # Letters go out in ascending order of this rank, which interleaves representatives
+    # (see services.delivery.rank_letters); 0 for a letter no one has ranked yet.
+    fair_rank: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Indexed: replies are matched to letters by it (In-Reply-To, References).
+    provider_message_id: Mapped[str | None] = mapped_column(db.String(200), index=True)
     last_error: Mapped[str | None] = mapped_column(db.Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    sent_at = mapped_column(UTCDateTime)
+    sent_at = mapped_column(UTCDateTime, index=True)
+    # Set when subject and text were removed (retention, or the supporter's request).
+    text_removed_at = mapped_column(UTCDateTime)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     submission = relationship("Submission", back_populates="letters")

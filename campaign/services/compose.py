@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..extensions import db
@@ -29,13 +32,39 @@ TEMPLATE_VARIABLES = {
 }
 PERSONAL_PARAGRAPH_MAX = 2000
 
-_sandbox = ImmutableSandboxedEnvironment(
+
+def _text_only(value):
+    """Only text and numbers are written into a letter, never a Python object's repr."""
+    if value is None or isinstance(value, str | int | float | Decimal | Undefined):
+        return value
+    raise SecurityError("only text and numbers can be written into a letter")
+
+
+class LetterSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, and no calls at all: a letter inserts values, it runs nothing
+    (not even a harmless-looking '{0}'.format(…), which would print any object)."""
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
+        raise SecurityError("a letter cannot call functions or methods")
+
+
+_sandbox = LetterSandbox(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,
     autoescape=False,
+    finalize=_text_only,
 )
+# A letter needs none of Jinja's globals (range, lipsum, cycler, joiner, namespace, dict),
+# and only filters that shape text: none that prints objects (format, pprint, tojson,
+# xmlattr), reaches attributes (attr, map) or multiplies text (replace, center, indent).
+_sandbox.globals.clear()
+LETTER_FILTERS = (
+    "upper", "lower", "title", "capitalize", "trim", "default", "d",
+    "truncate", "striptags", "wordcount", "length", "first", "last",
+)  # fmt: skip
+_sandbox.filters = {name: _sandbox.filters[name] for name in LETTER_FILTERS}
 
 
 class NoTemplate(LookupError):
@@ -54,11 +83,15 @@ class RenderedLetter:
     version: TemplateVersion
 
 
-def choose_version(campaign: Campaign, representative: Representative) -> TemplateVersion:
+def choose_version(
+    campaign: Campaign, representative: Representative, language: str | None = None
+) -> TemplateVersion:
     """The published version for the representative's language, else the campaign's
-    default language. Raises NoTemplate when neither exists."""
+    default language; with ``language``, the version in that language only.
+    Raises NoTemplate when none exists."""
     kind = representative.body.kind
-    for language in dict.fromkeys([representative.language, campaign.default_language]):
+    languages = [language] if language else [representative.language, campaign.default_language]
+    for language in dict.fromkeys(languages):
         template = db.session.execute(
             db.select(LetterTemplate).filter_by(
                 campaign_id=campaign.id, language=language, body_kind=kind
@@ -66,7 +99,7 @@ def choose_version(campaign: Campaign, representative: Representative) -> Templa
         ).scalar_one_or_none()
         if template is not None and template.published_version is not None:
             return template.published_version
-    raise NoTemplate(f"no published letter for {kind} in {representative.language}")
+    raise NoTemplate(f"no published letter for {kind} in {', '.join(languages)}")
 
 
 def figures_for(campaign: Campaign, language: str) -> dict[str, str]:
@@ -111,11 +144,21 @@ def clean_paragraph(text: str) -> str:
     return "\n\n".join(paragraphs).strip()
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    # Compiling is most of the cost of a preview; a published version never changes.
+    return _sandbox.from_string(source)
+
+
 def render_text(source: str, context: dict) -> str:
     try:
-        return _sandbox.from_string(source).render(**context)
+        return _compiled(source).render(**context)
     except TemplateError as exc:
         raise RenderError(str(exc)) from exc
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        # Untrusted text: whatever else goes wrong in it (an oversized range, an
+        # {% include %} without a loader) is a template error too, never a crash.
+        raise RenderError(f"this template cannot be rendered: {type(exc).__name__}") from exc
 
 
 def render_letter(
@@ -123,10 +166,13 @@ def render_letter(
     representative: Representative,
     supporter: dict[str, str],
     version: TemplateVersion | None = None,
+    language: str | None = None,
 ) -> RenderedLetter:
     """Render the letter exactly as it will be sent. ``supporter`` holds name,
-    city and personal_paragraph. Raises NoTemplate or RenderError."""
-    version = version or choose_version(campaign, representative)
+    city and personal_paragraph. ``language`` renders the same letter in another
+    language instead (the supporter's reading copy; never what is sent).
+    Raises NoTemplate or RenderError."""
+    version = version or choose_version(campaign, representative, language)
     language = version.template.language
     context = {
         "representative": representative_vars(representative),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from ..extensions import db
+from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
 from ..models import LetterState, Submission
 from . import tokens
@@ -14,7 +16,9 @@ from .urls import public_url
 
 def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMessage:
     supporter = submission.supporter
-    pending = [l for l in submission.letters if l.state == LetterState.AWAITING_CONFIRMATION]
+    pending = [
+        letter for letter in submission.letters if letter.state == LetterState.AWAITING_CONFIRMATION
+    ]
     context = {
         "supporter_name": supporter.name,
         "campaign": submission.campaign,
@@ -25,8 +29,11 @@ def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMess
         "deadline": confirmation_deadline(submission),
         "reminder": reminder,
     }
-    subject = render_template("email/confirm_subject.txt", **context).strip()
-    text = render_template("email/confirm.txt", **context)
+    # In the language the supporter used on the site when they wrote.
+    locale = supporter.locale if supporter.locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
+    with force_locale(locale):
+        subject = render_template("email/confirm_subject.txt", **context).strip()
+        text = render_template("email/confirm.txt", **context)
     return OutgoingMessage(
         to_email=supporter.email,
         to_name=supporter.name,
@@ -44,7 +51,7 @@ def send_confirmation(submission_id: int, reminder: bool = False) -> bool:
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         return False
-    if not any(l.state == LetterState.AWAITING_CONFIRMATION for l in submission.letters):
+    if not any(letter.state == LetterState.AWAITING_CONFIRMATION for letter in submission.letters):
         return False
     get_backend().send(confirmation_message(submission, reminder))
     return True

@@ -5,15 +5,17 @@ conditional on the state it found."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from flask import current_app
+from redis.exceptions import LockError
 
 from ..extensions import db
 from ..models import Letter, LetterState, Submission
 from ..models.base import utcnow
 from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit, redis_connection
+from . import events, privacy, rollups, surveys
 
 
 @contextmanager
@@ -26,10 +28,9 @@ def exclusive(name: str, ttl_seconds: int = 300):
         yield acquired
     finally:
         if acquired:
-            try:
+            # The lock may have expired meanwhile: then there is nothing to release.
+            with suppress(LockError):
                 lock.release()
-            except Exception:  # noqa: BLE001 - expired meanwhile; nothing to release
-                pass
 
 
 def send_reminders() -> int:
@@ -42,17 +43,21 @@ def send_reminders() -> int:
         now = utcnow()
         due = now - timedelta(hours=current_app.config["REMINDER_AFTER_HOURS"])
         not_expired = now - timedelta(days=current_app.config["CONFIRMATION_MAX_AGE_DAYS"])
-        submissions = db.session.execute(
-            db.select(Submission)
-            .filter(
-                Submission.confirmed_at.is_(None),
-                Submission.reminded_at.is_(None),
-                Submission.created_at <= due,
-                Submission.created_at > not_expired,
-                Submission.letters.any(Letter.state == LetterState.AWAITING_CONFIRMATION.value),
+        submissions = (
+            db.session.execute(
+                db.select(Submission)
+                .filter(
+                    Submission.confirmed_at.is_(None),
+                    Submission.reminded_at.is_(None),
+                    Submission.created_at <= due,
+                    Submission.created_at > not_expired,
+                    Submission.letters.any(Letter.state == LetterState.AWAITING_CONFIRMATION.value),
+                )
+                .with_for_update(skip_locked=True)
             )
-            .with_for_update(skip_locked=True)
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         for submission in submissions:
             submission.reminded_at = now
             enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id, True)
@@ -66,23 +71,45 @@ def expire_unconfirmed() -> int:
         if not mine:
             return 0
         cutoff = utcnow() - timedelta(days=current_app.config["CONFIRMATION_MAX_AGE_DAYS"])
-        letters = db.session.execute(
-            db.select(Letter)
-            .join(Submission, Letter.submission_id == Submission.id)
-            .filter(
-                Letter.state == LetterState.AWAITING_CONFIRMATION.value,
-                Submission.created_at <= cutoff,
+        letters = (
+            db.session.execute(
+                db.select(Letter)
+                .join(Submission, Letter.submission_id == Submission.id)
+                .filter(
+                    Letter.state == LetterState.AWAITING_CONFIRMATION.value,
+                    Submission.created_at <= cutoff,
+                )
+                .with_for_update(of=Letter, skip_locked=True)
             )
-            .with_for_update(of=Letter, skip_locked=True)
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         for letter in letters:
             letter.transition(LetterState.EXPIRED, "not confirmed in time")
         db.session.commit()
         return len(letters)
 
 
+def reconcile_letters() -> int:
+    """Letters left behind by a killed worker or a Redis that forgot go on (services.reconcile)."""
+    from .reconcile import reconcile
+
+    return reconcile()
+
+
 # name -> (function, interval in seconds). The clock process runs these.
 PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     "send_reminders": (send_reminders, 300),
     "expire_unconfirmed": (expire_unconfirmed, 900),
+    "reconcile_letters": (reconcile_letters, 60),
+    # Retention (services.privacy; README "Privacy").
+    "remove_old_letter_texts": (privacy.remove_old_letter_texts, 3600),
+    "anonymise_inactive_supporters": (privacy.anonymise_inactive_supporters, 3600),
+    "clear_old_ip_hashes": (privacy.clear_old_ip_hashes, 900),
+    # Replies, surveys and reports (README "Replies, events and reports").
+    "send_surveys": (surveys.send_surveys_job, 3600),
+    "send_survey_reminders": (surveys.send_survey_reminders_job, 3600),
+    "reconcile_tracking": (events.reconcile_job, 300),
+    "refresh_response_rollups": (rollups.refresh_job, 60),
+    "rebuild_response_rollups": (rollups.rebuild_job, 86400),
 }

@@ -34,11 +34,27 @@ DEMO_BODIES = [
     ("DE", "Federal Foreign Office (demo)", "ministry", "de", "Minister"),
 ]
 DEMO_PEOPLE = {
-    "DE": [("Anna Beispiel", "Demo-Partei A", "Wahlkreis 1"), ("Jonas Muster", "Demo-Partei B", "Wahlkreis 2"), ("Lea Probe", "Demo-Partei C", "Wahlkreis 3")],
-    "FR": [("Camille Exemple", "Parti démo A", "1re circonscription"), ("Louis Essai", "Parti démo B", "2e circonscription")],
-    "PL": [("Zofia Przykład", "Partia demo A", "Okręg 1"), ("Jan Testowy", "Partia demo B", "Okręg 2")],
-    "LT": [("Rūta Pavyzdytė", "Demo partija A", "Apygarda 1"), ("Tomas Bandinys", "Demo partija B", "Apygarda 2")],
-    "IE": [("Aoife Example", "Demo Party A", "Dublin Demo"), ("Seán Sample", "Demo Party B", "Cork Demo")],
+    "DE": [
+        ("Anna Beispiel", "Demo-Partei A", "Wahlkreis 1"),
+        ("Jonas Muster", "Demo-Partei B", "Wahlkreis 2"),
+        ("Lea Probe", "Demo-Partei C", "Wahlkreis 3"),
+    ],
+    "FR": [
+        ("Camille Exemple", "Parti démo A", "1re circonscription"),
+        ("Louis Essai", "Parti démo B", "2e circonscription"),
+    ],
+    "PL": [
+        ("Zofia Przykład", "Partia demo A", "Okręg 1"),
+        ("Jan Testowy", "Partia demo B", "Okręg 2"),
+    ],
+    "LT": [
+        ("Rūta Pavyzdytė", "Demo partija A", "Apygarda 1"),
+        ("Tomas Bandinys", "Demo partija B", "Apygarda 2"),
+    ],
+    "IE": [
+        ("Aoife Example", "Demo Party A", "Dublin Demo"),
+        ("Seán Sample", "Demo Party B", "Cork Demo"),
+    ],
 }
 DEMO_MEPS = [
     ("DE", "Marie Beispielfrau", "Demo Group A", "de"),
@@ -83,7 +99,11 @@ def seed_campaign(report: SeedReport) -> Campaign:
         template = _get_or_create(
             LetterTemplate,
             report,
-            {"campaign_id": campaign.id, "language": letter.language, "body_kind": letter.body_kind},
+            {
+                "campaign_id": campaign.id,
+                "language": letter.language,
+                "body_kind": letter.body_kind,
+            },
         )
         if template.published_version_id is None:
             version = TemplateVersion(
@@ -106,7 +126,11 @@ def seed_demo() -> SeedReport:
     seed_campaign(report)
     for country, name, kind, language, title in DEMO_BODIES:
         body = _get_or_create(Body, report, {"country": country, "name": name}, kind=kind)
-        people = DEMO_PEOPLE[country] if kind == "parliament" else [(f"Minister of Foreign Affairs (demo)", "", "")]
+        people = (
+            DEMO_PEOPLE[country]
+            if kind == "parliament"
+            else [("Minister of Foreign Affairs (demo)", "", "")]
+        )
         for index, (person, party, constituency) in enumerate(people, start=1):
             _get_or_create(
                 Representative,
@@ -120,7 +144,9 @@ def seed_demo() -> SeedReport:
                 constituency=constituency,
                 language=language,
             )
-    ep = _get_or_create(Body, report, {"country": "EU", "name": "European Parliament"}, kind="european_parliament")
+    ep = _get_or_create(
+        Body, report, {"country": "EU", "name": "European Parliament"}, kind="european_parliament"
+    )
     for index, (country, person, group, language) in enumerate(DEMO_MEPS, start=1):
         _get_or_create(
             Representative,

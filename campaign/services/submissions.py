@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (
@@ -20,11 +21,12 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..tasks.queues import LETTERS, NOTIFICATIONS, enqueue_after_commit
-from . import compose
+from . import abuse, compose
 
 
 class SubmissionError(ValueError):
-    """The submission cannot be accepted; the message is fit to show the supporter."""
+    """The submission cannot be accepted; the message is fit to show the supporter
+    (translated into the request's language when turned into a string)."""
 
 
 @dataclass(frozen=True)
@@ -52,25 +54,31 @@ def selectable_representatives(campaign: Campaign, ids: list[int]) -> list[Repre
     )
 
 
-def submit(campaign: Campaign, representative_ids: list[int], details: SupporterDetails) -> Submission:
+def submit(
+    campaign: Campaign,
+    representative_ids: list[int],
+    details: SupporterDetails,
+    origin: abuse.Origin | None = None,
+) -> Submission:
     """Create a submission whose letters await confirmation, and mail the supporter
     a confirmation link once committed.
 
     A letter already written by this supporter to a representative in this campaign
     is not written again; one still awaiting confirmation is replaced by the new text.
-    Raises SubmissionError when nothing is left to send.
+    Raises SubmissionError when nothing is left to send. ``origin`` (hashes of the
+    sender's address) feeds the hold rules of services.abuse.
     """
     limit = current_app.config["MAX_REPRESENTATIVES_PER_SUBMISSION"]
     if len(set(representative_ids)) > limit:
-        raise SubmissionError(f"Please choose at most {limit} representatives at a time.")
+        raise SubmissionError(
+            _l("Please choose at most %(limit)s representatives at a time.", limit=limit)
+        )
     representatives = selectable_representatives(campaign, representative_ids)
     if not representatives:
-        raise SubmissionError("Please choose at least one representative.")
+        raise SubmissionError(_l("Please choose at least one representative."))
 
     email = details.email.strip().lower()
-    supporter = db.session.execute(
-        db.select(Supporter).filter_by(email=email)
-    ).scalar_one_or_none()
+    supporter = db.session.execute(db.select(Supporter).filter_by(email=email)).scalar_one_or_none()
     if supporter is None:
         supporter = Supporter(email=email, name=details.name, city=details.city)
         db.session.add(supporter)
@@ -79,6 +87,9 @@ def submit(campaign: Campaign, representative_ids: list[int], details: Supporter
     db.session.flush()
 
     submission = Submission(campaign=campaign, supporter=supporter)
+    if origin is not None:
+        submission.hold_reason = abuse.hold_reason(origin, supporter.id)
+        submission.ip_hash, submission.network_hash = origin.ip_hash, origin.network_hash
     db.session.add(submission)
     written = 0
     for representative in representatives:
@@ -117,7 +128,7 @@ def submit(campaign: Campaign, representative_ids: list[int], details: Supporter
         written += 1
     if written == 0:
         db.session.rollback()
-        raise SubmissionError("You have already written to every representative you chose.")
+        raise SubmissionError(_l("You have already written to every representative you chose."))
     db.session.flush()
     from ..tasks.notifications import send_confirmation
 
@@ -128,15 +139,20 @@ def submit(campaign: Campaign, representative_ids: list[int], details: Supporter
 
 def confirm(submission: Submission) -> int:
     """Queue every letter of the submission still awaiting confirmation, then enqueue
-    them after the commit. Returns how many were queued (0 when already confirmed)."""
+    them after the commit; or hold them for staff review when the submission tripped
+    an abuse rule. Returns how many were queued or held (0 when already confirmed)."""
     from ..tasks.letters import send_letter
 
     queued = 0
     for letter in submission.letters:
-        if letter.state == LetterState.AWAITING_CONFIRMATION:
+        if letter.state != LetterState.AWAITING_CONFIRMATION:
+            continue
+        if submission.hold_reason:
+            letter.transition(LetterState.HELD, f"held for review: {submission.hold_reason}"[:500])
+        else:
             letter.transition(LetterState.QUEUED, "confirmed by the supporter")
             enqueue_after_commit(LETTERS, send_letter, letter.id)
-            queued += 1
+        queued += 1
     if submission.confirmed_at is None:
         submission.confirmed_at = utcnow()
     submission.supporter.last_activity_at = utcnow()

@@ -7,6 +7,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 CONFIRM = "confirm-submission"
 STATUS = "submission-status"
+SUPPORTER_DATA = "supporter-data"
 
 
 class InvalidToken(ValueError):

@@ -1,5 +1,10 @@
 from flask import Blueprint
 
+from ..limits import blueprint_post_limits
+
 bp = Blueprint("supporters", __name__)
 
-from . import views  # noqa: E402,F401
+# Every POST here is rate limited; views with limits of their own override these.
+blueprint_post_limits(bp, "supporter_post")
+
+from . import data, survey, views  # noqa: E402,F401

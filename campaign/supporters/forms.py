@@ -17,6 +17,11 @@ def single_line(form, field):
         raise ValidationError(_l("Please keep this on one line."))
 
 
+def at_most(limit: int) -> Length:
+    # WTForms has no catalogue for several interface languages: bring the message along.
+    return Length(max=limit, message=_l("Field cannot be longer than %(max)d characters."))
+
+
 class IntegerListField(SelectMultipleField):
     """Checkbox ids; choices are checked by the service, not by WTForms."""
 
@@ -28,17 +33,19 @@ class IntegerListField(SelectMultipleField):
 
 class LetterForm(FlaskForm):
     representatives = IntegerListField(
-        _l("Representatives"), coerce=str, validators=[DataRequired(_l("Please choose at least one representative."))]
+        _l("Representatives"),
+        coerce=str,
+        validators=[DataRequired(_l("Please choose at least one representative."))],
     )
     personal_paragraph = TextAreaField(
         _l("Your own paragraph (optional)"),
-        validators=[Optional(), Length(max=PERSONAL_PARAGRAPH_MAX), no_control_characters],
+        validators=[Optional(), at_most(PERSONAL_PARAGRAPH_MAX), no_control_characters],
     )
     name = StringField(
         _l("Your name"),
         validators=[
             DataRequired(_l("Please enter your name: it signs the letter.")),
-            Length(max=120),
+            at_most(120),
             single_line,
             no_control_characters,
         ],
@@ -47,18 +54,35 @@ class LetterForm(FlaskForm):
         _l("Your email address"),
         validators=[
             DataRequired(_l("Please enter your email address: we send you a link to confirm.")),
-            Length(max=254),
+            at_most(254),
             Email(_l("This does not look like an email address."), check_deliverability=False),
         ],
     )
     city = StringField(
         _l("City or postcode (optional)"),
-        validators=[Optional(), Length(max=120), single_line, no_control_characters],
+        validators=[Optional(), at_most(120), single_line, no_control_characters],
     )
     consent = BooleanField(
         _l("I have read how my data is used, and I want these letters sent in my name."),
         validators=[DataRequired(_l("Please tick this box to send your letters."))],
     )
+    # The honeypot: hidden from people by a CSS class, filled in by robots.
+    website = StringField(_l("Leave this field empty"))
+
+
+def honeypot_filled(form) -> bool:
+    """A robot filled the hidden field: the caller drops the form silently."""
+    return bool((form.website.data or "").strip())
+
+
+def city_given(form: LetterForm, representatives) -> bool:
+    """City or postcode stays optional unless an office asks for it (Body.requires_city);
+    marks the field and returns False when it is missing."""
+    if (form.city.data or "").strip() or not any(r.body.requires_city for r in representatives):
+        return True
+    message = _l("The office you write to asks for your city or postcode.")
+    form.city.errors = [*form.city.errors, message]
+    return False
 
 
 class ConfirmForm(FlaskForm):

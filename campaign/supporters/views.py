@@ -3,16 +3,22 @@ confirmation link → status."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from babel import Locale
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import limits
 from ..extensions import db
-from ..models import Submission
-from ..services import compose, directory, submissions, tokens
+from ..i18n import current_language, prefer_supporter_locale
+from ..models import LetterState, Submission
+from ..services import abuse, compose, directory, public_counts, submissions, tokens
+from ..services.urls import public_url
 from . import bp
-from .forms import ConfirmForm, LetterForm
+from .forms import ConfirmForm, LetterForm, city_given, honeypot_filled
 
 PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
 
@@ -20,13 +26,27 @@ PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
 def current_campaign():
     campaign = directory.default_campaign(current_app.config.get("CAMPAIGN_SLUG"))
     if campaign is None:
-        abort(404, "No campaign has been set up yet.")
+        abort(404, _("No campaign has been set up yet."))
     return campaign
 
 
 def country_name(code: str) -> str:
     locale = Locale.parse(str(get_locale()))
     return locale.territories.get(code, code)
+
+
+# Letters that code-point order puts far from where their alphabets do (Belarusian І
+# and Ў, Ukrainian Є, І, Ї and Ґ, Polish Ł); accents are compared after the letter.
+_ALPHABET_PLACE = str.maketrans(
+    dict(zip("ІіЇїЎўЄєҐґЁёŁł", "И~ и~ И~~ и~~ У~ у~ Е~ е~ Г~ г~ Е~ е~ L~ l~".split(), strict=True))
+)
+
+
+def country_sort_key(code: str) -> tuple[str, str]:
+    """Sort countries by name as a reader of the interface language expects."""
+    name = country_name(code)
+    base = unicodedata.normalize("NFD", name.translate(_ALPHABET_PLACE))
+    return ("".join(c for c in base if not unicodedata.combining(c)).casefold(), name)
 
 
 STATE_LABELS = {
@@ -49,9 +69,18 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
 
 
+def campaign_title(campaign) -> str:
+    """The campaign's title, translated when it is the appeal's own title."""
+    return _(campaign.title)
+
+
 @bp.app_context_processor
 def inject_helpers():
-    return {"country_name": country_name, "state_label": state_label}
+    return {
+        "country_name": country_name,
+        "state_label": state_label,
+        "campaign_title": campaign_title,
+    }
 
 
 @bp.get("/")
@@ -62,7 +91,8 @@ def index():
         "supporters/index.html",
         campaign=campaign,
         figures=compose.figures_for(campaign, str(get_locale())),
-        countries=sorted(countries, key=country_name),
+        countries=sorted(countries, key=country_sort_key),
+        counts=public_counts.public_counts(campaign),
     )
 
 
@@ -79,7 +109,7 @@ def choose_representatives(country: str):
     campaign = current_campaign()
     country = country.upper()
     if country not in directory.countries_with_representatives():
-        abort(404, "We have no representatives for this country yet.")
+        abort(404, _("We have no representatives for this country yet."))
     query = request.args.get("q", "")[:100]
     groups = directory.representatives_for(country, query)
     return render_template(
@@ -94,31 +124,47 @@ def choose_representatives(country: str):
 
 
 def _previews(campaign, representatives, supporter_vars):
+    """(representative, the letter as sent, a reading copy in the supporter's language
+    or None) for each representative with a letter."""
+    reader = current_language()
     previews = []
     for rep in representatives:
         try:
-            previews.append((rep, compose.render_letter(campaign, rep, supporter_vars)))
+            letter = compose.render_letter(campaign, rep, supporter_vars)
         except compose.NoTemplate:
             continue
+        reading_copy = None
+        if letter.language != reader:
+            try:
+                reading_copy = compose.render_letter(campaign, rep, supporter_vars, language=reader)
+            except compose.NoTemplate:
+                pass
+        previews.append((rep, letter, reading_copy))
     return previews
 
 
 def _selected_ids(values) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()][:500]
+    # ASCII digits only ("²".isdigit() is true), and no id wider than a database integer.
+    return [int(v) for v in map(str, values) if v.isascii() and v.isdigit() and len(v) <= 18][:500]
 
 
 @bp.route("/write/<country>/letters", methods=["GET", "POST"])
+@limits.post_limits("letters", limits.email_key, limits.sends_letters)
 def write_letters(country: str):
     campaign = current_campaign()
     country = country.upper()
     form = LetterForm()
     ids = _selected_ids(
-        request.form.getlist("representatives") if request.method == "POST" else request.args.getlist("rep")
+        request.form.getlist("representatives")
+        if request.method == "POST"
+        else request.args.getlist("rep")
     )
     representatives = submissions.selectable_representatives(campaign, ids)
     if not representatives:
         return redirect(url_for(".choose_representatives", country=country, error="none"))
     form.representatives.data = [str(r.id) for r in representatives]
+    # A language switch on the posted page comes back to these letters.
+    g.language_switch_args = {"rep": form.representatives.data}
 
     supporter_vars = PLACEHOLDER_SUPPORTER
     if request.method == "POST":
@@ -127,7 +173,10 @@ def write_letters(country: str):
             "city": form.city.data or "",
             "personal_paragraph": form.personal_paragraph.data or "",
         }
-        if "send" in request.form and form.validate():
+        if "send" in request.form and honeypot_filled(form):
+            # A robot: it sees the usual page and nothing is stored.
+            return redirect(url_for(".check_email"))
+        if "send" in request.form and form.validate() and city_given(form, representatives):
             details = submissions.SupporterDetails(
                 name=form.name.data.strip(),
                 email=form.email.data.strip(),
@@ -136,7 +185,8 @@ def write_letters(country: str):
                 locale=str(get_locale()),
             )
             try:
-                submissions.submit(campaign, [r.id for r in representatives], details)
+                origin = abuse.origin_of(request.remote_addr)
+                submissions.submit(campaign, [r.id for r in representatives], details, origin)
             except submissions.SubmissionError as exc:
                 form.representatives.errors = [str(exc)]
             else:
@@ -149,6 +199,7 @@ def write_letters(country: str):
         country=country,
         form=form,
         previews=_previews(campaign, representatives, supporter_vars),
+        city_required=any(r.body.requires_city for r in representatives),
     )
 
 
@@ -163,14 +214,16 @@ def _submission_from(token: str, purpose: str, max_age: int | None):
     except tokens.ExpiredToken:
         return None, "expired"
     except tokens.InvalidToken:
-        abort(404, "This link is not valid. Please check that you copied all of it.")
+        abort(404, _("This link is not valid. Please check that you copied all of it."))
     submission = db.session.get(Submission, submission_id)
     if submission is None:
-        abort(404, "These letters no longer exist.")
+        abort(404, _("These letters no longer exist."))
+    prefer_supporter_locale(submission.supporter.locale)
     return submission, None
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limits.post_limits("confirm", limits.link_key)
 def confirm(token: str):
     max_age = current_app.config["CONFIRMATION_MAX_AGE_DAYS"] * 86400
     submission, problem = _submission_from(token, tokens.CONFIRM, max_age)
@@ -188,7 +241,52 @@ def confirm(token: str):
 
 @bp.get("/status/<token>")
 def status(token: str):
-    submission, _ = _submission_from(token, tokens.STATUS, None)
+    submission, _problem = _submission_from(token, tokens.STATUS, None)
     return render_template(
-        "supporters/status.html", submission=submission, campaign=submission.campaign
+        "supporters/status.html",
+        submission=submission,
+        campaign=submission.campaign,
+        token=token,
+        letters=_letter_states(submission),
+        share_url=public_url("supporters.index"),
     )
+
+
+# Until a letter reaches one of these, its state changes within minutes.
+SETTLED = frozenset(
+    {LetterState.SENT, LetterState.DELIVERED, LetterState.REPLIED}
+    | {LetterState.BOUNCED, LetterState.FAILED, LetterState.CANCELLED}
+    | {LetterState.EXPIRED, LetterState.REJECTED}
+)
+
+
+def _letter_states(submission: Submission) -> list[dict]:
+    """Only what the status page shows: nobody's address, nobody's text."""
+    return [
+        {
+            "representative": letter.representative.name,
+            "body": letter.representative.body.name,
+            "state": letter.state,
+            "label": state_label(letter.state),
+            "settled": letter.state in SETTLED,
+        }
+        for letter in submission.letters
+    ]
+
+
+@bp.get("/status/<token>.json")
+def status_json(token: str):
+    """The status page's letters, for its script to poll."""
+    try:
+        submission_id = tokens.read_token(tokens.STATUS, token, None)
+    except tokens.InvalidToken:
+        return jsonify(error=_("This link is not valid.")), 404
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return jsonify(error=_("These letters no longer exist.")), 404
+    prefer_supporter_locale(submission.supporter.locale)
+    letters = _letter_states(submission)
+    response = jsonify(letters=letters, settled=all(letter["settled"] for letter in letters))
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response

@@ -6,3 +6,4 @@ from flask import Blueprint
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 # View modules register their routes on import; add new ones here.
+from . import events, inbound  # noqa: E402,F401
