@@ -36,7 +36,8 @@ def sendgrid_events():
         log.warning("event webhook post refused: %s", exc)
         return jsonify(error="invalid signature"), 403
     try:
-        items = json.loads(body)
+        # NaN and Infinity are not JSON, and PostgreSQL refuses to store them.
+        items = json.loads(body, parse_constant=_not_json)
     except ValueError:
         return jsonify(error="the body is not JSON"), 400
     if not isinstance(items, list):
@@ -48,3 +49,7 @@ def sendgrid_events():
         log.exception("delivery events not stored: database error")
         return jsonify(error="temporarily unavailable"), 503
     return jsonify(received=result.received, stored=result.stored, duplicates=result.duplicates)
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
