@@ -73,7 +73,7 @@ def test_429_waits_until_the_rate_limit_resets(make_app, sendgrid):
         assert waiting.attempts == 0  # a 429 is not one of the attempts that may fail it
         # Every worker holds off: the global schedule is pushed past the reset.
         assert dispatch.get_throttle().reserve([_request(app, letter_id)]).global_wait > 25
-        dispatch.get_throttle().redis.delete("campaign:throttle:global")
+        dispatch.get_throttle().redis.delete("campaign:throttle:global", "campaign:throttle:plan")
         make_due(letter_id)
         dispatch_all()
         assert letter(letter_id).state == "sent"
