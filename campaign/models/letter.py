@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from ..extensions import db
 from .base import utcnow
@@ -140,9 +140,13 @@ class Letter(db.Model):
         current = LetterState(self.state) if self.state else None
         if current is not None and to not in TRANSITIONS[current]:
             raise InvalidTransition(f"letter {self.id}: {current} -> {to} is not allowed")
-        event = LetterEvent(from_state=self.state, to_state=to.value, cause=cause)
+        # Set from the event's side: a loaded ``events`` list gets it too, an unloaded
+        # one is not read from the database just to append to it.
+        event = LetterEvent(letter=self, from_state=self.state, to_state=to.value, cause=cause)
         self.state = to.value
-        self.events.append(event)
+        session = object_session(self)
+        if session is not None:
+            session.add(event)
         return event
 
 

@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Campaign, LetterTemplate, Representative, TemplateVersion
@@ -83,40 +84,92 @@ class RenderedLetter:
     version: TemplateVersion
 
 
+class PublishedLetters:
+    """A campaign's published versions, looked up once for the many letters of a
+    page or a submission (one query per batch, not one per representative)."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self._versions: dict[tuple[str, str], TemplateVersion | None] = {}
+
+    def _languages(self, representative: Representative, language: str | None) -> list[str]:
+        if language:
+            return [language]
+        return list(dict.fromkeys([representative.language, self.campaign.default_language]))
+
+    def load(self, representatives: list[Representative], *languages: str | None) -> None:
+        """Fetch, in one query, every version these representatives' letters (and
+        their copies in ``languages``) may need."""
+        wanted = {
+            (lang, rep.body.kind)
+            for rep in representatives
+            for language in languages or (None,)
+            for lang in self._languages(rep, language)
+        } - self._versions.keys()
+        if not wanted:
+            return
+        rows = db.session.execute(
+            db.select(TemplateVersion)
+            .join(LetterTemplate, LetterTemplate.published_version_id == TemplateVersion.id)
+            .options(contains_eager(TemplateVersion.template))
+            .filter(
+                LetterTemplate.campaign_id == self.campaign.id,
+                LetterTemplate.language.in_({lang for lang, _ in wanted}),
+                LetterTemplate.body_kind.in_({kind for _, kind in wanted}),
+            )
+        )
+        found = {(v.template.language, v.template.body_kind): v for v in rows.scalars()}
+        for key in wanted:
+            self._versions[key] = found.get(key)
+
+    def version_for(
+        self, representative: Representative, language: str | None = None
+    ) -> TemplateVersion:
+        """The published version for the representative's language, else the
+        campaign's default language; with ``language``, that language only.
+        Raises NoTemplate when none exists."""
+        self.load([representative], language)
+        kind = representative.body.kind
+        languages = self._languages(representative, language)
+        for lang in languages:
+            version = self._versions[(lang, kind)]
+            if version is not None:
+                return version
+        raise NoTemplate(f"no published letter for {kind} in {', '.join(languages)}")
+
+
 def choose_version(
     campaign: Campaign, representative: Representative, language: str | None = None
 ) -> TemplateVersion:
-    """The published version for the representative's language, else the campaign's
-    default language; with ``language``, the version in that language only.
-    Raises NoTemplate when none exists."""
-    kind = representative.body.kind
-    languages = [language] if language else [representative.language, campaign.default_language]
-    for language in dict.fromkeys(languages):
-        template = db.session.execute(
-            db.select(LetterTemplate).filter_by(
-                campaign_id=campaign.id, language=language, body_kind=kind
-            )
-        ).scalar_one_or_none()
-        if template is not None and template.published_version is not None:
-            return template.published_version
-    raise NoTemplate(f"no published letter for {kind} in {', '.join(languages)}")
+    """The published version for one representative (see PublishedLetters)."""
+    return PublishedLetters(campaign).version_for(representative, language)
 
 
 def figures_for(campaign: Campaign, language: str) -> dict[str, str]:
-    locale = language if language else "en"
+    return dict(
+        _formatted_figures(
+            language or "en",
+            campaign.imprisoned,
+            campaign.released_after_sentence,
+            campaign.freed_early,
+            campaign.died_in_custody,
+            campaign.vulnerable,
+            campaign.figures_as_of or date.today(),
+        )
+    )
 
-    def number(value: int) -> str:
-        return format_decimal(value, locale=locale)
 
-    as_of = campaign.figures_as_of or date.today()
-    return {
-        "imprisoned": number(campaign.imprisoned),
-        "released_after_sentence": number(campaign.released_after_sentence),
-        "freed_early": number(campaign.freed_early),
-        "died_in_custody": number(campaign.died_in_custody),
-        "vulnerable": number(campaign.vulnerable),
-        "as_of": format_date(as_of, "LLLL yyyy", locale=locale),
-    }
+@lru_cache(maxsize=256)
+def _formatted_figures(locale: str, *values) -> tuple[tuple[str, str], ...]:
+    # Babel's formatting is a large part of a preview's cost; the figures change
+    # only when an organiser edits them (a new key here).
+    *counts, as_of = values
+    names = TEMPLATE_VARIABLES["figures"][:-1]
+    numbers = [
+        (name, format_decimal(value, locale=locale))
+        for name, value in zip(names, counts, strict=True)
+    ]
+    return (*numbers, ("as_of", format_date(as_of, "LLLL yyyy", locale=locale)))
 
 
 def representative_vars(representative: Representative) -> dict[str, str]:
@@ -167,12 +220,15 @@ def render_letter(
     supporter: dict[str, str],
     version: TemplateVersion | None = None,
     language: str | None = None,
+    published: PublishedLetters | None = None,
 ) -> RenderedLetter:
     """Render the letter exactly as it will be sent. ``supporter`` holds name,
     city and personal_paragraph. ``language`` renders the same letter in another
     language instead (the supporter's reading copy; never what is sent).
+    ``published`` shares version lookups between the letters of one request.
     Raises NoTemplate or RenderError."""
-    version = version or choose_version(campaign, representative, language)
+    if version is None:
+        version = (published or PublishedLetters(campaign)).version_for(representative, language)
     language = version.template.language
     context = {
         "representative": representative_vars(representative),

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -48,6 +49,7 @@ def selectable_representatives(campaign: Campaign, ids: list[int]) -> list[Repre
     return list(
         db.session.execute(
             db.select(Representative)
+            .options(joinedload(Representative.body))
             .filter(Representative.id.in_(ids), Representative.active.is_(True))
             .order_by(Representative.body_id, Representative.name)
         ).scalars()
@@ -56,12 +58,13 @@ def selectable_representatives(campaign: Campaign, ids: list[int]) -> list[Repre
 
 def submit(
     campaign: Campaign,
-    representative_ids: list[int],
+    chosen: list[Representative],
     details: SupporterDetails,
     origin: abuse.Origin | None = None,
 ) -> Submission:
     """Create a submission whose letters await confirmation, and mail the supporter
-    a confirmation link once committed.
+    a confirmation link once committed. ``chosen``: the representatives as
+    selectable_representatives() found them (their bodies loaded with them).
 
     A letter already written by this supporter to a representative in this campaign
     is not written again; one still awaiting confirmation is replaced by the new text.
@@ -69,19 +72,22 @@ def submit(
     sender's address) feeds the hold rules of services.abuse.
     """
     limit = current_app.config["MAX_REPRESENTATIVES_PER_SUBMISSION"]
-    if len(set(representative_ids)) > limit:
+    if len({r.id for r in chosen}) > limit:
         raise SubmissionError(
             _l("Please choose at most %(limit)s representatives at a time.", limit=limit)
         )
-    representatives = selectable_representatives(campaign, representative_ids)
+    representatives = [r for r in dict.fromkeys(chosen) if r.active]
     if not representatives:
         raise SubmissionError(_l("Please choose at least one representative."))
 
     email = details.email.strip().lower()
     supporter = db.session.execute(db.select(Supporter).filter_by(email=email)).scalar_one_or_none()
+    earlier_letters: dict[int, Letter] = {}
     if supporter is None:
         supporter = Supporter(email=email, name=details.name, city=details.city)
         db.session.add(supporter)
+    else:
+        earlier_letters = _letters_of(campaign, supporter, representatives)
     supporter.name, supporter.city, supporter.locale = details.name, details.city, details.locale
     supporter.last_activity_at = utcnow()
     db.session.flush()
@@ -91,18 +97,16 @@ def submit(
         submission.hold_reason = abuse.hold_reason(origin, supporter.id)
         submission.ip_hash, submission.network_hash = origin.ip_hash, origin.network_hash
     db.session.add(submission)
+    published = compose.PublishedLetters(campaign)
+    published.load(representatives)
     written = 0
     for representative in representatives:
-        existing = db.session.execute(
-            db.select(Letter).filter_by(
-                campaign_id=campaign.id,
-                supporter_id=supporter.id,
-                representative_id=representative.id,
-            )
-        ).scalar_one_or_none()
+        existing = earlier_letters.get(representative.id)
         if existing is not None and existing.state != LetterState.AWAITING_CONFIRMATION:
             continue
-        rendered = compose.render_letter(campaign, representative, details.as_letter_vars())
+        rendered = compose.render_letter(
+            campaign, representative, details.as_letter_vars(), published=published
+        )
         if existing is None:
             letter = Letter(
                 campaign=campaign,
@@ -113,8 +117,9 @@ def submit(
             db.session.add(letter)
         else:
             letter = existing
-            letter.events.append(
+            db.session.add(
                 LetterEvent(
+                    letter=letter,
                     from_state=letter.state,
                     to_state=letter.state,
                     cause="text replaced by a new submission before confirmation",
@@ -135,6 +140,21 @@ def submit(
     enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id)
     db.session.commit()
     return submission
+
+
+def _letters_of(
+    campaign: Campaign, supporter: Supporter, representatives: list[Representative]
+) -> dict[int, Letter]:
+    """The supporter's letters in this campaign to these representatives, by
+    representative id (at most one each: a unique constraint)."""
+    rows = db.session.execute(
+        db.select(Letter).filter(
+            Letter.campaign_id == campaign.id,
+            Letter.supporter_id == supporter.id,
+            Letter.representative_id.in_([r.id for r in representatives]),
+        )
+    ).scalars()
+    return {letter.representative_id: letter for letter in rows}
 
 
 def confirm(submission: Submission) -> int:

@@ -10,11 +10,12 @@ from flask import abort, current_app, g, jsonify, redirect, render_template, req
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import limits
 from ..extensions import db
 from ..i18n import current_language, prefer_supporter_locale
-from ..models import LetterState, Submission
+from ..models import Letter, LetterState, Representative, Submission
 from ..services import abuse, compose, directory, public_counts, submissions, tokens
 from ..services.urls import public_url
 from . import bp
@@ -127,16 +128,20 @@ def _previews(campaign, representatives, supporter_vars):
     """(representative, the letter as sent, a reading copy in the supporter's language
     or None) for each representative with a letter."""
     reader = current_language()
+    published = compose.PublishedLetters(campaign)
+    published.load(representatives, None, reader)
     previews = []
     for rep in representatives:
         try:
-            letter = compose.render_letter(campaign, rep, supporter_vars)
+            letter = compose.render_letter(campaign, rep, supporter_vars, published=published)
         except compose.NoTemplate:
             continue
         reading_copy = None
         if letter.language != reader:
             try:
-                reading_copy = compose.render_letter(campaign, rep, supporter_vars, language=reader)
+                reading_copy = compose.render_letter(
+                    campaign, rep, supporter_vars, language=reader, published=published
+                )
             except compose.NoTemplate:
                 pass
         previews.append((rep, letter, reading_copy))
@@ -186,7 +191,7 @@ def write_letters(country: str):
             )
             try:
                 origin = abuse.origin_of(request.remote_addr)
-                submissions.submit(campaign, [r.id for r in representatives], details, origin)
+                submissions.submit(campaign, representatives, details, origin)
             except submissions.SubmissionError as exc:
                 form.representatives.errors = [str(exc)]
             else:
@@ -208,6 +213,16 @@ def check_email():
     return render_template("supporters/check_email.html", campaign=current_campaign())
 
 
+# What the confirmation and status pages show of a submission, in two queries.
+_WITH_LETTERS = (
+    joinedload(Submission.supporter),
+    joinedload(Submission.campaign),
+    selectinload(Submission.letters)
+    .joinedload(Letter.representative)
+    .joinedload(Representative.body),
+)
+
+
 def _submission_from(token: str, purpose: str, max_age: int | None):
     try:
         submission_id = tokens.read_token(purpose, token, max_age)
@@ -215,7 +230,7 @@ def _submission_from(token: str, purpose: str, max_age: int | None):
         return None, "expired"
     except tokens.InvalidToken:
         abort(404, _("This link is not valid. Please check that you copied all of it."))
-    submission = db.session.get(Submission, submission_id)
+    submission = db.session.get(Submission, submission_id, options=_WITH_LETTERS)
     if submission is None:
         abort(404, _("These letters no longer exist."))
     prefer_supporter_locale(submission.supporter.locale)
@@ -231,8 +246,9 @@ def confirm(token: str):
         return render_template("supporters/link_expired.html"), 410
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
+        submission_id = submission.id  # read before the commit expires it
         submissions.confirm(submission)
-        status_token = tokens.make_token(tokens.STATUS, submission.id)
+        status_token = tokens.make_token(tokens.STATUS, submission_id)
         return redirect(url_for(".status", token=status_token))
     return render_template(
         "supporters/confirm.html", submission=submission, form=form, campaign=submission.campaign
