@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from flask import g
+
+from campaign.devtools.backlog import make_backlog
 from campaign.extensions import db
 from campaign.models import AuditEntry, Representative
 from campaign.services import audit
 
 from . import flow
 from .conftest import csrf_token
-from .organisers_support import log_in_as, template_for
+from .organisers_support import log_in_as, template_for, token_of
 from .test_auth import login, make_user
 
 
@@ -94,3 +97,59 @@ def test_the_command_line_is_named_as_the_actor(app):
         "user",
     )
     assert "first@example.org" in entry.summary and "horse" not in entry.summary
+
+
+def test_pause_resume_and_cancel_are_recorded_from_every_entry_point(app):
+    """The command line, the staff queue page and the campaign's page: who did it and
+    how many letters it touched."""
+    backlog = make_backlog(2, 2, campaign_slug="spring")
+    result = app.test_cli_runner().invoke(args=["sending", "pause", "spring"])
+    assert result.exit_code == 0, result.output
+
+    admin = app.test_client()
+    log_in_as(admin, "admin")
+    page = admin.get("/staff/queues/spring").get_data(as_text=True)
+    response = admin.post("/staff/queues/spring/resume", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+
+    g.pop("csrf_token", None)  # the app context outlives requests: a new client, a new token
+    organiser = app.test_client()
+    log_in_as(organiser, "organiser")
+    url = f"/organise/campaigns/{backlog.campaign_id}"
+    response = organiser.post(
+        f"{url}/sending/cancel",
+        data={"csrf_token": token_of(organiser, url), "confirm_cancel": "y"},
+    )
+    assert response.status_code == 302
+
+    entries = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+    sending = [e for e in entries if e.object_type == "campaign"]
+    assert [(e.action, e.actor, e.object_id, e.changes) for e in sending] == [
+        (
+            "pause",
+            "command line",
+            backlog.campaign_id,
+            {"sending_status": ["active", "paused"], "queued_letters": [2, 2]},
+        ),
+        (
+            "resume",
+            "admin@example.org",
+            backlog.campaign_id,
+            {"sending_status": ["paused", "active"], "queued_letters": [2, 2]},
+        ),
+        (
+            "cancel",
+            "organiser@example.org",
+            backlog.campaign_id,
+            {"sending_status": ["active", "cancelled"], "queued_letters": [2, 0]},
+        ),
+    ]
+    assert sending[0].user_id is None and all(e.user_id for e in sending[1:])
+    assert [e.summary for e in sending] == [
+        "paused the sending of spring: 2 queued letters wait",
+        "resumed the sending of spring: 2 letters queued",
+        "cancelled the sending of spring: 2 queued letters cancelled",
+    ]
+    with app.app_context():  # its own g, hence the admin's own login
+        log = admin.get("/admin/audit?type=campaign").get_data(as_text=True)
+    assert "cancelled the sending of spring: 2 queued letters cancelled" in log

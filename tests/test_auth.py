@@ -119,6 +119,7 @@ ACCESS = {
     "organisers.campaigns": "organiser",
     "organisers.new_campaign": "organiser",
     "organisers.edit_campaign": "organiser",
+    "organisers.control_sending": "organiser",
     "organisers.templates": "organiser",
     "organisers.create_template": "organiser",
     "organisers.edit_template": "organiser",

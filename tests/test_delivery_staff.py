@@ -7,7 +7,7 @@ from flask import g
 
 from campaign.devtools.backlog import make_backlog
 from campaign.extensions import db
-from campaign.models import Campaign, Letter
+from campaign.models import AuditEntry, Campaign, Letter
 from campaign.models.base import utcnow
 
 from .conftest import csrf_token
@@ -74,6 +74,10 @@ def test_organisers_pause_resume_and_cancel_from_the_page(app):
     assert db.session.execute(db.select(Campaign.sending_status)).scalar_one() == "active"
     admin.post("/staff/queues/spring/cancel", data={"csrf_token": token})
     assert states() == {"cancelled": 2}
+    audited = db.session.execute(
+        db.select(AuditEntry.action, AuditEntry.actor).order_by(AuditEntry.id)
+    ).all()
+    assert audited == [(a, "admin@example.org") for a in ("pause", "resume", "cancel")]
     assert admin.post("/staff/queues/spring/explode", data={"csrf_token": token}).status_code == 404
 
 

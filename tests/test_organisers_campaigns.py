@@ -1,14 +1,19 @@
-"""Campaigns: create and edit; throttle, window, dates and figures validated."""
+"""Campaigns: create and edit; throttle, window, dates and figures validated; pause,
+resume and cancel the sending."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, time
 
+from flask import g
+
+from campaign.devtools.backlog import make_backlog
 from campaign.extensions import db
 from campaign.models import AuditEntry, Campaign
 
 from .conftest import csrf_token
+from .delivery_support import dispatch_all, states
 from .organisers_support import log_in_as
 
 VALID = {
@@ -152,3 +157,97 @@ def test_edited_figures_show_on_the_first_page(seeded, client):
         send_window_end="",
     )
     assert "Nothing was changed." in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+# -- sending: pause, resume, cancel from the campaign's page --------------------------
+
+
+def sending_url(campaign_id: int, action: str) -> str:
+    return f"/organise/campaigns/{campaign_id}/sending/{action}"
+
+
+def sending_status() -> str:
+    db.session.expire_all()
+    return db.session.execute(db.select(Campaign.sending_status)).scalar_one()
+
+
+def test_organisers_pause_resume_and_cancel_sending_from_the_campaign_page(app, client):
+    backlog = make_backlog(3, 3, campaign_slug="spring")
+    organiser = log_in_as(client)
+    page_url = f"/organise/campaigns/{backlog.campaign_id}"
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Pause sending" in page and "3 letters queued." in page
+    token = csrf_token(page)
+
+    response = client.post(sending_url(backlog.campaign_id, "pause"), data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == page_url
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Sending paused: 3 queued letters wait." in page and "Resume sending" in page
+    assert sending_status() == "paused"
+    assert dispatch_all()["taken"] == 0 and states() == {"queued": 3}
+
+    response = client.post(sending_url(backlog.campaign_id, "resume"), data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "Sending resumed: 3 letters queued." in client.get(page_url).get_data(as_text=True)
+    assert sending_status() == "active" and states() == {"queued": 3}
+
+    response = client.post(
+        sending_url(backlog.campaign_id, "cancel"),
+        data={"csrf_token": token, "confirm_cancel": "y"},
+    )
+    assert response.status_code == 302
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Sending cancelled: 3 queued letters cancelled." in page
+    assert sending_status() == "cancelled" and states() == {"cancelled": 3}
+    assert "Cancel sending" not in page and "Resume sending" in page
+
+    entries = db.session.execute(
+        db.select(AuditEntry).filter_by(object_type="campaign").order_by(AuditEntry.id)
+    ).scalars()
+    assert [(e.action, e.object_id, e.user_id, e.changes["queued_letters"]) for e in entries] == [
+        ("pause", backlog.campaign_id, organiser.id, [3, 3]),
+        ("resume", backlog.campaign_id, organiser.id, [3, 3]),
+        ("cancel", backlog.campaign_id, organiser.id, [3, 0]),
+    ]
+    assert (
+        client.post(
+            sending_url(backlog.campaign_id, "explode"), data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert client.post(sending_url(999, "pause"), data={"csrf_token": token}).status_code == 404
+
+
+def test_a_cancel_without_the_confirmation_changes_nothing(app, client):
+    backlog = make_backlog(2, 2, campaign_slug="spring")
+    log_in_as(client)
+    page_url = f"/organise/campaigns/{backlog.campaign_id}"
+    token = csrf_token(client.get(page_url).get_data(as_text=True))
+    response = client.post(sending_url(backlog.campaign_id, "cancel"), data={"csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Tick this box to cancel the sending." in field_error(html, "confirm_cancel")
+    assert 'value="spring"' in html  # the rest of the page shows the campaign as saved
+    assert sending_status() == "active" and states() == {"queued": 2}
+    assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar() == 0
+
+
+def test_only_organisers_control_the_sending(app):
+    backlog = make_backlog(2, 2, campaign_slug="spring")
+    anonymous = app.test_client()
+    token = csrf_token(anonymous.get("/login").get_data(as_text=True))
+    response = anonymous.post(sending_url(backlog.campaign_id, "pause"), data={"csrf_token": token})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    # The test's app context outlives requests: forget the anonymous client's token.
+    g.pop("csrf_token", None)
+    staff = app.test_client()
+    log_in_as(staff, "staff")
+    token = csrf_token(staff.get("/manage").get_data(as_text=True))
+    assert staff.get(f"/organise/campaigns/{backlog.campaign_id}").status_code == 403
+    for action, data in (("pause", {}), ("cancel", {"confirm_cancel": "y"})):
+        response = staff.post(
+            sending_url(backlog.campaign_id, action), data={"csrf_token": token, **data}
+        )
+        assert response.status_code == 403, action
+    assert sending_status() == "active" and states() == {"queued": 2}
+    assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar() == 0

@@ -19,31 +19,34 @@ def _campaign(slug: str):
         raise click.ClickException(str(exc)) from None
 
 
-@sending.command("pause")
-@click.argument("campaign")
-def pause_command(campaign: str):
-    """Stop sending CAMPAIGN's letters; queued letters wait."""
-    found = _campaign(campaign)
-    waiting = service.pause(found)
-    click.echo(f"{found.slug}: paused; {waiting} queued letters wait")
+def _command(name: str, help_text: str, done: str):
+    """``flask sending NAME CAMPAIGN``: does ``services.sending.NAME`` (recorded in the
+    audit log as the command line) and prints ``done`` with the campaign's slug and
+    the number of letters."""
+
+    @sending.command(name, help=help_text)
+    @click.argument("campaign")
+    def command(campaign: str) -> None:
+        found = _campaign(campaign)
+        count = service.control(name, found)
+        click.echo(done.format(slug=found.slug, count=count))
+
+    return command
 
 
-@sending.command("resume")
-@click.argument("campaign")
-def resume_command(campaign: str):
-    """Send CAMPAIGN's letters again."""
-    found = _campaign(campaign)
-    waiting = service.resume(found)
-    click.echo(f"{found.slug}: sending; {waiting} queued letters")
-
-
-@sending.command("cancel")
-@click.argument("campaign")
-def cancel_command(campaign: str):
-    """Cancel CAMPAIGN's sending: every queued letter becomes cancelled."""
-    found = _campaign(campaign)
-    cancelled = service.cancel(found)
-    click.echo(f"{found.slug}: cancelled; {cancelled} queued letters cancelled")
+pause_command = _command(
+    "pause",
+    "Stop sending CAMPAIGN's letters; queued letters wait.",
+    "{slug}: paused; {count} queued letters wait",
+)
+resume_command = _command(
+    "resume", "Send CAMPAIGN's letters again.", "{slug}: sending; {count} queued letters"
+)
+cancel_command = _command(
+    "cancel",
+    "Cancel CAMPAIGN's sending: every queued letter becomes cancelled.",
+    "{slug}: cancelled; {count} queued letters cancelled",
+)
 
 
 def register(app: Flask) -> None:

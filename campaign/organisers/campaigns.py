@@ -1,4 +1,5 @@
-"""Campaigns: list, create, edit (dates, language, targets, figures, throttle)."""
+"""Campaigns: list, create, edit (dates, language, targets, figures, throttle); the
+page also shows the sending controls (sending.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import Campaign, Role
 from ..services import campaigns as campaign_service
+from ..services import sending
 from . import bp
 from .common import field_errors, get_or_404
-from .forms import CampaignForm
+from .forms import CampaignForm, CancelSendingForm
 
 THROTTLE_DEFAULTS = {
     "throttle_per_second": 5.0,
@@ -95,10 +97,7 @@ def _zero_figures() -> dict:
 @roles_required(Role.ORGANISER)
 def edit_campaign(campaign_id: int):
     campaign = get_or_404(Campaign, campaign_id, _("There is no such campaign."))
-    form = CampaignForm(obj=campaign)
-    del form.default_letters
-    if not form.is_submitted():
-        form.target_countries.data = ", ".join(campaign.target_countries or [])
+    form = _edit_form(campaign)
     if _valid(form, campaign):
         try:
             changes = campaign_service.update_campaign(campaign, _values(form), current_user)
@@ -110,6 +109,29 @@ def edit_campaign(campaign_id: int):
             else:
                 flash(_("Nothing was changed."), "notice")
             return redirect(url_for(".edit_campaign", campaign_id=campaign.id))
-    return render_template("organisers/campaign_form.html", form=form, campaign=campaign), (
-        422 if form.errors else 200
+    return campaign_page(campaign, form), 422 if form.errors else 200
+
+
+def _edit_form(campaign: Campaign, posted: bool = True) -> CampaignForm:
+    """The campaign's form: as posted (when ``posted`` and it was), else as saved."""
+    form = CampaignForm(obj=campaign) if posted else CampaignForm(formdata=None, obj=campaign)
+    del form.default_letters
+    if not (posted and form.is_submitted()):
+        form.target_countries.data = ", ".join(campaign.target_countries or [])
+    return form
+
+
+def campaign_page(
+    campaign: Campaign,
+    form: CampaignForm | None = None,
+    cancel_form: CancelSendingForm | None = None,
+) -> str:
+    """The campaign's page: its form (``form``, or as saved) and its sending controls
+    (``cancel_form`` with its errors, or blank)."""
+    return render_template(
+        "organisers/campaign_form.html",
+        form=form or _edit_form(campaign, posted=False),
+        campaign=campaign,
+        cancel_form=cancel_form or CancelSendingForm(formdata=None),
+        queued=sending.queued_count(campaign),
     )

@@ -94,6 +94,15 @@ class CampaignForm(FlaskForm):
     default_letters = BooleanField(_l("Start with the default letters"), default=True)
 
 
+class CancelSendingForm(FlaskForm):
+    """Cancelling cannot be undone: the box must be ticked (no script, so no dialog)."""
+
+    confirm_cancel = BooleanField(
+        _l("I understand: every queued letter of this campaign is cancelled for good."),
+        validators=[DataRequired(_l("Tick this box to cancel the sending."))],
+    )
+
+
 class TemplateForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])

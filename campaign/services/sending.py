@@ -8,7 +8,8 @@
   lease). A letter already accepted by the provider stays `sent`. Resuming a
   cancelled campaign sends only what is queued afterwards.
 
-Organisers' pages and the command line (`flask sending ...`) both call these.
+Organisers' pages, the staff queue page and the command line (`flask sending ...`)
+all call these; each call is written to the audit log with the number of letters.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Campaign, Letter, LetterState
+from ..models import Campaign, Letter, LetterState, User
 from ..models.base import utcnow
-from . import delivery
+from . import audit, delivery
 
 S = LetterState
 STATUSES = ("active", "paused", "cancelled")
@@ -43,25 +44,60 @@ def queued_count(campaign: Campaign) -> int:
     ).scalar_one()
 
 
-def pause(campaign: Campaign) -> int:
-    """Stop taking the campaign's letters; returns how many queued letters now wait."""
+def _record(
+    action: str,
+    campaign: Campaign,
+    before: str,
+    queued: tuple[int, int],
+    summary: str,
+    user: User | None,
+) -> None:
+    """The audit entry of a pause, resume or cancel. ``queued`` is the number of queued
+    letters before and after, so that the entry says how many letters it affected."""
+    audit.record(
+        action,
+        "campaign",
+        campaign.id,
+        summary,
+        user=user,
+        changes={
+            "sending_status": [before, campaign.sending_status],
+            "queued_letters": list(queued),
+        },
+    )
+
+
+def pause(campaign: Campaign, *, user: User | None = None) -> int:
+    """Stop taking the campaign's letters; returns how many queued letters now wait.
+    Recorded in the audit log as ``user`` (None: the command line); commits."""
+    before = campaign.sending_status
     campaign.sending_status = "paused"
-    db.session.commit()
-    return queued_count(campaign)
-
-
-def resume(campaign: Campaign) -> int:
-    """Take the campaign's letters again; returns how many are queued."""
-    campaign.sending_status = "active"
     waiting = queued_count(campaign)
-    if waiting:
-        delivery.wake_after_commit(waiting)
+    summary = f"paused the sending of {campaign.slug}: {waiting} queued letters wait"
+    _record("pause", campaign, before, (waiting, waiting), summary, user)
     db.session.commit()
     return waiting
 
 
-def cancel(campaign: Campaign) -> int:
-    """Cancel the campaign's sending; returns how many queued letters were cancelled."""
+def resume(campaign: Campaign, *, user: User | None = None) -> int:
+    """Take the campaign's letters again; returns how many are queued. Recorded in
+    the audit log as ``user`` (None: the command line); commits, then wakes the
+    dispatcher if letters wait."""
+    before = campaign.sending_status
+    campaign.sending_status = "active"
+    waiting = queued_count(campaign)
+    if waiting:
+        delivery.wake_after_commit(waiting)
+    summary = f"resumed the sending of {campaign.slug}: {waiting} letters queued"
+    _record("resume", campaign, before, (waiting, waiting), summary, user)
+    db.session.commit()
+    return waiting
+
+
+def cancel(campaign: Campaign, *, user: User | None = None) -> int:
+    """Cancel the campaign's sending; returns how many queued letters were cancelled.
+    Recorded in the audit log as ``user`` (None: the command line); commits."""
+    before = campaign.sending_status
     campaign.sending_status = "cancelled"
     db.session.flush()
     now = utcnow()
@@ -83,5 +119,16 @@ def cancel(campaign: Campaign) -> int:
         ],
         now,
     )
+    summary = f"cancelled the sending of {campaign.slug}: {len(ids)} queued letters cancelled"
+    _record("cancel", campaign, before, (len(ids), 0), summary, user)
     db.session.commit()
     return len(ids)
+
+
+ACTIONS = {"pause": pause, "resume": resume, "cancel": cancel}
+
+
+def control(action: str, campaign: Campaign, *, user: User | None = None) -> int:
+    """Pause, resume or cancel (``action`` one of ACTIONS, else KeyError); returns the
+    number of letters affected, as the function of that name does."""
+    return ACTIONS[action](campaign, user=user)

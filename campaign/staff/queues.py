@@ -14,6 +14,7 @@ from ..auth.decorators import roles_required
 from ..auth.menu import add_menu_item
 from ..extensions import csrf, db, login_manager
 from ..models import Campaign, Role
+from ..organisers.sending import sending_done_message
 from ..services import queue_status, sending
 from ..tasks.queues import redis_connection
 from . import bp
@@ -91,18 +92,11 @@ def campaign_queue(slug: str):
 @bp.post("/queues/<slug>/<action>")
 @roles_required(Role.ORGANISER)
 def control_sending(slug: str, action: str):
-    if action not in ("pause", "resume", "cancel"):
+    if action not in sending.ACTIONS:
         abort(404)
     campaign = _campaign(slug)
-    if action == "pause":
-        count = sending.pause(campaign)
-        flash(_("Sending paused: %(count)s queued letters wait.", count=count))
-    elif action == "resume":
-        count = sending.resume(campaign)
-        flash(_("Sending resumed: %(count)s letters queued.", count=count))
-    else:
-        count = sending.cancel(campaign)
-        flash(_("Sending cancelled: %(count)s queued letters cancelled.", count=count))
+    count = sending.control(action, campaign, user=current_user)
+    flash(sending_done_message(action, count))
     return redirect(url_for(".campaign_queue", slug=campaign.slug))
 
 

@@ -1,0 +1,40 @@
+"""Pause, resume or cancel a campaign's sending, from the campaign's page."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.decorators import roles_required
+from ..models import Campaign, Role
+from ..services import sending
+from . import bp
+from .campaigns import campaign_page
+from .common import get_or_404
+from .forms import CancelSendingForm
+
+
+def sending_done_message(action: str, count: int) -> str:
+    """What to tell the person who paused, resumed or cancelled (the staff queue page
+    says the same)."""
+    if action == "pause":
+        return _("Sending paused: %(count)s queued letters wait.", count=count)
+    if action == "resume":
+        return _("Sending resumed: %(count)s letters queued.", count=count)
+    return _("Sending cancelled: %(count)s queued letters cancelled.", count=count)
+
+
+@bp.post("/campaigns/<int:campaign_id>/sending/<action>")
+@roles_required(Role.ORGANISER)
+def control_sending(campaign_id: int, action: str):
+    if action not in sending.ACTIONS:
+        abort(404)
+    campaign = get_or_404(Campaign, campaign_id, _("There is no such campaign."))
+    if action == "cancel":
+        form = CancelSendingForm()
+        if not form.validate_on_submit():
+            return campaign_page(campaign, cancel_form=form), 422
+    count = sending.control(action, campaign, user=current_user)
+    flash(sending_done_message(action, count), "success")
+    return redirect(url_for(".edit_campaign", campaign_id=campaign.id))
