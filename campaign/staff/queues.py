@@ -5,10 +5,23 @@ RQ's own dashboard, mounted at /staff/rq behind the staff login."""
 from __future__ import annotations
 
 import rq_dashboard
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, parse_job_id
+from rq.registry import FailedJobRegistry
+from werkzeug.exceptions import NotFound
 
 from ..auth.decorators import roles_required
 from ..auth.menu import add_menu_item
@@ -20,6 +33,25 @@ from ..tasks.queues import redis_connection
 from . import bp
 
 RQ_DASHBOARD_PREFIX = "/staff/rq"
+# rq-dashboard's (0.9.0) views that answer JSON; its other views are HTML pages.
+_RQ_JSON_ENDPOINTS = frozenset(
+    f"rq_dashboard.{name}"
+    for name in (
+        "list_queues",
+        "list_jobs",
+        "job_info",
+        "list_workers",
+        "delete_job_view",
+        "requeue_job_view",
+        "requeue_all",
+        "empty_queue",
+        "compact_queue",
+    )
+)
+_RQ_REGISTRIES = frozenset(
+    ("queued", "failed", "deferred", "started", "finished", "scheduled", "canceled")
+)
+_RQ_ORDERS = frozenset(("asc", "dsc"))
 
 
 @bp.record_once
@@ -45,13 +77,77 @@ def _staff_only():
         abort(403, _("Your account does not give access to this page."))
     if request.endpoint == "rq_dashboard.requeue_all" and request.method != "POST":
         abort(405)  # a state-changing link must not work from a plain GET
-    # The app's own Redis client, instead of one per request.
-    current_app.redis_conn = redis_connection()
+    return _check_rq_target()
+
+
+def _check_rq_target():
+    """A 404 for what rq-dashboard would answer with a 500: an instance number beyond
+    its list of Redis URLs, a job that does not exist (or no longer does), a registry,
+    order or page it does not know."""
+    args = request.view_args or {}
+    connection = redis_connection()
+    instance = args.get("instance_number")
+    if instance is not None and instance >= len(current_app.config["RQ_DASHBOARD_REDIS_URL"]):
+        return _rq_not_found(f"no RQ instance {instance}")
+    job_id = args.get("job_id")
+    if job_id is not None and not Job.exists(parse_job_id(job_id), connection=connection):
+        return _rq_not_found(f"no job {job_id}")
+    if "registry_name" in args and args["registry_name"] not in _RQ_REGISTRIES:
+        return _rq_not_found(f"no job registry {args['registry_name']}")
+    if "order" in args and args["order"] not in _RQ_ORDERS:
+        return _rq_not_found(f"no order {args['order']}")
+    for name in ("per_page", "page"):
+        if name in args and not _positive_int(args[name]):
+            return _rq_not_found(f"{name} must be a positive whole number")
+    if request.endpoint == "rq_dashboard.requeue_all":
+        # A failed job whose hash expired before RQ's cleanup removed it from the
+        # registry would stop the whole requeue with NoSuchJobError: drop such ids.
+        registry = FailedJobRegistry(args["queue_name"], connection=connection)
+        for dangling in registry.get_job_ids(cleanup=False):
+            if not Job.exists(dangling, connection=connection):
+                registry.remove(dangling)
     return None
 
 
-if _staff_only not in rq_dashboard.blueprint.before_request_funcs.get(None, []):
-    rq_dashboard.blueprint.before_request(_staff_only)
+def _positive_int(value) -> bool:
+    try:
+        return int(value) >= 1  # as rq-dashboard reads it
+    except ValueError:
+        return False
+
+
+def _rq_not_found(reason: str):
+    """A JSON reason from rq-dashboard's JSON views, the app's 404 page from the others."""
+    if request.endpoint in _RQ_JSON_ENDPOINTS:
+        return _rq_json_error(404, reason)
+    # Returned, not raised: this also answers from the error handlers below.
+    return current_app.handle_http_exception(NotFound())
+
+
+def _rq_json_error(status: int, reason: str):
+    return jsonify(status="ERROR", error=reason), status, {"Cache-Control": "no-store"}
+
+
+def _use_app_redis():
+    """The app's own Redis client, instead of the one rq-dashboard opens per request."""
+    current_app.redis_conn = redis_connection()
+
+
+def _job_gone(exc: NoSuchJobError | InvalidJobOperation):
+    if request.endpoint == "rq_dashboard.requeue_job_view" and isinstance(exc, InvalidJobOperation):
+        return _rq_json_error(409, "only a failed job can be requeued")
+    # A job that expired or was deleted between the check above and the view's fetch.
+    return _rq_not_found("no such job")
+
+
+# Ahead of rq-dashboard's own before_request (push_rq_connection), which raises
+# LookupError for an unknown instance number; the Redis client is swapped in after it.
+_rq_before = rq_dashboard.blueprint.before_request_funcs.setdefault(None, [])
+if _staff_only not in _rq_before:
+    _rq_before.insert(0, _staff_only)
+    _rq_before.append(_use_app_redis)
+    rq_dashboard.blueprint.register_error_handler(NoSuchJobError, _job_gone)
+    rq_dashboard.blueprint.register_error_handler(InvalidJobOperation, _job_gone)
 
 
 @bp.get("/queues")
