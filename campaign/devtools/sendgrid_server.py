@@ -38,7 +38,6 @@ import json
 import random
 import re
 import secrets
-import signal
 import socket
 import socketserver
 import struct
@@ -51,6 +50,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+from ._serving import RecordingServer, serve_until_signalled
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -687,16 +688,15 @@ def _shutdown_quietly(sock: socket.socket) -> None:
 # The server
 
 
-class SendGridLoopback:
-    """SendGrid's mail send endpoint on 127.0.0.1, in a background thread."""
+class SendGridLoopback(RecordingServer[ReceivedMail]):
+    """SendGrid's mail send endpoint on 127.0.0.1, in a background thread.
+
+    ``messages``, ``wait_for``, ``clear`` and ``stats`` come from RecordingServer."""
 
     def __init__(self, api_key: str = "test-key", port: int = 0, faults: Faults | None = None):
+        super().__init__(STAT_KEYS)
         self.api_key = api_key
         self._requested_port = port
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._messages: list[ReceivedMail] = []
-        self._stats = dict.fromkeys(STAT_KEYS, 0)
         self._script: collections.deque[str] = collections.deque()
         self._faults = faults or Faults()
         self._rng = random.Random(self._faults.seed)
@@ -733,12 +733,6 @@ class SendGridLoopback:
         self._httpd = None
         self._thread = None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def port(self) -> int:
         if self._httpd is None:
@@ -754,35 +748,6 @@ class SendGridLoopback:
     def url(self) -> str:
         """Full URL of the mail send endpoint."""
         return self.host + MAIL_SEND_PATH
-
-    # -- recorded messages ----------------------------------------------------------------
-
-    @property
-    def messages(self) -> list[ReceivedMail]:
-        with self._lock:
-            return list(self._messages)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
-        """Block until at least ``count`` messages were accepted; return them all.
-
-        Raises TimeoutError if fewer arrived within ``timeout`` seconds."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(self._messages) >= count, timeout):
-                raise TimeoutError(
-                    f"expected {count} message(s), received {len(self._messages)} within {timeout}s"
-                )
-            return list(self._messages)
-
-    def clear(self) -> None:
-        """Forget recorded messages and zero the counters (faults and script stay)."""
-        with self._lock:
-            self._messages.clear()
-            self._stats = dict.fromkeys(STAT_KEYS, 0)
-
-    @property
-    def stats(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._stats)
 
     # -- faults ---------------------------------------------------------------------------
 
@@ -811,11 +776,6 @@ class SendGridLoopback:
         return self._faults.refuses(address)
 
     # -- request handling (runs in handler threads) ---------------------------------------
-
-    def _count(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._stats[key] += 1
 
     def _draw_fault(self) -> str | None:
         with self._lock:
@@ -899,10 +859,7 @@ class SendGridLoopback:
             headers=dict(handler.headers.items()),
             payload=payload,
         )
-        with self._cond:
-            self._messages.append(mail)
-            self._stats["accepted"] += 1
-            self._cond.notify_all()
+        self._accept(mail, "accepted")
         handler.respond(202, headers=[("X-Message-Id", mail.message_id)])
 
     def _handle_control(self, handler: _Handler, method: str, path: str, body: bytes) -> None:
@@ -1041,21 +998,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    server = SendGridLoopback(api_key=args.api_key, port=args.port, faults=faults).start()
-    try:
-        print(f"listening on {server.host}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
-    return 0
+    server = SendGridLoopback(api_key=args.api_key, port=args.port, faults=faults)
+    return serve_until_signalled(server, lambda: server.host)
 
 
 if __name__ == "__main__":

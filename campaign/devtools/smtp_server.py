@@ -37,11 +37,9 @@ import hmac
 import ipaddress
 import logging
 import secrets
-import signal
 import socket
 import ssl
 import tempfile
-import threading
 import weakref
 from collections.abc import Callable, Iterable
 from email import policy
@@ -52,6 +50,8 @@ from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from ._serving import RecordingServer, serve_until_signalled
 
 __all__ = ["ReceivedSMTP", "SMTPLoopback", "main"]
 
@@ -251,8 +251,10 @@ class _Controller(Controller):
             asyncio.run_coroutine_threadsafe(drop(), self.loop).result(timeout)
 
 
-class SMTPLoopback:
-    """An SMTP server on 127.0.0.1 that records what it accepts."""
+class SMTPLoopback(RecordingServer[ReceivedSMTP]):
+    """An SMTP server on 127.0.0.1 that records what it accepts.
+
+    ``messages``, ``wait_for``, ``clear`` and ``stats`` come from RecordingServer."""
 
     def __init__(
         self,
@@ -263,14 +265,12 @@ class SMTPLoopback:
     ):
         if tls not in (False, True, "starttls", "implicit"):
             raise ValueError(f"tls must be False, True, 'starttls' or 'implicit', not {tls!r}")
+        super().__init__(("messages", "refused_recipients", "auth_failures"))
         self._requested_port = port
         self.require_auth = require_auth
         self.tls = tls
         self.tls_mode: str | None = "starttls" if tls is True else (tls or None)
         self.refuse = refuse  # type: ignore[assignment]
-        self._cond = threading.Condition()
-        self._messages: list[ReceivedSMTP] = []
-        self._stats = {"messages": 0, "refused_recipients": 0, "auth_failures": 0}
         self._controller: _Controller | None = None
         self._port: int | None = None
         self.on_message: Callable[[ReceivedSMTP], None] | None = None
@@ -341,12 +341,6 @@ class SMTPLoopback:
         controller.drop_connections()
         controller.stop()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def host(self) -> str:
         return BIND_ADDRESS
@@ -366,45 +360,10 @@ class SMTPLoopback:
         """A client context that trusts this server's certificate (and no other)."""
         return ssl.create_default_context(cadata=self.certificate_pem)
 
-    # -- recorded messages ----------------------------------------------------------------
-
-    @property
-    def messages(self) -> list[ReceivedSMTP]:
-        with self._cond:
-            return list(self._messages)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedSMTP]:
-        """Block until at least ``count`` messages were accepted; return them all.
-
-        Raises TimeoutError if fewer arrived within ``timeout`` seconds."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(self._messages) >= count, timeout):
-                raise TimeoutError(
-                    f"expected {count} message(s), received {len(self._messages)} within {timeout}s"
-                )
-            return list(self._messages)
-
-    def clear(self) -> None:
-        with self._cond:
-            self._messages.clear()
-            self._stats = dict.fromkeys(self._stats, 0)
-
-    @property
-    def stats(self) -> dict[str, int]:
-        with self._cond:
-            return dict(self._stats)
-
     # -- hooks (run in the server's event loop thread) ------------------------------------
 
-    def _count(self, key: str) -> None:
-        with self._cond:
-            self._stats[key] += 1
-
     def _record(self, received: ReceivedSMTP) -> None:
-        with self._cond:
-            self._messages.append(received)
-            self._stats["messages"] += 1
-            self._cond.notify_all()
+        self._accept(received, "messages")
         if self.on_message is not None:
             self.on_message(received)
 
@@ -459,19 +418,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: Any) -> None:
-        stop.set()
-
     def show(received: ReceivedSMTP) -> None:
         print(
             f"{received.mail_from} -> {', '.join(received.rcpt_tos)}: {received.subject}",
             flush=True,
         )
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     server = SMTPLoopback(
         port=args.port,
         require_auth=(args.user, args.password) if args.user else None,
@@ -479,14 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         refuse=args.refuse,
     )
     server.on_message = show
-    server.start()
-    try:
-        print(f"listening on smtp://{server.host}:{server.port}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
-    return 0
+    return serve_until_signalled(server, lambda: f"smtp://{server.host}:{server.port}")
 
 
 if __name__ == "__main__":
