@@ -69,6 +69,15 @@ def letters_queued(letter_ids: Iterable[int]) -> int:
     """For letters moved to `queued` elsewhere (a staff release, an older job): make
     the unscheduled ones due now, rank the unranked ones, commit, wake the dispatcher.
     Returns how many of them are queued."""
+    queued = schedule_queued(letter_ids)
+    db.session.commit()
+    return queued
+
+
+def schedule_queued(letter_ids: Iterable[int]) -> int:
+    """Make these letters, if queued, due now (unless already scheduled) and give
+    them their place in the fair order; wake the dispatcher once the caller commits.
+    In the caller's transaction; returns how many of them are queued."""
     ids = list(letter_ids)
     if not ids:
         return 0
@@ -85,7 +94,6 @@ def letters_queued(letter_ids: Iterable[int]) -> int:
     ).scalar_one()
     if queued:
         wake_after_commit(queued)
-    db.session.commit()
     return queued
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from ..extensions import db
 from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
 from ..models import LetterState, Submission
 from . import tokens
-from .submissions import confirmation_deadline
+from .submissions import confirmation_deadline, with_letters
 from .urls import public_url
 
 
@@ -48,7 +47,7 @@ def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMess
 def send_confirmation(submission_id: int, reminder: bool = False) -> bool:
     """Mail the confirmation link (or the reminder). Does nothing, and returns False,
     when no letter of the submission still awaits confirmation."""
-    submission = db.session.get(Submission, submission_id)
+    submission = with_letters(submission_id)
     if submission is None:
         return False
     if not any(letter.state == LetterState.AWAITING_CONFIRMATION for letter in submission.letters):

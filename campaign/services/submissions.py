@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -21,7 +21,7 @@ from ..models import (
     Supporter,
 )
 from ..models.base import utcnow
-from ..tasks.queues import LETTERS, NOTIFICATIONS, enqueue_after_commit
+from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit
 from . import abuse, compose
 
 
@@ -158,26 +158,46 @@ def _letters_of(
 
 
 def confirm(submission: Submission) -> int:
-    """Queue every letter of the submission still awaiting confirmation, then enqueue
-    them after the commit; or hold them for staff review when the submission tripped
-    an abuse rule. Returns how many were queued or held (0 when already confirmed)."""
-    from ..tasks.letters import send_letter
+    """Queue every letter of the submission still awaiting confirmation, ranked in the
+    fair order, the dispatcher woken after the commit; or hold them for staff review
+    when the submission tripped an abuse rule. Returns how many were queued or held
+    (0 when already confirmed)."""
+    from . import delivery
 
-    queued = 0
+    queued, held = [], 0
     for letter in submission.letters:
         if letter.state != LetterState.AWAITING_CONFIRMATION:
             continue
         if submission.hold_reason:
             letter.transition(LetterState.HELD, f"held for review: {submission.hold_reason}"[:500])
+            held += 1
         else:
             letter.transition(LetterState.QUEUED, "confirmed by the supporter")
-            enqueue_after_commit(LETTERS, send_letter, letter.id)
-        queued += 1
+            queued.append(letter)
     if submission.confirmed_at is None:
         submission.confirmed_at = utcnow()
     submission.supporter.last_activity_at = utcnow()
+    if queued:
+        db.session.flush()
+        delivery.schedule_queued([letter.id for letter in queued])
     db.session.commit()
-    return queued
+    return len(queued) + held
+
+
+def with_letters(submission_id: int) -> Submission | None:
+    """The submission with its supporter, campaign, letters and their representatives
+    and bodies, in two queries: what the confirmation mail and pages show."""
+    return db.session.get(
+        Submission,
+        submission_id,
+        options=(
+            joinedload(Submission.supporter),
+            joinedload(Submission.campaign),
+            selectinload(Submission.letters)
+            .joinedload(Letter.representative)
+            .joinedload(Representative.body),
+        ),
+    )
 
 
 def confirmation_deadline(submission: Submission):

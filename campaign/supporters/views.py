@@ -10,12 +10,11 @@ from flask import abort, current_app, g, jsonify, redirect, render_template, req
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import limits
 from ..extensions import db
 from ..i18n import current_language, prefer_supporter_locale
-from ..models import Letter, LetterState, Representative, Submission
+from ..models import LetterState, Submission
 from ..services import abuse, compose, directory, public_counts, submissions, tokens
 from ..services.urls import public_url
 from . import bp
@@ -213,16 +212,6 @@ def check_email():
     return render_template("supporters/check_email.html", campaign=current_campaign())
 
 
-# What the confirmation and status pages show of a submission, in two queries.
-_WITH_LETTERS = (
-    joinedload(Submission.supporter),
-    joinedload(Submission.campaign),
-    selectinload(Submission.letters)
-    .joinedload(Letter.representative)
-    .joinedload(Representative.body),
-)
-
-
 def _submission_from(token: str, purpose: str, max_age: int | None):
     try:
         submission_id = tokens.read_token(purpose, token, max_age)
@@ -230,7 +219,7 @@ def _submission_from(token: str, purpose: str, max_age: int | None):
         return None, "expired"
     except tokens.InvalidToken:
         abort(404, _("This link is not valid. Please check that you copied all of it."))
-    submission = db.session.get(Submission, submission_id, options=_WITH_LETTERS)
+    submission = submissions.with_letters(submission_id)
     if submission is None:
         abort(404, _("These letters no longer exist."))
     prefer_supporter_locale(submission.supporter.locale)
