@@ -725,8 +725,11 @@ class SendGridLoopback(RecordingServer[ReceivedMail]):
         if httpd is None:
             return
         httpd.shutdown()  # returns once serve_forever has left its loop
-        self._stopping.set()  # releases requests that are hanging
+        # Connections first, then the hanging requests: released the other way round,
+        # a hanging request could still write its 504 to a client that must see the
+        # connection drop.
         httpd.close_connections()
+        self._stopping.set()
         httpd.server_close()  # joins the handler threads
         if thread is not None:
             thread.join()
@@ -951,15 +954,16 @@ class RemoteSendGridLoopback:
     def wait_for(
         self, count: int, timeout: float = 10.0, interval: float = 0.05
     ) -> list[ReceivedMail]:
-        """Poll until at least ``count`` messages were accepted; return them all."""
+        """Poll until at least ``count`` messages were accepted; return them all. Polls
+        the counters, not the messages, so that a long wait costs little CPU."""
         deadline = time.monotonic() + timeout
         while True:
-            received = self.messages()
-            if len(received) >= count:
-                return received
+            accepted = self.stats()["accepted"]
+            if accepted >= count:
+                return self.messages()
             if time.monotonic() >= deadline:
                 raise TimeoutError(
-                    f"expected {count} message(s), received {len(received)} within {timeout}s"
+                    f"expected {count} message(s), received {accepted} within {timeout}s"
                 )
             time.sleep(interval)
 
