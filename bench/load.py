@@ -8,9 +8,10 @@ same gunicorn settings serving a bare Flask endpoint, in one run.
    submit: GET the letters page, POST the form (one request pair per supporter);
    confirm: each supporter's link is read from the confirmation mail the workers
    sent, then GET the confirmation page and POST its button;
-   first saturated (no pause between requests: throughput), then paced (THINK
-   seconds between a supporter's pages, as a person reads: latency at CLIENTS
-   supporters at once).
+   first saturated (no pause between requests: throughput), then paced (a pause
+   between a supporter's pages, as a person reads, of THINK seconds on average,
+   drawn between 0.5 and 1.5 times THINK, the clients starting at random within
+   the first THINK: latency at CLIENTS supporters at once).
 Then every letter must be sent exactly once (counted at the loopback server).
 
 The abuse limits stay on, raised for one address: ABUSE_LIMITS_FACTOR=100000
@@ -78,10 +79,11 @@ class Stats:
 class Browser:
     """One keep-alive connection and its cookies: a supporter's browser."""
 
-    def __init__(self, port: int, stats: Stats, think: float = 0.0):
+    def __init__(self, port: int, stats: Stats, think: float = 0.0, seed: int = 0):
         self.port = port
         self.stats = stats
-        self.think = think  # seconds a person takes between two pages
+        self.mean_think = think  # seconds a person takes, on average, between two pages
+        self.random = random.Random(seed)
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
@@ -109,6 +111,12 @@ class Browser:
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, response.headers, data
 
+    def pause(self) -> None:
+        """Read the page: half to one and a half times the mean, so that the clients
+        do not click in step (people don't)."""
+        if self.mean_think:
+            time.sleep(self.mean_think * self.random.uniform(0.5, 1.5))
+
     def close(self) -> None:
         self.conn.close()
 
@@ -121,8 +129,10 @@ def run_clients(
     lock = threading.Lock()
     items = list(work)
 
-    def client():
-        browser = Browser(port, stats, think)
+    def client(seed: int):
+        browser = Browser(port, stats, think, seed)
+        # Paced, the supporters arrive over the first mean pause, not all at once.
+        time.sleep(think * browser.random.random())
         try:
             while True:
                 with lock:
@@ -133,7 +143,7 @@ def run_clients(
         finally:
             browser.close()
 
-    threads = [threading.Thread(target=client) for _ in range(count)]
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(count)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -160,7 +170,7 @@ def submit(browser: Browser, supporter) -> None:
     if status != 200 or not match:
         browser.stats.fail(f"letters page: {status}")
         return
-    time.sleep(browser.think)
+    browser.pause()
     form = [
         ("csrf_token", match.group(1).decode()),
         *[("representatives", str(i)) for i in rep_ids],
@@ -175,7 +185,7 @@ def submit(browser: Browser, supporter) -> None:
     status, headers, _ = browser.request("submit", "POST", f"/write/{country}/letters", form)
     if status != 302 or not str(headers.get("Location", "")).endswith("/check-your-email"):
         browser.stats.fail(f"submit: {status}")
-    time.sleep(browser.think)
+    browser.pause()
 
 
 def warm_up(browser: Browser, item) -> None:
@@ -192,13 +202,62 @@ def confirm(browser: Browser, path: str) -> None:
     if status != 200 or not match:
         browser.stats.fail(f"confirm page: {status}")
         return
-    time.sleep(browser.think)
+    browser.pause()
     status, headers, _ = browser.request(
         "confirm", "POST", path, {"csrf_token": match.group(1).decode()}
     )
     if status != 302 or "/status/" not in str(headers.get("Location", "")):
         browser.stats.fail(f"confirm: {status}")
-    time.sleep(browser.think)
+    browser.pause()
+
+
+# -- where the CPU goes ---------------------------------------------------------------
+
+
+class CpuMeter:
+    """CPU seconds (user + system) of each part of the run, processes and their
+    children: the web server, the letter workers, PostgreSQL and Redis (all their
+    server processes on this machine), the loopback SendGrid server, and this load
+    generator."""
+
+    def __init__(self, parts: dict[str, list[int]]):
+        self.parts = parts  # name: root process ids; "postgres"/"redis": by name
+
+    def _processes(self, name: str) -> list:
+        import psutil
+
+        if name in ("postgres", "redis"):
+            prefix = "postgres" if name == "postgres" else "redis-server"
+            return [
+                p
+                for p in psutil.process_iter(["name"])
+                if (p.info["name"] or "").startswith(prefix)
+            ]
+        found = []
+        for pid in self.parts[name]:
+            try:
+                root = psutil.Process(pid)
+                # This process started all the others: its children are counted there.
+                children = [] if pid == os.getpid() else root.children(recursive=True)
+                found += [root, *children]
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    def read(self) -> dict[str, float]:
+        import psutil
+
+        totals = {}
+        for name in self.parts:
+            seconds = 0.0
+            for process in self._processes(name):
+                try:
+                    times = process.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                seconds += times.user + times.system
+            totals[name] = seconds
+        return totals
 
 
 # -- gunicorn -----------------------------------------------------------------------
@@ -407,18 +466,32 @@ def main() -> int:
 
         web = Gunicorn("wsgi:app", env, args.web_workers, args.threads, ROOT, Path(tmp) / "web.log")
         try:
-            with Workers(args.letter_workers, env):
+            with Workers(args.letter_workers, env) as workers:
                 # Warm up every gunicorn worker (templates compiled, connections open);
                 # these requests are not counted.
                 warm = [(c, ids[:2]) for c, ids in sorted(by_country.items())]
                 warm *= 4 * args.web_workers
                 run_clients(args.clients, warm, warm_up, web.port, Stats())
+                meter = CpuMeter(
+                    {
+                        "web (gunicorn)": [web.process.pid],
+                        "letter workers": [p.pid for p in workers.processes],
+                        "postgres": [],
+                        "redis": [],
+                        "loopback SendGrid": [server.process.pid],
+                        "load generator": [os.getpid()],
+                    }
+                )
+                cpu_before = meter.read()
                 saturated = supporters_phase(
                     "saturated (no pause between requests)",
                     saturated_people, args.clients, 0.0, web.port, server, 0,
                 )  # fmt: skip
+                # Every mail of the saturated phase (a confirmation, two letters each).
+                server.remote.wait_for(3 * len(saturated_people), timeout=600)
+                cpu_after = meter.read()
                 paced = supporters_phase(
-                    f"paced ({args.think:g} s between a supporter's pages)",
+                    f"paced (about {args.think:g} s between a supporter's pages)",
                     paced_people, args.clients, args.think, web.port, server,
                     len(saturated_people),
                 )  # fmt: skip
@@ -441,6 +514,12 @@ def main() -> int:
         saturated.report()
         paced.report()
         print(f"throughput, saturated: {app_rate / bare_rate * 100:.1f}% of the bare endpoint's")
+        print("CPU per supporter, saturated (four requests, a confirmation mail, two letters):")
+        spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+        for name, seconds in spent.items():
+            share = seconds / max(sum(spent.values()), 1e-9) * 100
+            print(f"  {name:<18} {seconds / len(saturated_people) * 1000:>6.1f} ms  {share:>4.0f}%")
+        print(f"  {'all':<18} {sum(spent.values()) / len(saturated_people) * 1000:>6.1f} ms")
         lost = letters_expected - len(set(letter_ids))
         print(
             f"letters: {letters_expected} written, {states.get('sent', 0)} sent, "
