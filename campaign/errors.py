@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .limits import retry_after_seconds
+
 
 def _wants_json() -> bool:
     return request.path.startswith(("/webhooks/", "/healthz")) or (
@@ -40,8 +42,13 @@ def register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if _wants_json():
-            return jsonify(error=exc.description), exc.code
-        return render_template("error.html", code=exc.code, message=_generic_message(exc)), exc.code
+            response = jsonify(error=exc.description), exc.code
+        else:
+            page = render_template("error.html", code=exc.code, message=_generic_message(exc))
+            response = page, exc.code
+        if exc.code == 429:
+            return *response, {"Retry-After": str(retry_after_seconds())}
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc):

@@ -18,6 +18,7 @@ import hmac
 import ipaddress
 import math
 import re
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
@@ -199,6 +200,17 @@ def storage_uri(redis_url: str) -> str:
     return redis_url
 
 
+def retry_after_seconds() -> int:
+    """For a refused request: seconds until the limit it broke lets one through."""
+    try:
+        current = limiter.current_limit
+        if current is not None:
+            return max(1, math.ceil(current.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - Redis gone: a sensible default, not an error page
+        return 60
+    return 60
+
+
 def init_limits(app: Flask) -> None:
     config = app.config
     # The extension object is shared by every app of the process: say everything.
@@ -206,7 +218,10 @@ def init_limits(app: Flask) -> None:
     config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(config["REDIS_URL"]))
     config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     config.setdefault("RATELIMIT_KEY_PREFIX", "campaign-limits")
-    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # No X-RateLimit-* headers on every answer: each costs a Redis round trip per
+    # limit, and a form has no use for them. A refusal says when to come back
+    # (Retry-After, errors.py).
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     # Redis down: let the form through (the letter still waits for confirmation)
     # rather than refuse every supporter.
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

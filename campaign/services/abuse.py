@@ -51,29 +51,30 @@ def hold_reason(origin: Origin, supporter_id: int | None) -> str | None:
     review, or None. Counts the submissions made before it (it is not added yet)."""
     config = current_app.config
     now = utcnow()
-
     window = now - timedelta(hours=config["HOLD_ADDRESSES_WINDOW_HOURS"])
-    others = db.session.execute(
-        db.select(db.func.count(db.distinct(Submission.supporter_id))).filter(
-            Submission.ip_hash == origin.ip_hash,
-            Submission.created_at > window,
-            Submission.supporter_id != (supporter_id or 0),
+    burst_start = now - timedelta(minutes=config["HOLD_NETWORK_BURST_MINUTES"])
+    same_address = Submission.ip_hash == origin.ip_hash
+    same_network = Submission.network_hash == origin.network_hash
+    # Both rules in one query (one round trip per submission).
+    others, recent = db.session.execute(
+        db.select(
+            db.func.count(db.distinct(Submission.supporter_id)).filter(
+                same_address,
+                Submission.created_at > window,
+                Submission.supporter_id != (supporter_id or 0),
+            ),
+            db.func.count(Submission.id).filter(same_network, Submission.created_at > burst_start),
+        ).where(
+            db.or_(same_address, same_network), Submission.created_at > min(window, burst_start)
         )
-    ).scalar_one()
+    ).one()
+
     addresses = others + 1
     if addresses > _threshold("HOLD_ADDRESSES_PER_IP"):
         return (
             f"one client address sent for {addresses} email addresses within "
             f"{config['HOLD_ADDRESSES_WINDOW_HOURS']} hours"
         )
-
-    burst_start = now - timedelta(minutes=config["HOLD_NETWORK_BURST_MINUTES"])
-    recent = db.session.execute(
-        db.select(db.func.count(Submission.id)).filter(
-            Submission.network_hash == origin.network_hash,
-            Submission.created_at > burst_start,
-        )
-    ).scalar_one()
     if recent + 1 > _threshold("HOLD_NETWORK_BURST"):
         return (
             f"{recent + 1} submissions from one network within "

@@ -69,15 +69,6 @@ def letters_queued(letter_ids: Iterable[int]) -> int:
     """For letters moved to `queued` elsewhere (a staff release, an older job): make
     the unscheduled ones due now, rank the unranked ones, commit, wake the dispatcher.
     Returns how many of them are queued."""
-    queued = schedule_queued(letter_ids)
-    db.session.commit()
-    return queued
-
-
-def schedule_queued(letter_ids: Iterable[int]) -> int:
-    """Make these letters, if queued, due now (unless already scheduled) and give
-    them their place in the fair order; wake the dispatcher once the caller commits.
-    In the caller's transaction; returns how many of them are queued."""
     ids = list(letter_ids)
     if not ids:
         return 0
@@ -94,7 +85,24 @@ def schedule_queued(letter_ids: Iterable[int]) -> int:
     ).scalar_one()
     if queued:
         wake_after_commit(queued)
+    db.session.commit()
     return queued
+
+
+def queue_confirmed(letters: list[Letter], cause: str) -> None:
+    """Move letters awaiting confirmation to `queued`, due now, each in its place in
+    the fair order (see rank_letters), and wake the dispatcher once the caller
+    commits. Loaded letters, in id order; written with the caller's next flush."""
+    if not letters:
+        return
+    with db.session.no_autoflush:
+        ranks = next_ranks([letter.representative_id for letter in letters])
+    now = utcnow()
+    for letter, rank in zip(letters, ranks, strict=True):
+        letter.transition(S.QUEUED, cause)
+        letter.next_attempt_at = now
+        letter.fair_rank = rank
+    wake_after_commit(len(letters))
 
 
 def rank_letters(letter_ids: Iterable[int]) -> int:
@@ -114,6 +122,23 @@ def rank_letters(letter_ids: Iterable[int]) -> int:
     ).all()
     if not rows:
         return 0
+    ranks = next_ranks([rep_id for _, rep_id in rows])
+    params = [
+        {"b_id": letter_id, "b_rank": rank}
+        for (letter_id, _), rank in zip(rows, ranks, strict=True)
+    ]
+    db.session.execute(
+        LETTERS.update()
+        .where(LETTERS.c.id == bindparam("b_id"))
+        .values(fair_rank=bindparam("b_rank")),
+        params,
+    )
+    return len(params)
+
+
+def next_ranks(representative_ids: list[int]) -> list[int]:
+    """The fair-order rank of each of a run of new letters, given their
+    representatives in the letters' order (see rank_letters)."""
     current_round = (
         db.session.execute(
             select(func.min(Letter.fair_rank)).where(
@@ -122,29 +147,22 @@ def rank_letters(letter_ids: Iterable[int]) -> int:
         ).scalar()
         or 1
     )
-    reps = {rep_id for _, rep_id in rows}
     last = dict(
         db.session.execute(
             select(Letter.representative_id, func.max(Letter.fair_rank))
             .where(
-                Letter.representative_id.in_(reps),
+                Letter.representative_id.in_(set(representative_ids)),
                 Letter.state.in_([S.QUEUED.value, S.SENDING.value]),
             )
             .group_by(Letter.representative_id)
         ).all()
     )
-    params = []
-    for letter_id, rep_id in rows:
+    ranks = []
+    for rep_id in representative_ids:
         rank = max(last.get(rep_id, 0) + 1, current_round)
         last[rep_id] = rank
-        params.append({"b_id": letter_id, "b_rank": rank})
-    db.session.execute(
-        LETTERS.update()
-        .where(LETTERS.c.id == bindparam("b_id"))
-        .values(fair_rank=bindparam("b_rank")),
-        params,
-    )
-    return len(params)
+        ranks.append(rank)
+    return ranks
 
 
 def wake_after_commit(letters: int = 1) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -164,36 +164,31 @@ def confirm(submission: Submission) -> int:
     (0 when already confirmed)."""
     from . import delivery
 
-    queued, held = [], 0
-    for letter in submission.letters:
-        if letter.state != LetterState.AWAITING_CONFIRMATION:
-            continue
-        if submission.hold_reason:
+    waiting = [
+        letter for letter in submission.letters if letter.state == LetterState.AWAITING_CONFIRMATION
+    ]
+    if submission.hold_reason:
+        for letter in waiting:
             letter.transition(LetterState.HELD, f"held for review: {submission.hold_reason}"[:500])
-            held += 1
-        else:
-            letter.transition(LetterState.QUEUED, "confirmed by the supporter")
-            queued.append(letter)
+    else:
+        delivery.queue_confirmed(waiting, "confirmed by the supporter")
     if submission.confirmed_at is None:
         submission.confirmed_at = utcnow()
     submission.supporter.last_activity_at = utcnow()
-    if queued:
-        db.session.flush()
-        delivery.schedule_queued([letter.id for letter in queued])
     db.session.commit()
-    return len(queued) + held
+    return len(waiting)
 
 
 def with_letters(submission_id: int) -> Submission | None:
     """The submission with its supporter, campaign, letters and their representatives
-    and bodies, in two queries: what the confirmation mail and pages show."""
+    and bodies, in one query: what the confirmation mail and pages show."""
     return db.session.get(
         Submission,
         submission_id,
         options=(
             joinedload(Submission.supporter),
             joinedload(Submission.campaign),
-            selectinload(Submission.letters)
+            joinedload(Submission.letters)
             .joinedload(Letter.representative)
             .joinedload(Representative.body),
         ),
