@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean translations messages bench-throughput bench-throttle bench-faults
+.PHONY: run test lint format clean translations messages bench-throughput bench-throttle bench-faults bench-load
 
 # Interface catalogues: the .po files are kept in git, the .mo files are built here.
 CATALOGUES := $(wildcard campaign/translations/*/LC_MESSAGES/messages.po)
@@ -57,3 +57,7 @@ bench-throttle: $(STAMP)
 
 bench-faults: $(STAMP)
 	$(BIN)/python bench/faults.py
+
+# Supporters under load against a bare Flask endpoint (README "Performance").
+bench-load: $(STAMP) translations
+	$(BIN)/python bench/load.py
