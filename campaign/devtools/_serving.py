@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import signal
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, Self, TypeVar
 
 Message = TypeVar("Message")
 
 
-class RecordingServer(Generic[Message]):
+class RecordingServer(ABC, Generic[Message]):
     """A server in a background thread that records what it accepts.
 
     Subclasses implement ``start`` (returning ``self``) and ``stop`` (a no-op when not
@@ -27,11 +28,13 @@ class RecordingServer(Generic[Message]):
 
     # -- lifecycle ------------------------------------------------------------------------
 
+    @abstractmethod
     def start(self) -> Self:
-        raise NotImplementedError
+        """Start serving in the background; return ``self``."""
 
+    @abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop serving and release the port (nothing to do when not started)."""
 
     def __enter__(self) -> Self:
         return self.start()
