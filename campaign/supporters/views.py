@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import limits
-from ..extensions import db
 from ..i18n import current_language, prefer_supporter_locale
 from ..models import LetterState, Submission
 from ..services import abuse, compose, directory, public_counts, submissions, tokens
@@ -286,7 +285,7 @@ def status_json(token: str):
         submission_id = tokens.read_token(tokens.STATUS, token, None)
     except tokens.InvalidToken:
         return jsonify(error=_("This link is not valid.")), 404
-    submission = db.session.get(Submission, submission_id)
+    submission = submissions.with_letters(submission_id)
     if submission is None:
         return jsonify(error=_("These letters no longer exist.")), 404
     prefer_supporter_locale(submission.supporter.locale)
