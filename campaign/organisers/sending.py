@@ -15,16 +15,6 @@ from .common import get_or_404
 from .forms import CancelSendingForm
 
 
-def sending_done_message(action: str, count: int) -> str:
-    """What to tell the person who paused, resumed or cancelled (the staff queue page
-    says the same)."""
-    if action == "pause":
-        return _("Sending paused: %(count)s queued letters wait.", count=count)
-    if action == "resume":
-        return _("Sending resumed: %(count)s letters queued.", count=count)
-    return _("Sending cancelled: %(count)s queued letters cancelled.", count=count)
-
-
 @bp.post("/campaigns/<int:campaign_id>/sending/<action>")
 @roles_required(Role.ORGANISER)
 def control_sending(campaign_id: int, action: str):
@@ -36,5 +26,5 @@ def control_sending(campaign_id: int, action: str):
         if not form.validate_on_submit():
             return campaign_page(campaign, cancel_form=form), 422
     count = sending.control(action, campaign, user=current_user)
-    flash(sending_done_message(action, count), "success")
+    flash(sending.done_message(action, count), "success")
     return redirect(url_for(".edit_campaign", campaign_id=campaign.id))

@@ -14,6 +14,7 @@ all call these; each call is written to the audit log with the number of letters
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..extensions import db
@@ -126,6 +127,15 @@ def cancel(campaign: Campaign, *, user: User | None = None) -> int:
 
 
 ACTIONS = {"pause": pause, "resume": resume, "cancel": cancel}
+
+
+def done_message(action: str, count: int) -> str:
+    """What to tell the person who paused, resumed or cancelled, on any page."""
+    if action == "pause":
+        return _("Sending paused: %(count)s queued letters wait.", count=count)
+    if action == "resume":
+        return _("Sending resumed: %(count)s letters queued.", count=count)
+    return _("Sending cancelled: %(count)s queued letters cancelled.", count=count)
 
 
 def control(action: str, campaign: Campaign, *, user: User | None = None) -> int:

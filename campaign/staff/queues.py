@@ -27,7 +27,6 @@ from ..auth.decorators import roles_required
 from ..auth.menu import add_menu_item
 from ..extensions import csrf, db, login_manager
 from ..models import Campaign, Role
-from ..organisers.sending import sending_done_message
 from ..services import queue_status, sending
 from ..tasks.queues import redis_connection
 from . import bp
@@ -192,7 +191,7 @@ def control_sending(slug: str, action: str):
         abort(404)
     campaign = _campaign(slug)
     count = sending.control(action, campaign, user=current_user)
-    flash(sending_done_message(action, count))
+    flash(sending.done_message(action, count))
     return redirect(url_for(".campaign_queue", slug=campaign.slug))
 
 
