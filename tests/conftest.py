@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import socket
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -24,8 +25,37 @@ from campaign.config import normalise_database_url
 from campaign.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _shared_dir() -> Path:
+    """The shared test corpora (real representatives' files, real mail), which the
+    project does not ship: SHARED_DATA_DIR when set, else ``shared/`` beside this
+    checkout, else beside the repository it was cloned from (a fresh clone made
+    elsewhere, e.g. in /tmp)."""
+    if os.environ.get("SHARED_DATA_DIR"):
+        return Path(os.environ["SHARED_DATA_DIR"])
+    candidates = [ROOT.parent / "shared"]
+    origin = subprocess.run(
+        ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and "://" not in origin.removeprefix("file://"):
+        candidates.append(Path(origin.removeprefix("file://")).resolve().parent / "shared")
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+SHARED = _shared_dir()
+if IN_CI and not (SHARED / "data").is_dir():
+    raise pytest.UsageError(
+        f"CI=true needs the shared test data at {SHARED} (or set SHARED_DATA_DIR)"
+    )
+# Outside CI, tests built on the shared files are skipped when they are absent.
+needs_shared_data = pytest.mark.skipif(
+    not (SHARED / "data").is_dir(), reason=f"no shared test data at {SHARED}"
+)
 
 
 # -- services ---------------------------------------------------------------

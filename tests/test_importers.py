@@ -31,15 +31,16 @@ from campaign.importers import (
     write_csv,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data" / "reps"
+from .conftest import SHARED
+
+REPS = SHARED / "data" / "reps"
 FIXTURES = Path(__file__).resolve().parent / "data" / "reps"
 
-SEIMAS = SHARED / "tijmenb__everypolitician-data" / "data" / "Lithuania" / "Seimas"
+SEIMAS = REPS / "tijmenb__everypolitician-data" / "data" / "Lithuania" / "Seimas"
 SEIMAS_CSV = SEIMAS / "term-11.csv"
 SEIMAS_POPOLO = SEIMAS / "ep-popolo-v1.0.json"
-EP_CSV = SHARED / "europarl__open-data-beta-testing" / "data" / "meps" / "data_v1_meps_9_en.csv"
-EP_API = SHARED / "Paul-Elvis-Otto__mep-list" / "input_data"
+EP_CSV = REPS / "europarl__open-data-beta-testing" / "data" / "meps" / "data_v1_meps_9_en.csv"
+EP_API = REPS / "Paul-Elvis-Otto__mep-list" / "input_data"
 
 # A day after the 2015 snapshot of the Seimas files.
 SEIMAS_DAY = date(2015, 7, 1)

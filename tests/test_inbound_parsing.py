@@ -12,7 +12,6 @@ import re
 import time
 from email import policy
 from email.message import Message
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,8 +33,9 @@ from campaign.inbound import (
 )
 from campaign.inbound.parse import header_value
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-MAIL_DIR = REPO_ROOT.parent / "shared" / "data" / "mail"
+from .conftest import SHARED
+
+MAIL_DIR = SHARED / "data" / "mail"
 
 # file -> (kind, bounce)
 EXPECTED = {

@@ -10,12 +10,10 @@ import pytest
 from campaign.extensions import db
 from campaign.models import AuditEntry, Body, ImportRun, Representative
 
-from .conftest import csrf_token
+from .conftest import csrf_token, needs_shared_data
 from .organisers_support import EP_API, SEIMAS_CSV, log_in_as, token_of
 
-pytestmark = pytest.mark.skipif(
-    not SEIMAS_CSV.exists(), reason="shared/data/reps is not beside the repository"
-)
+pytestmark = needs_shared_data
 
 
 def upload(client, data: bytes, filename: str, **fields):

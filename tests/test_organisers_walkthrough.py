@@ -11,20 +11,16 @@ import io
 import re
 from pathlib import Path
 
-import pytest
-
 from campaign.extensions import db
 from campaign.models import LetterTemplate, Representative
 from campaign.services import compose
 
 from . import flow
-from .conftest import csrf_token
+from .conftest import csrf_token, needs_shared_data
 from .organisers_support import SEIMAS_CSV
 from .test_auth import login, make_user
 
-pytestmark = pytest.mark.skipif(
-    not SEIMAS_CSV.exists(), reason="shared/data/reps is not beside the repository"
-)
+pytestmark = needs_shared_data
 
 
 def link(html: str, text: str) -> str:

@@ -14,11 +14,10 @@ from campaign.models.base import utcnow
 from campaign.services import imports
 from campaign.services.representatives import body_statuses
 
+from .conftest import needs_shared_data
 from .organisers_support import EP_API, EP_CSV, SEIMAS_CSV, SEIMAS_POPOLO
 
-pytestmark = pytest.mark.skipif(
-    not SEIMAS_CSV.exists(), reason="shared/data/reps is not beside the repository"
-)
+pytestmark = needs_shared_data
 
 
 def count(model) -> int:
