@@ -1,7 +1,10 @@
 """Load: supporters writing and confirming letters through gunicorn, against the
 same gunicorn settings serving a bare Flask endpoint, in one run.
 
-1. bare: a trivial Flask app ("ok") under gunicorn, CLIENTS concurrent clients;
+1. bare: a trivial Flask app ("ok") under gunicorn, CLIENTS concurrent clients,
+   each visit two requests on a new connection, as a supporter's visit makes;
+   then, the same way, a Flask app that reads one row from the database per request
+   and does nothing else: the floor of any page that uses the database;
 2. the app under the same gunicorn settings, with PostgreSQL (DATABASE_URL) or
    SQLite, Redis (REDIS_URL) or an embedded one, worker processes sending through
    the loopback SendGrid server while the clients run:
@@ -55,6 +58,30 @@ def bare_app():
     return app
 
 
+def one_row_app():
+    """What any page that reads the database costs at least: Flask and
+    Flask-SQLAlchemy with the app's own database settings, one row read per request,
+    and nothing else (no template, session, form, rate limit or write)."""
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy import text
+
+    from campaign.config import load_config
+
+    config = load_config(tempfile.gettempdir())
+    app = Flask("one_row")
+    for key in ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS"):
+        app.config[key] = config[key]
+    db = SQLAlchemy(app)
+
+    @app.get("/")
+    def ok():
+        title = db.session.execute(text("SELECT title FROM campaign ORDER BY id LIMIT 1"))
+        return "ok" if title.scalar() else "no campaign"
+
+    return app
+
+
 # -- the load generator -------------------------------------------------------------
 
 
@@ -77,7 +104,12 @@ class Stats:
 
 
 class Browser:
-    """One keep-alive connection and its cookies: a supporter's browser."""
+    """A keep-alive connection and its cookies: a supporter's browser. Each visit
+    (the letters page and its form; later the confirmation page and its button,
+    reached from the email) opens a connection of its own, as each new supporter's
+    browser does: a server sees connections come and go and spreads them over its
+    workers, rather than twenty connections opened in one instant for the whole run,
+    which the kernel may hand all to one gunicorn worker."""
 
     def __init__(self, port: int, stats: Stats, think: float = 0.0, seed: int = 0):
         self.port = port
@@ -110,6 +142,13 @@ class Browser:
             name, _, rest = value.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, response.headers, data
+
+    def new_visit(self) -> None:
+        """A new supporter, or the same one back from their email: a new connection,
+        no cookies."""
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.cookies.clear()
 
     def pause(self) -> None:
         """Read the page: half to one and a half times the mean, so that the clients
@@ -155,15 +194,18 @@ def run_clients(
 CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def bare_request(browser: Browser, _item) -> None:
-    status, _, body = browser.request("bare", "GET", "/")
-    if status != 200 or body != b"ok":
-        browser.stats.fail(f"bare: {status}")
+def bare_visit(browser: Browser, _item) -> None:
+    """Two requests on a new connection, as a supporter's visit makes."""
+    browser.new_visit()
+    for _ in range(2):
+        status, _, body = browser.request("bare", "GET", "/")
+        if status != 200 or body != b"ok":
+            browser.stats.fail(f"bare: {status}")
 
 
 def submit(browser: Browser, supporter) -> None:
     email, country, rep_ids = supporter
-    browser.cookies.clear()  # a new supporter in the same browser
+    browser.new_visit()
     query = "&".join(f"rep={i}" for i in rep_ids)
     status, _, page = browser.request("letters page", "GET", f"/write/{country}/letters?{query}")
     match = CSRF.search(page or b"")
@@ -196,7 +238,7 @@ def warm_up(browser: Browser, item) -> None:
 
 
 def confirm(browser: Browser, path: str) -> None:
-    browser.cookies.clear()
+    browser.new_visit()
     status, _, page = browser.request("confirm page", "GET", path)
     match = CSRF.search(page or b"")
     if status != 200 or not match:
@@ -453,16 +495,18 @@ def main() -> int:
         )
         print(f"  services: {describe(database_url, redis_url)}")
 
-        bare_stats = Stats()
-        bare = Gunicorn(
-            "load:bare_app()", {}, args.web_workers, args.threads, HERE, Path(tmp) / "bare.log"
-        )
-        try:
-            bare_seconds = run_clients(
-                args.clients, range(args.bare_requests), bare_request, bare.port, bare_stats
-            )
-        finally:
-            bare.stop()
+        def reference(app_spec: str, name: str) -> tuple[Stats, float]:
+            """``app_spec`` under the same gunicorn settings, the same clients and visits."""
+            stats = Stats()
+            server = Gunicorn(app_spec, env, args.web_workers, args.threads, HERE, Path(tmp) / name)
+            try:
+                visits = range(args.bare_requests // 2)
+                return stats, run_clients(args.clients, visits, bare_visit, server.port, stats)
+            finally:
+                server.stop()
+
+        bare_stats, bare_seconds = reference("load:bare_app()", "bare.log")
+        one_row_stats, one_row_seconds = reference("load:one_row_app()", "one_row.log")
 
         web = Gunicorn("wsgi:app", env, args.web_workers, args.threads, ROOT, Path(tmp) / "web.log")
         try:
@@ -509,11 +553,17 @@ def main() -> int:
         bare_rate = len(bare_stats.all()) / bare_seconds
         app_rate = len(saturated.stats.all()) / saturated.seconds
 
+        one_row_rate = len(one_row_stats.all()) / one_row_seconds
         print("bare Flask endpoint (saturated):")
         print(line("GET /", bare_stats.all(), bare_seconds))
+        print("one row read from the database, nothing else (saturated):")
+        print(line("GET /", one_row_stats.all(), one_row_seconds))
         saturated.report()
         paced.report()
-        print(f"throughput, saturated: {app_rate / bare_rate * 100:.1f}% of the bare endpoint's")
+        print(
+            f"throughput, saturated: {app_rate / bare_rate * 100:.1f}% of the bare endpoint's; "
+            f"the one-row endpoint: {one_row_rate / bare_rate * 100:.1f}% of it"
+        )
         print("CPU per supporter, saturated (four requests, a confirmation mail, two letters):")
         spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
         for name, seconds in spent.items():
@@ -526,7 +576,8 @@ def main() -> int:
             f"{len(letter_ids)} received by the mail server "
             f"({len(letter_ids) - len(set(letter_ids))} twice), {max(0, lost)} lost"
         )
-        errors = bare_stats.errors + saturated.stats.errors + paced.stats.errors
+        errors = bare_stats.errors + one_row_stats.errors + saturated.stats.errors
+        errors += paced.stats.errors
         print(f"errors: {len(errors)}")
         for error in errors[:10]:
             print(f"  {error}")
