@@ -58,6 +58,12 @@ bench-throttle: $(STAMP)
 bench-faults: $(STAMP)
 	$(BIN)/python bench/faults.py
 
+# The load generator (Locust) is needed only here.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
 # Supporters under load against a bare Flask endpoint (README "Performance").
-bench-load: $(STAMP) translations
+bench-load: $(BENCH_STAMP) translations
 	$(BIN)/python bench/load.py

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -35,11 +36,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -89,168 +89,32 @@ def one_row_app():
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, kind: str, seconds: float) -> None:
-        with self.lock:
-            self.latencies.setdefault(kind, []).append(seconds)
-
-    def fail(self, message: str) -> None:
-        with self.lock:
-            self.errors.append(message)
+    client_cpu: float = 0.0  # CPU seconds of the Locust process while it ran
 
     def all(self) -> list[float]:
         return [x for values in self.latencies.values() for x in values]
 
 
-class Browser:
-    """A keep-alive connection and its cookies: a supporter's browser. Each visit
-    (the letters page and its form; later the confirmation page and its button,
-    reached from the email) opens a connection of its own, as each new supporter's
-    browser does: a server sees connections come and go and spreads them over its
-    workers, rather than twenty connections opened in one instant for the whole run,
-    which the kernel may hand all to one gunicorn worker."""
-
-    def __init__(self, port: int, stats: Stats, think: float = 0.0, seed: int = 0):
-        self.port = port
-        self.stats = stats
-        self.mean_think = think  # seconds a person takes, on average, between two pages
-        self.random = random.Random(seed)
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def request(self, kind: str, method: str, path: str, form: dict | list | None = None):
-        headers = {"Connection": "keep-alive"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            self.stats.fail(f"{kind}: {type(exc).__name__}: {exc}")
-            return None, {}, b""
-        self.stats.add(kind, time.perf_counter() - started)
-        for value in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = value.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, response.headers, data
-
-    def new_visit(self) -> None:
-        """A new supporter, or the same one back from their email: a new connection,
-        no cookies."""
-        self.conn.close()
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        self.cookies.clear()
-
-    def pause(self) -> None:
-        """Read the page: half to one and a half times the mean, so that the clients
-        do not click in step (people don't)."""
-        if self.mean_think:
-            time.sleep(self.mean_think * self.random.uniform(0.5, 1.5))
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def run_clients(
-    count: int, work: list, handler, port: int, stats: Stats, think: float = 0.0
-) -> float:
-    """``count`` threads, each with its own browser, take items from ``work``
-    until it is empty; returns the wall time."""
-    lock = threading.Lock()
-    items = list(work)
-
-    def client(seed: int):
-        browser = Browser(port, stats, think, seed)
-        # Paced, the supporters arrive over the first mean pause, not all at once.
-        time.sleep(think * browser.random.random())
-        try:
-            while True:
-                with lock:
-                    if not items:
-                        return
-                    item = items.pop()
-                handler(browser, item)
-        finally:
-            browser.close()
-
-    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(count)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
-
-
-CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def bare_visit(browser: Browser, _item) -> None:
-    """Two requests on a new connection, as a supporter's visit makes."""
-    browser.new_visit()
-    for _ in range(2):
-        status, _, body = browser.request("bare", "GET", "/")
-        if status != 200 or body != b"ok":
-            browser.stats.fail(f"bare: {status}")
-
-
-def submit(browser: Browser, supporter) -> None:
-    email, country, rep_ids = supporter
-    browser.new_visit()
-    query = "&".join(f"rep={i}" for i in rep_ids)
-    status, _, page = browser.request("letters page", "GET", f"/write/{country}/letters?{query}")
-    match = CSRF.search(page or b"")
-    if status != 200 or not match:
-        browser.stats.fail(f"letters page: {status}")
-        return
-    browser.pause()
-    form = [
-        ("csrf_token", match.group(1).decode()),
-        *[("representatives", str(i)) for i in rep_ids],
-        ("name", "Load Test"),
-        ("email", email),
-        ("city", "Vilnius"),
-        ("personal_paragraph", "Written by the load benchmark."),
-        ("consent", "y"),
-        ("website", ""),
-        ("send", "1"),
-    ]
-    status, headers, _ = browser.request("submit", "POST", f"/write/{country}/letters", form)
-    if status != 302 or not str(headers.get("Location", "")).endswith("/check-your-email"):
-        browser.stats.fail(f"submit: {status}")
-    browser.pause()
-
-
-def warm_up(browser: Browser, item) -> None:
-    country, rep_ids = item
-    query = "&".join(f"rep={i}" for i in rep_ids)
-    browser.request("warm-up", "GET", f"/write/{country}/letters?{query}")
-    browser.request("warm-up", "GET", "/confirm/not-a-token")
-
-
-def confirm(browser: Browser, path: str) -> None:
-    browser.new_visit()
-    status, _, page = browser.request("confirm page", "GET", path)
-    match = CSRF.search(page or b"")
-    if status != 200 or not match:
-        browser.stats.fail(f"confirm page: {status}")
-        return
-    browser.pause()
-    status, headers, _ = browser.request(
-        "confirm", "POST", path, {"csrf_token": match.group(1).decode()}
-    )
-    if status != 302 or "/status/" not in str(headers.get("Location", "")):
-        browser.stats.fail(f"confirm: {status}")
-    browser.pause()
+def drive(port: int, scenario: str, work: list, clients: int, think: float = 0.0):
+    """Locust (bench/load_clients.py, a process of its own) runs ``scenario`` over
+    ``work`` with ``clients`` browsers; returns (Stats, wall seconds)."""
+    with tempfile.TemporaryDirectory(prefix="campaign-load-") as tmp:
+        work_file, out_file = Path(tmp) / "work.json", Path(tmp) / "result.json"
+        work_file.write_text(json.dumps(work))
+        subprocess.run(
+            [
+                sys.executable, str(HERE / "load_clients.py"),
+                "--host", f"http://127.0.0.1:{port}",
+                "--scenario", scenario,
+                "--work", str(work_file),
+                "--clients", str(clients),
+                "--think", str(think),
+                "--out", str(out_file),
+            ],
+            check=True,
+        )  # fmt: skip
+        result = json.loads(out_file.read_text())
+    return Stats(result["latencies"], result["errors"], result["cpu_seconds"]), result["seconds"]
 
 
 # -- where the CPU goes ---------------------------------------------------------------
@@ -259,8 +123,8 @@ def confirm(browser: Browser, path: str) -> None:
 class CpuMeter:
     """CPU seconds (user + system) of each part of the run, processes and their
     children: the web server, the letter workers, PostgreSQL and Redis (all their
-    server processes on this machine), the loopback SendGrid server, and this load
-    generator."""
+    server processes on this machine), the loopback SendGrid server, and this
+    process (the Locust processes report their own: Stats.client_cpu)."""
 
     def __init__(self, parts: dict[str, list[int]]):
         self.parts = parts  # name: root process ids; "postgres"/"redis": by name
@@ -413,8 +277,7 @@ class Phase:
 def supporters_phase(name, supporters, clients, think, port, server, mails_before) -> Phase:
     """Submit every supporter's letters, read the confirmation links from the mail the
     workers send, confirm them all."""
-    stats = Stats()
-    submit_seconds = run_clients(clients, supporters, submit, port, stats, think)
+    stats, submit_seconds = drive(port, "submit", supporters, clients, think)
     wanted = {email for email, _, _ in supporters}
     mails = server.remote.wait_for(mails_before + len(supporters), timeout=300)
     links = sorted(
@@ -423,7 +286,10 @@ def supporters_phase(name, supporters, clients, think, port, server, mails_befor
         if set(mail.to) & wanted
         for link in re.findall(r"https?://\S+/confirm/\S+", mail.text or "")
     )
-    confirm_seconds = run_clients(clients, links, confirm, port, stats, think)
+    confirmed, confirm_seconds = drive(port, "confirm", links, clients, think)
+    stats.latencies.update(confirmed.latencies)
+    stats.errors += confirmed.errors
+    stats.client_cpu += confirmed.client_cpu
     return Phase(name, stats, submit_seconds, confirm_seconds, len(supporters), len(links))
 
 
@@ -497,11 +363,10 @@ def main() -> int:
 
         def reference(app_spec: str, name: str) -> tuple[Stats, float]:
             """``app_spec`` under the same gunicorn settings, the same clients and visits."""
-            stats = Stats()
             server = Gunicorn(app_spec, env, args.web_workers, args.threads, HERE, Path(tmp) / name)
             try:
-                visits = range(args.bare_requests // 2)
-                return stats, run_clients(args.clients, visits, bare_visit, server.port, stats)
+                visits = list(range(args.bare_requests // 2))
+                return drive(server.port, "bare", visits, args.clients)
             finally:
                 server.stop()
 
@@ -515,7 +380,7 @@ def main() -> int:
                 # these requests are not counted.
                 warm = [(c, ids[:2]) for c, ids in sorted(by_country.items())]
                 warm *= 4 * args.web_workers
-                run_clients(args.clients, warm, warm_up, web.port, Stats())
+                drive(web.port, "warm", warm, args.clients)
                 meter = CpuMeter(
                     {
                         "web (gunicorn)": [web.process.pid],
@@ -566,6 +431,7 @@ def main() -> int:
         )
         print("CPU per supporter, saturated (four requests, a confirmation mail, two letters):")
         spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+        spent["load generator"] += saturated.stats.client_cpu
         for name, seconds in spent.items():
             share = seconds / max(sum(spent.values()), 1e-9) * 100
             print(f"  {name:<18} {seconds / len(saturated_people) * 1000:>6.1f} ms  {share:>4.0f}%")
