@@ -16,6 +16,7 @@ same gunicorn settings serving a bare Flask endpoint, in one run.
    drawn between 0.5 and 1.5 times THINK, the clients starting at random within
    the first THINK: latency at CLIENTS supporters at once).
 Then every letter must be sent exactly once (counted at the loopback server).
+The browsers are Locust's, in a process of their own (bench/load_clients.py).
 
 The abuse limits stay on, raised for one address: ABUSE_LIMITS_FACTOR=100000
 (README "Privacy"); the throttle is off (THROTTLE_ENABLED=0), as in throughput.py.

@@ -58,12 +58,11 @@ class Scenario:
         self.errors.append(f"browser: {type(exception).__name__}: {exception}")
 
 
-SCENARIO: Scenario | None = None
-
-
 class Browser(FastHttpUser):
     """One simulated browser: visits until the work list is empty."""
 
+    scenario: Scenario  # set by run(), shared by every browser
+    scenario_name = "bare"  # the method each visit calls
     wait_time = constant(0)
     # Locust's own retry and redirect handling would hide what the server answered.
     max_retries = 0
@@ -72,12 +71,12 @@ class Browser(FastHttpUser):
 
     def on_start(self) -> None:
         self.random = random.Random()
-        if SCENARIO.think:
-            gevent.sleep(SCENARIO.think * self.random.random())
+        if self.scenario.think:
+            gevent.sleep(self.scenario.think * self.random.random())
 
     def pause(self) -> None:
-        if SCENARIO.think:
-            gevent.sleep(SCENARIO.think * self.random.uniform(0.5, 1.5))
+        if self.scenario.think:
+            gevent.sleep(self.scenario.think * self.random.uniform(0.5, 1.5))
 
     def new_visit(self) -> None:
         """A new supporter, or the same one back from their email: a new
@@ -86,9 +85,9 @@ class Browser(FastHttpUser):
         self.client.cookiejar.clear()
 
     def next_item(self):
-        if not SCENARIO.work:
+        if not self.scenario.work:
             raise StopUser()
-        return SCENARIO.work.pop()
+        return self.scenario.work.pop()
 
     def get(self, name: str, path: str):
         return self.client.get(path, name=name, allow_redirects=False)
@@ -106,13 +105,13 @@ class Browser(FastHttpUser):
     def visit(self) -> None:
         item = self.next_item()
         self.new_visit()
-        getattr(self, SCENARIO_NAME)(item)
+        getattr(self, self.scenario_name)(item)
 
     def bare(self, _item) -> None:
         for _ in range(2):
             response = self.get("bare", "/")
             if response.status_code != 200 or response.text != "ok":
-                SCENARIO.fail(f"bare: {response.status_code}")
+                self.scenario.fail(f"bare: {response.status_code}")
 
     def submit(self, supporter) -> None:
         email, country, rep_ids = supporter
@@ -120,7 +119,7 @@ class Browser(FastHttpUser):
         page = self.get("letters page", f"/write/{country}/letters?{query}")
         match = CSRF.search(page.text or "")
         if page.status_code != 200 or not match:
-            SCENARIO.fail(f"letters page: {page.status_code}")
+            self.scenario.fail(f"letters page: {page.status_code}")
             return
         self.pause()
         form = [
@@ -138,7 +137,7 @@ class Browser(FastHttpUser):
         if sent.status_code != 302 or not sent.headers.get("Location", "").endswith(
             "/check-your-email"
         ):
-            SCENARIO.fail(f"submit: {sent.status_code}")
+            self.scenario.fail(f"submit: {sent.status_code}")
         self.pause()
 
     def warm(self, item) -> None:
@@ -152,25 +151,21 @@ class Browser(FastHttpUser):
         page = self.get("confirm page", path)
         match = CSRF.search(page.text or "")
         if page.status_code != 200 or not match:
-            SCENARIO.fail(f"confirm page: {page.status_code}")
+            self.scenario.fail(f"confirm page: {page.status_code}")
             return
         self.pause()
         done = self.post("confirm", path, {"csrf_token": match.group(1)})
         if done.status_code != 302 or "/status/" not in done.headers.get("Location", ""):
-            SCENARIO.fail(f"confirm: {done.status_code}")
+            self.scenario.fail(f"confirm: {done.status_code}")
         self.pause()
 
 
-SCENARIO_NAME = "bare"
-
-
 def run(host: str, scenario: str, work: list, clients: int, think: float) -> dict:
-    global SCENARIO, SCENARIO_NAME
-    SCENARIO, SCENARIO_NAME = Scenario(work, think), scenario
-    Browser.host = host
+    shared = Scenario(work, think)
+    Browser.scenario, Browser.scenario_name, Browser.host = shared, scenario, host
     environment = Environment(user_classes=[Browser], events=events)
-    environment.events.request.add_listener(SCENARIO.record)
-    environment.events.user_error.add_listener(SCENARIO.user_error)
+    environment.events.request.add_listener(shared.record)
+    environment.events.user_error.add_listener(shared.user_error)
     runner = environment.create_local_runner()
     started, cpu_started = time.perf_counter(), time.process_time()
     runner.start(clients, spawn_rate=clients)
@@ -184,8 +179,8 @@ def run(host: str, scenario: str, work: list, clients: int, think: float) -> dic
     return {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
-        "latencies": SCENARIO.latencies,
-        "errors": SCENARIO.errors,
+        "latencies": shared.latencies,
+        "errors": shared.errors,
     }
 
 
