@@ -67,7 +67,6 @@ class Browser(FastHttpUser):
     # Locust's own retry and redirect handling would hide what the server answered.
     max_retries = 0
     max_redirects = 0
-    insecure = True
 
     def on_start(self) -> None:
         self.random = random.Random()
