@@ -9,9 +9,12 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# alembic.ini's logging, only where nothing set logging up before: migrations also
+# run inside processes that log already (the development server, tests,
+# benchmarks), and must neither silence the loggers those processes created
+# (fileConfig's default) nor replace their handlers and levels.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
