@@ -30,8 +30,24 @@ class OutgoingMessage:
     kind: str = "letter"
 
 
+# Anything shaped like an email address in a server's words (not a validator: a
+# refusal says "<alice@example.org>: Recipient address rejected", and so on).
+_ADDRESS = re.compile(r"[^\s<>\[\]\"'(),;:]+@[^\s<>\[\]\"'(),;:]+")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with every email address in it replaced by ``[address]``."""
+    return _ADDRESS.sub("[address]", text)
+
+
 class MailError(Exception):
-    """Sending failed; str(exc) is a reason fit for a log line or a letter's record."""
+    """Sending failed; str(exc) is a reason fit for a log line or a letter's record.
+    Mail servers often quote the address they refused, and the recipient may be a
+    supporter: every address in the reason is replaced by ``[address]``, so that it
+    reaches no log, no job record in Redis and no letter's record."""
+
+    def __init__(self, reason: str, *args):
+        super().__init__(without_addresses(str(reason)), *args)
 
 
 class TransientMailError(MailError):
