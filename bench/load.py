@@ -177,7 +177,8 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn with the Procfile's access log format, on a loopback port."""
+    """gunicorn with the Procfile's access log (its format and logger), on a
+    loopback port."""
 
     def __init__(
         self, app: str, env: dict[str, str], workers: int, threads: int, chdir: Path, log: Path
@@ -192,6 +193,7 @@ class Gunicorn:
                 "--threads", str(threads),
                 "--worker-class", "gthread",
                 "--keep-alive", "30",
+                "--logger-class", "campaign.gunicorn_logging.PrivateAccessLogger",
                 "--access-logfile", str(log.with_suffix(".access")),
                 "--access-logformat", "%(m)s %(U)s %(s)s %(L)ss",
                 "--chdir", str(chdir),

@@ -1,10 +1,11 @@
 """What every response says to the browser: a strict Content-Security-Policy and
-the other security headers; which client address the app believes; a development
-request log without addresses or query strings."""
+the other security headers; which client address the app believes; request logs
+without addresses, query strings or the secret parts of links."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
@@ -66,10 +67,39 @@ def policy_for(path: str) -> str:
     return CSP
 
 
+# URL parts that are credentials: the signed token of a link mailed to a supporter
+# (whoever holds it sees their letters, or downloads and deletes their data) and the
+# secret in the inbound webhook's URL.
+SECRET_URL_PARTS = ("token", "secret")
+# Where the app leaves, on each request's WSGI environ, the path that logs may print.
+LOG_PATH_KEY = "campaign.log_path"
+# A path segment long enough to be a token or a secret: for a path no route matched
+# (a link mistyped or cut short still carries most of its token).
+_TOKEN_LIKE = re.compile(r"(?<=/)[^/]{24,}(?=/|$)")
+
+
+def loggable_path(path: str, view_args: dict | None = None) -> str:
+    """``path`` with the secret parts of its route, and any segment long enough to be
+    one, replaced by a placeholder."""
+    for name in SECRET_URL_PARTS:
+        value = str((view_args or {}).get(name) or "")
+        for form in dict.fromkeys((value, quote(value, safe=""))) if value else ():
+            # The route's variable: a whole segment, or one before a suffix (".json").
+            segment = re.compile(r"(?<=/)" + re.escape(form) + r"(?=[/.]|$)")
+            path = segment.sub(f"<{name}>", path, count=1)
+    return _TOKEN_LIKE.sub("<redacted>", path)
+
+
+def logged_path(environ: dict) -> str:
+    """What a request log prints of a request's path (never its query string)."""
+    marked = environ.get(LOG_PATH_KEY)
+    return marked if marked else loggable_path(environ.get("PATH_INFO") or "/")
+
+
 def _carries_a_secret() -> bool:
     """A page reached through a signed link, or one only staff see: never cached."""
     args = request.view_args or {}
-    if any(name in args for name in ("token", "secret")):
+    if any(name in args for name in SECRET_URL_PARTS):
         return True
     if request.endpoint == "static":
         return False
@@ -118,13 +148,23 @@ def init_security(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
         return response
 
+    @app.after_request
+    def path_for_the_logs(response):
+        request.environ[LOG_PATH_KEY] = loggable_path(request.path, request.view_args)
+        return response
+
 
 class PrivateRequestHandler(WSGIRequestHandler):
-    """The development server's request log without the client address and without
-    query strings (they can carry search terms or tokens)."""
+    """The development server's request log without the client address, without
+    query strings (they can carry search terms) and without the secret parts of
+    links (logged_path)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = urlsplit(getattr(self, "path", "") or "").path or "-"
+        environ = getattr(self, "environ", None)
+        if environ is not None:
+            path = logged_path(environ)
+        else:  # the request never reached the app
+            path = loggable_path(urlsplit(getattr(self, "path", "") or "").path or "-")
         command = getattr(self, "command", "-") or "-"
         self.log("info", '"%s %s" %s %s', command, path, code, size)
 

@@ -5,14 +5,23 @@ Plus cookies, debug mode, production secrets, login throttling and the logs."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from campaign import create_app
 from campaign.config import ConfigError, load_config
-from campaign.security import CSP, RQ_DASHBOARD_CSP, PrivateRequestHandler, policy_for
+from campaign.security import (
+    CSP,
+    LOG_PATH_KEY,
+    RQ_DASHBOARD_CSP,
+    PrivateRequestHandler,
+    loggable_path,
+    policy_for,
+)
 from campaign.services import tokens
 
 from . import flow
@@ -326,17 +335,135 @@ class _FakeRequest(PrivateRequestHandler):
         self.client_address = ("203.0.113.9", 51234)
 
 
-def test_development_request_log_has_no_address_and_no_query(monkeypatch):
+TOKEN = "MTIz.Z0x9aQ.q8Vb3kq9Xr2mLwzT1cN4uYpE7sA"  # the shape of a signed link's token
+
+
+def test_development_request_log_has_no_address_no_query_and_no_token(monkeypatch):
     lines = []
     monkeypatch.setattr(
         "campaign.security._log", lambda type_, message, *args: lines.append(message % args)
     )
-    handler = _FakeRequest("/status/SECRET-TOKEN?q=anna&lang=be")
+    handler = _FakeRequest(f"/status/{TOKEN}?q=anna&lang=be")
+    handler.environ = {"PATH_INFO": f"/status/{TOKEN}", LOG_PATH_KEY: "/status/<token>"}
     handler.log_request(200, 1234)
+    # A request the app never saw: any segment long enough to be a token goes.
+    unseen = _FakeRequest(f"/confirm/{TOKEN}")
+    unseen.log_request(400, 0)
     handler.log_error("something %s", "odd")
     text = "\n".join(lines)
-    assert "GET /status/SECRET-TOKEN" in text and "200" in text and "odd" in text
+    assert "GET /status/<token>" in text and "200" in text and "odd" in text
+    assert "GET /confirm/<redacted>" in text
+    assert TOKEN not in text
     assert "203.0.113.9" not in text and "q=anna" not in text and "lang=be" not in text
+
+
+def test_the_app_marks_each_path_for_the_logs_without_its_secret(app):
+    seen = {}
+    serve = app.wsgi_app
+
+    def keep_environ(environ, start_response):
+        seen["environ"] = environ
+        return serve(environ, start_response)
+
+    app.wsgi_app = keep_environ
+    client = app.test_client()
+    for path, logged in [
+        (f"/confirm/{TOKEN}", "/confirm/<token>"),
+        (f"/status/{TOKEN}.json", "/status/<token>.json"),
+        (f"/your-data/{TOKEN}", "/your-data/<token>"),
+        ("/check-your-email", "/check-your-email"),
+    ]:
+        client.get(path)
+        assert seen["environ"][LOG_PATH_KEY] == logged, path
+
+
+@pytest.mark.parametrize(
+    "path, view_args, logged",
+    [
+        ("/your-data/d/download", {"token": "d"}, "/your-data/<token>/download"),
+        (f"/status/{TOKEN}.json", {"token": TOKEN}, "/status/<token>.json"),
+        (
+            "/webhooks/sendgrid/inbound/a b",
+            {"secret": "a b"},
+            "/webhooks/sendgrid/inbound/<secret>",
+        ),
+        ("/write/LT/letters", {"country": "LT"}, "/write/LT/letters"),
+        (f"/confirm/{TOKEN[:-3]}", None, "/confirm/<redacted>"),
+    ],
+)
+def test_loggable_path(path, view_args, logged):
+    assert loggable_path(path, view_args) == logged
+
+
+def test_gunicorn_access_log_has_no_token_and_no_webhook_secret(_schema, redis_url, tmp_path):
+    """The Procfile's web process itself, on loopback: every path the access log
+    prints has the secret parts of links replaced."""
+    import socket
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    procfile = (ROOT / "Procfile").read_text()
+    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    secret = "inbound-secret-" + "k" * 20
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "CAMPAIGN_ENV": "development",
+        "DATABASE_URL": _schema,
+        "REDIS_URL": redis_url,
+        "MAIL_BACKEND": "outbox",
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MAIL_FROM": "letters@campaign.example.org",
+        "INBOUND_SECRET": secret,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    command = web.removeprefix("web:").strip().replace("0.0.0.0", "127.0.0.1")
+    log = tmp_path / "web.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def visit(path: str, data: bytes | None = None) -> None:
+        try:
+            urllib.request.urlopen(base + path, data=data, timeout=10).read()
+        except urllib.error.HTTPError:
+            pass  # a refused link or an empty webhook post: logged all the same
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except OSError:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        visit(f"/confirm/{TOKEN}")
+        visit(f"/status/{TOKEN}.json?lang=be")
+        visit(f"/webhooks/sendgrid/inbound/{secret}", data=b"")
+        visit(f"/no-such-page/{TOKEN}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    for line in [
+        "GET /confirm/<token> 404",
+        "GET /status/<token>.json 404",
+        "POST /webhooks/sendgrid/inbound/<secret>",
+        "GET /no-such-page/<redacted> 404",
+        "GET /healthz 200",
+    ]:
+        assert line in text, text
+    assert TOKEN not in text and secret not in text and "lang=be" not in text
 
 
 def test_the_development_server_uses_the_private_log():
