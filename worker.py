@@ -15,21 +15,19 @@ through PostgreSQL and Redis.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from campaign import create_app
 from campaign.config import ConfigError
+from campaign.redaction import configure_logging
 
 
 def run_worker(app, burst: bool, log_level: str) -> None:
-    from rq import SimpleWorker
-
-    from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
+    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
 
     with app.app_context():
         queues = [get_queue(name) for name in ALL_QUEUES]
-        worker = SimpleWorker(queues, connection=redis_connection())
+        worker = Worker(queues, connection=redis_connection())
         worker.work(with_scheduler=True, burst=burst, logging_level=log_level)
 
 
@@ -57,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "--log-level", default="INFO", help="INFO logs every job; WARNING only problems"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     try:
         app = create_app()
     except ConfigError as exc:

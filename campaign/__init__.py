@@ -88,7 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_cli(app)
     register_error_handlers(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        from .redaction import configure_logging
+
+        configure_logging(logging.INFO)
     return app

@@ -117,7 +117,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETENTION_LETTER_DAYS": env_int("RETENTION_LETTER_DAYS", 28),
         "RETENTION_SUPPORTER_WEEKS": env_int("RETENTION_SUPPORTER_WEEKS", 104),
         "DATA_LINK_MAX_AGE_HOURS": env_int("DATA_LINK_MAX_AGE_HOURS", 24),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No statement parameters (names, addresses, letters) in logs or error texts.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -220,12 +220,10 @@ def _loopback_only(monkeypatch):
 @pytest.fixture
 def drain(app):
     """Run a real RQ worker over the project's queues until they are empty."""
-    from rq import SimpleWorker
-
-    from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
+    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
 
     def run():
-        worker = SimpleWorker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
+        worker = Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
         worker.work(burst=True, with_scheduler=False)
         _db.session.remove()
 

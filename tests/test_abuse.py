@@ -406,12 +406,10 @@ def test_staff_release_held_letters_and_they_are_sent(make_app):
         submission = submission_of("held@example.org")
         confirm_by_link(client, submission)
         assert letter_states(submission.id) == {"held"}
-        from rq import SimpleWorker
-
-        from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
+        from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
 
         def drain():
-            SimpleWorker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(
+            Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(
                 burst=True
             )
             db.session.remove()

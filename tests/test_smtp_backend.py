@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from rq import SimpleWorker
 
 from campaign import create_app
 from campaign.config import ConfigError
 from campaign.devtools.backlog import make_backlog
 from campaign.devtools.smtp_server import SMTPLoopback, _Handler
 from campaign.mail import get_backend
-from campaign.mail.base import without_addresses
+from campaign.redaction import without_addresses
+from campaign.tasks.queues import Worker
 
 from .delivery_support import dispatch_all, letter
 
@@ -86,7 +86,7 @@ def test_a_supporters_refused_address_reaches_no_log_and_no_job_record(make_app,
         rep = flow.representatives_of("IE")[0]
         flow.submit(app.test_client(), "IE", [rep.id], supporter)
         with caplog.at_level("INFO"):
-            worker = SimpleWorker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
+            worker = Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
             worker.work(burst=True, with_scheduler=False)
         db.session.remove()
         failed = FailedJobRegistry(queue=get_queue(NOTIFICATIONS))

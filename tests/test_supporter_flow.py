@@ -168,11 +168,9 @@ def _link_in(text: str) -> str:
 
 
 def _drain(app):
-    from rq import SimpleWorker
+    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
 
-    from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
-
-    SimpleWorker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(burst=True)
+    Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(burst=True)
     db.session.remove()
 
 

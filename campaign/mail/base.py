@@ -10,6 +10,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
 from ..models.base import utcnow
+from ..redaction import without_addresses
 
 
 @dataclass(frozen=True)
@@ -28,16 +29,6 @@ class OutgoingMessage:
     custom_args: dict[str, str] = field(default_factory=dict)
     # What kind of mail this is, for logs: "letter", "confirmation", "reminder".
     kind: str = "letter"
-
-
-# Anything shaped like an email address in a server's words (not a validator: a
-# refusal says "<alice@example.org>: Recipient address rejected", and so on).
-_ADDRESS = re.compile(r"[^\s<>\[\]\"'(),;:]+@[^\s<>\[\]\"'(),;:]+")
-
-
-def without_addresses(text: str) -> str:
-    """``text`` with every email address in it replaced by ``[address]``."""
-    return _ADDRESS.sub("[address]", text)
 
 
 class MailError(Exception):

@@ -103,14 +103,12 @@ def app_context(live_server):
 @pytest.fixture
 def worker(app_context):
     """A real RQ worker over the project's queues, run until they are empty."""
-    from rq import SimpleWorker
-
     from campaign.extensions import db
-    from campaign.tasks.queues import ALL_QUEUES, get_queue, redis_connection
+    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
 
     def drain():
         queues = [get_queue(q) for q in ALL_QUEUES]
-        SimpleWorker(queues, connection=redis_connection()).work(burst=True, with_scheduler=False)
+        Worker(queues, connection=redis_connection()).work(burst=True, with_scheduler=False)
         db.session.remove()
 
     return drain
