@@ -449,6 +449,9 @@ def test_gunicorn_access_log_has_no_token_and_no_webhook_secret(_schema, redis_u
         visit(f"/status/{TOKEN}.json?lang=be")
         visit(f"/webhooks/sendgrid/inbound/{secret}", data=b"")
         visit(f"/no-such-page/{TOKEN}")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            raw.recv(1024)  # gunicorn answers 400 and logs the malformed request
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -459,9 +462,39 @@ def test_gunicorn_access_log_has_no_token_and_no_webhook_secret(_schema, redis_u
         "POST /webhooks/sendgrid/inbound/<secret>",
         "GET /no-such-page/<redacted> 404",
         "GET /healthz 200",
+        "Invalid request from ip=[ip]",
     ]:
         assert line in text, text
     assert TOKEN not in text and secret not in text and "lang=be" not in text
+    assert "ip=127.0.0.1" not in text
+
+
+def test_gunicorn_error_log_names_no_client_query_or_token():
+    import io
+    import logging
+
+    from gunicorn.config import Config
+
+    from campaign.gunicorn_logging import PrivateAccessLogger
+
+    logger = PrivateAccessLogger(Config())
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.error_log.addHandler(handler)
+    try:
+        logger.warning("Invalid request from ip=203.0.113.9: Invalid HTTP Version")
+        logger.warning("Invalid request from ip=2001:db8::7: Invalid HTTP Version")
+        try:
+            raise ValueError("confirmation for someone@example.org")
+        except ValueError:
+            logger.exception("Error handling request %s", f"/confirm/{TOKEN}?lang=be")
+    finally:
+        logger.error_log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "Invalid request from ip=[ip]: Invalid HTTP Version" in text
+    assert "Error handling request /confirm/<redacted>" in text
+    for secret in ("203.0.113.9", "2001:db8::7", TOKEN, "lang=be"):
+        assert secret not in text
 
 
 def test_the_development_server_uses_the_private_log():
