@@ -42,35 +42,23 @@ def private_error_text(text: str) -> str:
     return without_addresses(text)
 
 
+class PrivateErrorText(WithoutAddresses):
+    """A handler filter for gunicorn's error log: private_error_text() on every
+    line, and no email address in tracebacks."""
+
+    def filter(self, record) -> bool:
+        super().filter(record)
+        record.msg = private_error_text(record.msg)
+        return True
+
+
 class PrivateAccessLogger(Logger):
     def setup(self, cfg):
         super().setup(cfg)
-        for handler in self.error_log.handlers:  # tracebacks too
-            handler.addFilter(WithoutAddresses())
+        for handler in self.error_log.handlers:
+            handler.addFilter(PrivateErrorText())
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["U"] = logged_path(environ)
         return atoms
-
-    @staticmethod
-    def _private(msg, args) -> str:
-        return private_error_text(str(msg) % args if args else str(msg))
-
-    def critical(self, msg, *args, **kwargs):
-        super().critical(self._private(msg, args), **kwargs)
-
-    def error(self, msg, *args, **kwargs):
-        super().error(self._private(msg, args), **kwargs)
-
-    def warning(self, msg, *args, **kwargs):
-        super().warning(self._private(msg, args), **kwargs)
-
-    def info(self, msg, *args, **kwargs):
-        super().info(self._private(msg, args), **kwargs)
-
-    def debug(self, msg, *args, **kwargs):
-        super().debug(self._private(msg, args), **kwargs)
-
-    def exception(self, msg, *args, **kwargs):
-        super().exception(self._private(msg, args), **kwargs)

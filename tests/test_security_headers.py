@@ -469,31 +469,27 @@ def test_gunicorn_access_log_has_no_token_and_no_webhook_secret(_schema, redis_u
     assert "ip=127.0.0.1" not in text
 
 
-def test_gunicorn_error_log_names_no_client_query_or_token():
-    import io
-    import logging
-
+def test_gunicorn_error_log_names_no_client_query_or_token(tmp_path):
     from gunicorn.config import Config
 
     from campaign.gunicorn_logging import PrivateAccessLogger
 
-    logger = PrivateAccessLogger(Config())
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger.error_log.addHandler(handler)
+    config = Config()
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = PrivateAccessLogger(config)
+    logger.warning("Invalid request from ip=203.0.113.9: Invalid HTTP Version")
+    logger.warning("Invalid request from ip=%s: %s", "2001:db8::7", "Invalid HTTP Version")
     try:
-        logger.warning("Invalid request from ip=203.0.113.9: Invalid HTTP Version")
-        logger.warning("Invalid request from ip=2001:db8::7: Invalid HTTP Version")
-        try:
-            raise ValueError("confirmation for someone@example.org")
-        except ValueError:
-            logger.exception("Error handling request %s", f"/confirm/{TOKEN}?lang=be")
-    finally:
-        logger.error_log.removeHandler(handler)
-    text = stream.getvalue()
-    assert "Invalid request from ip=[ip]: Invalid HTTP Version" in text
+        raise ValueError("confirmation for someone@example.org")
+    except ValueError:
+        logger.exception("Error handling request %s", f"/confirm/{TOKEN}?lang=be")
+    for handler in logger.error_log.handlers:
+        handler.flush()
+    text = (tmp_path / "error.log").read_text()
+    assert text.count("Invalid request from ip=[ip]: Invalid HTTP Version") == 2
     assert "Error handling request /confirm/<redacted>" in text
-    for secret in ("203.0.113.9", "2001:db8::7", TOKEN, "lang=be"):
+    assert "ValueError: confirmation for [address]" in text
+    for secret in ("203.0.113.9", "2001:db8::7", TOKEN, "lang=be", "someone@"):
         assert secret not in text
 
 
