@@ -28,7 +28,11 @@ class WithoutAddresses(logging.Filter):
     addresses."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = without_addresses(record.getMessage()), None
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: logging must not raise, nor print its arguments
+            message = f"unformattable log message ({record.pathname}:{record.lineno})"
+        record.msg, record.args = without_addresses(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -59,6 +59,20 @@ def test_log_lines_lose_the_addresses_a_database_error_quotes(app):
     assert ADDRESS not in text
 
 
+def test_a_malformed_log_call_neither_raises_nor_prints_its_arguments():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(WithoutAddresses())
+    logger = logging.getLogger("campaign.test_log_privacy.malformed")
+    logger.addHandler(handler)
+    try:
+        logger.error("two placeholders %s %s", ADDRESS)
+    finally:
+        logger.removeHandler(handler)
+    assert "unformattable log message" in stream.getvalue()
+    assert ADDRESS not in stream.getvalue()
+
+
 def test_every_process_logs_through_the_filter():
     """web, worker and clock set up logging with configure_logging()."""
     script = (
