@@ -23,11 +23,10 @@ from campaign.redaction import configure_logging
 
 
 def run_worker(app, burst: bool, log_level: str) -> None:
-    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
+    from campaign.tasks.queues import make_worker
 
     with app.app_context():
-        queues = [get_queue(name) for name in ALL_QUEUES]
-        worker = Worker(queues, connection=redis_connection())
+        worker = make_worker()
         worker.work(with_scheduler=True, burst=burst, logging_level=log_level)
 
 

@@ -220,14 +220,9 @@ def _loopback_only(monkeypatch):
 @pytest.fixture
 def drain(app):
     """Run a real RQ worker over the project's queues until they are empty."""
-    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
+    from .delivery_support import drain_jobs
 
-    def run():
-        worker = Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
-        worker.work(burst=True, with_scheduler=False)
-        _db.session.remove()
-
-    return run
+    return drain_jobs
 
 
 @pytest.fixture

@@ -91,8 +91,7 @@ def states() -> Counter:
 def drain_jobs() -> None:
     """Run a real RQ worker, in this process and the current app, until the queues
     are empty (scheduled jobs are not run)."""
-    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
+    from campaign.tasks.queues import make_worker
 
-    worker = Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
-    worker.work(burst=True, with_scheduler=False)
+    make_worker().work(burst=True, with_scheduler=False)
     db.session.remove()

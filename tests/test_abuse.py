@@ -406,13 +406,7 @@ def test_staff_release_held_letters_and_they_are_sent(make_app):
         submission = submission_of("held@example.org")
         confirm_by_link(client, submission)
         assert letter_states(submission.id) == {"held"}
-        from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
-
-        def drain():
-            Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(
-                burst=True
-            )
-            db.session.remove()
+        from .delivery_support import drain_jobs as drain
 
         drain()
         assert letter_states(submission.id) == {"held"}  # nothing goes out while held

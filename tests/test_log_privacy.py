@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from campaign.extensions import db
 from campaign.models import Supporter
 from campaign.redaction import WithoutAddresses
-from campaign.tasks.queues import ALL_QUEUES, NOTIFICATIONS, Worker, get_queue, redis_connection
+from campaign.tasks.queues import NOTIFICATIONS, get_queue
+
+from .delivery_support import drain_jobs
 
 ADDRESS = "aliaksandra.k@example.org"
 NAME = "Aliaksandra Kavalchuk"
@@ -95,9 +97,7 @@ def job_quoting_an_address():
 def test_a_failed_jobs_record_names_no_address(app):
     queue = get_queue(NOTIFICATIONS)
     job = queue.enqueue(job_quoting_an_address)
-    Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(
-        burst=True, with_scheduler=False
-    )
+    drain_jobs()
     record = queue.fetch_job(job.id).latest_result().exc_string
     assert "ValueError: Key (email)=([address]) already exists." in record
     assert ADDRESS not in record

@@ -145,11 +145,9 @@ def test_development_pages_obey_the_policy(make_app):
         seed_demo()
         client = app.test_client()
         flow.submit(client, "IE", [flow.representatives_of("IE")[0].id], flow.Details())
-        from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
+        from .delivery_support import drain_jobs
 
-        Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(
-            burst=True, with_scheduler=False
-        )
+        drain_jobs()
         listing = client.get("/dev/outbox")
         _check(listing, "/dev/outbox")
         names = re.findall(r'href="/dev/outbox/([^"]+)"', listing.get_data(as_text=True))

@@ -16,9 +16,8 @@ from campaign.devtools.backlog import make_backlog
 from campaign.devtools.smtp_server import SMTPLoopback, _Handler
 from campaign.mail import get_backend
 from campaign.redaction import without_addresses
-from campaign.tasks.queues import Worker
 
-from .delivery_support import dispatch_all, letter
+from .delivery_support import dispatch_all, drain_jobs, letter
 
 ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "campaign", "s3cret-pass"
@@ -72,9 +71,8 @@ def test_a_supporters_refused_address_reaches_no_log_and_no_job_record(make_app,
     name the supporter, though the server's answer did."""
     from rq.registry import FailedJobRegistry
 
-    from campaign.extensions import db
     from campaign.services.seed import seed_demo
-    from campaign.tasks.queues import ALL_QUEUES, NOTIFICATIONS, get_queue, redis_connection
+    from campaign.tasks.queues import NOTIFICATIONS, get_queue
 
     from . import flow
 
@@ -86,9 +84,7 @@ def test_a_supporters_refused_address_reaches_no_log_and_no_job_record(make_app,
         rep = flow.representatives_of("IE")[0]
         flow.submit(app.test_client(), "IE", [rep.id], supporter)
         with caplog.at_level("INFO"):
-            worker = Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
-            worker.work(burst=True, with_scheduler=False)
-        db.session.remove()
+            drain_jobs()
         failed = FailedJobRegistry(queue=get_queue(NOTIFICATIONS))
         [job_id] = failed.get_job_ids()
         record = get_queue(NOTIFICATIONS).fetch_job(job_id).latest_result().exc_string

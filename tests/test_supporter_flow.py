@@ -11,6 +11,7 @@ from campaign.extensions import db
 from campaign.models import Letter, Submission, Supporter
 
 from . import flow
+from .delivery_support import drain_jobs
 
 
 def states() -> list[str]:
@@ -94,7 +95,7 @@ def test_whole_flow_ends_with_the_letter_sent(make_app, tmp_path, backend, reque
         assert "maryja" not in response.headers["Location"]  # no personal data in URLs
         assert set(states()) == {"awaiting_confirmation"}
 
-        _drain(app)
+        drain_jobs()
         if backend == "outbox":
             confirmation = flow.outbox_messages(outbox)[0]
             assert confirmation["To"].addresses[0].addr_spec == "maryja@example.org"
@@ -113,7 +114,7 @@ def test_whole_flow_ends_with_the_letter_sent(make_app, tmp_path, backend, reque
         assert confirmed.status_code == 302 and "/status/" in confirmed.headers["Location"]
         assert set(states()) == {"queued"}
 
-        _drain(app)
+        drain_jobs()
         assert set(states()) == {"sent"}
         status_page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
         assert status_page.count("state-sent") == len(reps)
@@ -165,13 +166,6 @@ def _link_in(text: str) -> str:
     import re
 
     return re.search(r"https?://\S+/confirm/\S+", text).group(0)
-
-
-def _drain(app):
-    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
-
-    Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection()).work(burst=True)
-    db.session.remove()
 
 
 def test_letter_text_is_fixed_at_submission(seeded, client, drain):

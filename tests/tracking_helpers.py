@@ -284,11 +284,9 @@ def path_of(name: str) -> Path:
 def drain() -> None:
     """Run a real RQ worker over the project's queues until they are empty
     (in the current app)."""
-    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
+    from .delivery_support import drain_jobs
 
-    worker = Worker([get_queue(q) for q in ALL_QUEUES], connection=redis_connection())
-    worker.work(burst=True, with_scheduler=False)
-    db.session.remove()
+    drain_jobs()
     # Requests made by the test client share this app context: the account
     # Flask-Login cached belonged to the session the jobs just ended.
     from flask import g

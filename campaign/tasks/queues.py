@@ -54,6 +54,12 @@ class Worker(SimpleWorker):
         )
 
 
+def make_worker() -> Worker:
+    """A worker on every queue of the project, in ALL_QUEUES' order (the order it
+    takes jobs in), on the app's Redis."""
+    return Worker([get_queue(name) for name in ALL_QUEUES], connection=redis_connection())
+
+
 def get_queue(name: str) -> Queue:
     if name not in ALL_QUEUES:
         raise ValueError(f"unknown queue {name!r}")

@@ -103,15 +103,9 @@ def app_context(live_server):
 @pytest.fixture
 def worker(app_context):
     """A real RQ worker over the project's queues, run until they are empty."""
-    from campaign.extensions import db
-    from campaign.tasks.queues import ALL_QUEUES, Worker, get_queue, redis_connection
+    from ..delivery_support import drain_jobs
 
-    def drain():
-        queues = [get_queue(q) for q in ALL_QUEUES]
-        Worker(queues, connection=redis_connection()).work(burst=True, with_scheduler=False)
-        db.session.remove()
-
-    return drain
+    return drain_jobs
 
 
 # -- the browser --------------------------------------------------------------
