@@ -46,10 +46,8 @@ class PrivateErrorText(WithoutAddresses):
     """A handler filter for gunicorn's error log: private_error_text() on every
     line, and no email address in tracebacks."""
 
-    def filter(self, record) -> bool:
-        super().filter(record)
-        record.msg = private_error_text(record.msg)
-        return True
+    def clean_message(self, message: str) -> str:
+        return private_error_text(message)
 
 
 class PrivateAccessLogger(Logger):

@@ -24,15 +24,18 @@ def without_addresses(text: str) -> str:
 
 
 class WithoutAddresses(logging.Filter):
-    """A handler filter: the record's message, traceback and stack without email
-    addresses."""
+    """A handler filter: the record's message (clean_message), traceback and stack
+    without email addresses."""
+
+    def clean_message(self, message: str) -> str:
+        return without_addresses(message)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed call: logging must not raise, nor print its arguments
             message = f"unformattable log message ({record.pathname}:{record.lineno})"
-        record.msg, record.args = without_addresses(message), None
+        record.msg, record.args = self.clean_message(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -5,6 +5,7 @@ secret parts of links in request logs: test_security_headers.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import subprocess
@@ -41,20 +42,28 @@ def test_a_database_error_shows_no_statement_parameters(app):
     assert "hidden" in text and NAME not in text
 
 
-def test_log_lines_lose_the_addresses_a_database_error_quotes(app):
-    error = duplicate_supporter()  # PostgreSQL's DETAIL quotes the address
+@contextlib.contextmanager
+def filtered_log(name: str):
+    """A logger whose one handler writes, through WithoutAddresses, to the yielded
+    stream."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(WithoutAddresses())
-    logger = logging.getLogger("campaign.test_log_privacy")
+    logger = logging.getLogger(name)
     logger.addHandler(handler)
     try:
+        yield logger, stream
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_log_lines_lose_the_addresses_a_database_error_quotes(app):
+    error = duplicate_supporter()  # PostgreSQL's DETAIL quotes the address
+    with filtered_log("campaign.test_log_privacy") as (logger, stream):
         try:
             raise error
         except IntegrityError:
             logger.exception("could not store %s", f"the supporter {ADDRESS}")
-    finally:
-        logger.removeHandler(handler)
     text = stream.getvalue()
     assert "could not store the supporter [address]" in text
     assert "IntegrityError" in text and "Traceback" in text
@@ -62,15 +71,8 @@ def test_log_lines_lose_the_addresses_a_database_error_quotes(app):
 
 
 def test_a_malformed_log_call_neither_raises_nor_prints_its_arguments():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(WithoutAddresses())
-    logger = logging.getLogger("campaign.test_log_privacy.malformed")
-    logger.addHandler(handler)
-    try:
+    with filtered_log("campaign.test_log_privacy.malformed") as (logger, stream):
         logger.error("two placeholders %s %s", ADDRESS)
-    finally:
-        logger.removeHandler(handler)
     assert "unformattable log message" in stream.getvalue()
     assert ADDRESS not in stream.getvalue()
 
