@@ -71,6 +71,7 @@ def _editor(template: LetterTemplate, form: TemplateForm, problems=(), result=No
             preview=result,
             origin=editing.editor_text(template).origin,
             variables=editing.variables_help(),
+            refused=editing.stored_problems(template),
             default=default,
             kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
         ),
@@ -91,11 +92,13 @@ def _templates_page(campaign: Campaign, form: NewTemplateForm, status: int = 200
         .filter_by(campaign_id=campaign.id)
         .order_by(LetterTemplate.body_kind, LetterTemplate.language)
     ).scalars()
+    templates = list(rows)
     return (
         render_template(
             "organisers/templates.html",
             campaign=campaign,
-            templates=list(rows),
+            templates=templates,
+            refused={t.id: problems for t in templates if (problems := editing.stored_problems(t))},
             form=form,
             kind_labels=BODY_KIND_LABELS,
         ),

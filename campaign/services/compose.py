@@ -5,67 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from jinja2 import StrictUndefined, TemplateError, Undefined
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from flask_babel import gettext as _
+from jinja2 import Template, TemplateError
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Campaign, LetterTemplate, Representative, TemplateVersion
+from .letter_rules import Problem, source_problems
+from .letter_sandbox import TEMPLATE_VARIABLES
+from .letter_sandbox import sandbox as _sandbox
 
-# The variables a letter template may use, documented for organisers.
-TEMPLATE_VARIABLES = {
-    "representative": ("title", "name", "body", "party", "constituency"),
-    "supporter": ("name", "city", "personal_paragraph"),
-    "figures": (
-        "imprisoned",
-        "released_after_sentence",
-        "freed_early",
-        "died_in_custody",
-        "vulnerable",
-        "as_of",
-    ),
-}
+# The supporter's values, as long as the letter form takes them.
 PERSONAL_PARAGRAPH_MAX = 2000
-
-
-def _text_only(value):
-    """Only text and numbers are written into a letter, never a Python object's repr."""
-    if value is None or isinstance(value, str | int | float | Decimal | Undefined):
-        return value
-    raise SecurityError("only text and numbers can be written into a letter")
-
-
-class LetterSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, and no calls at all: a letter inserts values, it runs nothing
-    (not even a harmless-looking '{0}'.format(…), which would print any object)."""
-
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
-        raise SecurityError("a letter cannot call functions or methods")
-
-
-_sandbox = LetterSandbox(
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    autoescape=False,
-    finalize=_text_only,
-)
-# A letter needs none of Jinja's globals (range, lipsum, cycler, joiner, namespace, dict),
-# and only filters that shape text: none that prints objects (format, pprint, tojson,
-# xmlattr), reaches attributes (attr, map) or multiplies text (replace, center, indent).
-_sandbox.globals.clear()
-LETTER_FILTERS = (
-    "upper", "lower", "title", "capitalize", "trim", "default", "d",
-    "truncate", "striptags", "wordcount", "length", "first", "last",
-)  # fmt: skip
-_sandbox.filters = {name: _sandbox.filters[name] for name in LETTER_FILTERS}
+SUPPORTER_NAME_MAX = 120
+SUPPORTER_CITY_MAX = 120
+# A rendered letter stops growing here (about ten pages; the subject, one line).
+LETTER_MAX_CHARS = 30_000
+SUBJECT_MAX_CHARS = 1_000
+SIZE_LIMITS = {"subject": SUBJECT_MAX_CHARS, "body": LETTER_MAX_CHARS}
 
 
 class NoTemplate(LookupError):
@@ -74,6 +35,24 @@ class NoTemplate(LookupError):
 
 class RenderError(ValueError):
     """A template failed to render; the message says where."""
+
+
+class UnsafeTemplate(RenderError):
+    """A stored text breaks letter_rules (saved before a rule existed): never rendered."""
+
+    def __init__(self, problems: tuple[Problem, ...]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class TooLong(RenderError):
+    """The rendered text went past its size limit; rendering stopped there."""
+
+    def __init__(self, limit: int):
+        super().__init__(
+            _("it would be longer than %(limit)s characters, the limit", limit=f"{limit:,}")
+        )
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -198,20 +177,42 @@ def clean_paragraph(text: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _compiled(source: str):
-    # Compiling is most of the cost of a preview; a published version never changes.
+def _prepared(source: str) -> Template | tuple[Problem, ...]:
+    # Checking and compiling are most of a preview's cost; a stored version never
+    # changes, so each text is checked once per process.
+    problems = source_problems("body", source)
+    if problems:
+        return tuple(problems)
     return _sandbox.from_string(source)
 
 
-def render_text(source: str, context: dict) -> str:
+def render_text(source: str, context: dict, limit: int = LETTER_MAX_CHARS) -> str:
+    """Render organisers' text in the sandbox. Raises UnsafeTemplate when the text
+    breaks letter_rules, TooLong as soon as the output passes ``limit`` characters
+    (it is counted as it is produced: nothing larger is ever built), RenderError
+    for anything else that goes wrong in it."""
+    template = _prepared(source)
+    if isinstance(template, tuple):
+        raise UnsafeTemplate(template)
+    parts, size = [], 0
+    output = template.generate(**context)
     try:
-        return _compiled(source).render(**context)
+        for part in output:
+            size += len(part)
+            if size > limit:
+                raise TooLong(limit)
+            parts.append(part)
     except TemplateError as exc:
         raise RenderError(str(exc)) from exc
     except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
-        # Untrusted text: whatever else goes wrong in it (an oversized range, an
-        # {% include %} without a loader) is a template error too, never a crash.
+        if isinstance(exc, RenderError):
+            raise
+        # Untrusted text: whatever else goes wrong in it is a template error too,
+        # never a crash.
         raise RenderError(f"this template cannot be rendered: {type(exc).__name__}") from exc
+    finally:
+        output.close()
+    return "".join(parts)
 
 
 def render_letter(
@@ -226,7 +227,8 @@ def render_letter(
     city and personal_paragraph. ``language`` renders the same letter in another
     language instead (the supporter's reading copy; never what is sent).
     ``published`` shares version lookups between the letters of one request.
-    Raises NoTemplate or RenderError."""
+    Raises NoTemplate, or RenderError (UnsafeTemplate for a stored text that breaks
+    letter_rules, TooLong past the size limit)."""
     if version is None:
         version = (published or PublishedLetters(campaign)).version_for(representative, language)
     language = version.template.language
@@ -239,6 +241,6 @@ def render_letter(
         },
         "figures": figures_for(campaign, language),
     }
-    subject = " ".join(render_text(version.subject, context).split())
-    body = render_text(version.body, context).strip() + "\n"
+    subject = " ".join(render_text(version.subject, context, SUBJECT_MAX_CHARS).split())
+    body = render_text(version.body, context, LETTER_MAX_CHARS).strip() + "\n"
     return RenderedLetter(subject=subject, body=body, language=language, version=version)

@@ -99,14 +99,19 @@ def submit(
     db.session.add(submission)
     published = compose.PublishedLetters(campaign)
     published.load(representatives)
-    written = 0
+    written = unwritable = 0
     for representative in representatives:
         existing = earlier_letters.get(representative.id)
         if existing is not None and existing.state != LetterState.AWAITING_CONFIRMATION:
             continue
-        rendered = compose.render_letter(
-            campaign, representative, details.as_letter_vars(), published=published
-        )
+        try:
+            rendered = compose.render_letter(
+                campaign, representative, details.as_letter_vars(), published=published
+            )
+        except (compose.NoTemplate, compose.RenderError):
+            # The page offered no letter for them either (organisers see why).
+            unwritable += 1
+            continue
         if existing is None:
             letter = Letter(
                 campaign=campaign,
@@ -133,6 +138,8 @@ def submit(
         written += 1
     if written == 0:
         db.session.rollback()
+        if unwritable:
+            raise SubmissionError(_l("Please choose at least one representative."))
         raise SubmissionError(_l("You have already written to every representative you chose."))
     db.session.flush()
     from ..tasks.notifications import send_confirmation

@@ -1,75 +1,21 @@
-"""Checking a letter template before anything is saved: syntax, the variables and
-fields it uses, what it may not do, and a trial rendering with sample data. Every
-problem comes with its field and line.
+"""Checking a letter template before anything is saved: what letter_rules says of
+each field, then trial renderings with sample data, including the longest values a
+supporter and a representative can have (so that no real letter exceeds the size
+limit). Every problem comes with its field and line.
 
-Organisers' text is only ever parsed and rendered by compose's sandboxed
-environment (ImmutableSandboxedEnvironment with StrictUndefined).
+Organisers' text is only ever parsed and rendered by letter_sandbox's environment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from jinja2 import TemplateSyntaxError, meta, nodes
 
-from ..importers.base import DEFAULT_TITLE
+from ..importers.base import DEFAULT_TITLE, FIELD_LIMITS
 from ..models import Campaign, LetterTemplate
 from . import compose
-
-# The sandbox supporters' letters are rendered in: validation must parse with it.
-SANDBOX = compose._sandbox
-
-# A letter inserts values and keeps or drops parts with {% if %}: nothing more.
-# What could include other files, or multiply text into gigabytes (loops,
-# repeated {% set %}, "x" * 10**9, "%999999999s", "a".center(...)), is refused.
-FORBIDDEN_NODES = {
-    nodes.Extends: "{% extends %}",
-    nodes.Include: "{% include %}",
-    nodes.Import: "{% import %}",
-    nodes.FromImport: "{% from … import %}",
-    nodes.For: "{% for %}",
-    nodes.Macro: "{% macro %}",
-    nodes.CallBlock: "{% call %}",
-    nodes.Assign: "{% set %}",
-    nodes.AssignBlock: "{% set %}",
-    nodes.Call: "(…)",
-    nodes.Mul: "*",
-    nodes.Pow: "**",
-    nodes.Mod: "%",
-}
-ALLOWED_FILTERS = (
-    "upper",
-    "lower",
-    "title",
-    "capitalize",
-    "trim",
-    "default",
-    "d",
-    "truncate",
-    "striptags",
-    "wordcount",
-    "length",
-    "first",
-    "last",
-)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a template, where it is: the field and its line."""
-
-    field: str  # "subject" or "body"
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = _("Subject") if self.field == "subject" else _("Text")
-        if self.line is not None:
-            where = _("%(field)s, line %(line)d", field=where, line=self.line)
-        return f"{where}: {self.message}"
-
+from .letter_rules import Problem, source_problems
 
 # -- text and validation ------------------------------------------------------
 
@@ -88,103 +34,6 @@ def variables_help() -> list[tuple[str, list[str]]]:
         (name, [f"{name}.{attr}" for attr in attrs])
         for name, attrs in compose.TEMPLATE_VARIABLES.items()
     ]
-
-
-def _walk(node: nodes.Node, parent: nodes.Node | None = None):
-    yield node, parent
-    for child in node.iter_child_nodes():
-        yield from _walk(child, node)
-
-
-class _Problems(list):
-    def add(self, field: str, node: nodes.Node, message: str) -> None:
-        problem = Problem(field, getattr(node, "lineno", None), message)
-        if problem not in self:
-            self.append(problem)
-
-
-def _forbidden(field: str, ast: nodes.Template) -> list[Problem]:
-    """Tags, operators and filters a letter may not use."""
-    problems = _Problems()
-    for node, _parent in _walk(ast):
-        for kind, word in FORBIDDEN_NODES.items():
-            if type(node) is kind:
-                problems.add(field, node, _("“%(tag)s” is not available in letters", tag=word))
-        if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
-            problems.add(
-                field,
-                node,
-                _(
-                    "the filter “%(name)s” is not available in letters; these are: %(allowed)s",
-                    name=node.name,
-                    allowed=", ".join(ALLOWED_FILTERS),
-                ),
-            )
-        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
-            problems.add(field, node, _("names starting with “_” are not available in letters"))
-    return problems
-
-
-def _check_names(field: str, ast: nodes.Template) -> list[Problem]:
-    """Every name and field used must be one of compose.TEMPLATE_VARIABLES."""
-    forbidden = _forbidden(field, ast)
-    if forbidden:
-        # jinja2.meta runs the compiler, which folds constants: never on such a text.
-        return forbidden
-    variables = compose.TEMPLATE_VARIABLES
-    undeclared = meta.find_undeclared_variables(ast)
-    problems = _Problems()
-
-    def attribute_problem(node: nodes.Node, namespace: str, attr: str) -> None:
-        if attr not in variables[namespace]:
-            problems.add(
-                field,
-                node,
-                _(
-                    "“%(name)s” does not exist; %(namespace)s has: %(allowed)s",
-                    name=f"{namespace}.{attr}",
-                    namespace=namespace,
-                    allowed=", ".join(variables[namespace]),
-                ),
-            )
-
-    for node, parent in _walk(ast):
-        if not isinstance(node, nodes.Name) or node.ctx != "load":
-            continue
-        name = node.name
-        if name in variables and name in undeclared:
-            if isinstance(parent, nodes.Getattr) and parent.node is node:
-                attribute_problem(node, name, parent.attr)
-            elif isinstance(parent, nodes.Getitem) and parent.node is node:
-                key = parent.arg
-                if isinstance(key, nodes.Const) and isinstance(key.value, str):
-                    attribute_problem(node, name, key.value)
-                else:
-                    problems.add(
-                        field, node, _("write %(example)s, naming the field", example=f"{name}.…")
-                    )
-            else:
-                problems.add(
-                    field,
-                    node,
-                    _(
-                        "“%(name)s” alone is not a value; use one of: %(allowed)s",
-                        name=name,
-                        allowed=", ".join(f"{name}.{a}" for a in variables[name]),
-                    ),
-                )
-        elif name not in variables:
-            # Also the sandbox's globals (range, lipsum…): not part of a letter.
-            problems.add(
-                field,
-                node,
-                _(
-                    "unknown variable “%(name)s”; a letter can use %(allowed)s",
-                    name=name,
-                    allowed=", ".join(f"{n}.…" for n in variables),
-                ),
-            )
-    return problems
 
 
 def _template_line(exc: BaseException | None) -> int | None:
@@ -216,12 +65,28 @@ def _sample_contexts(campaign: Campaign, template_language: str, body_kind: str)
     ]
 
 
+def _longest_context(campaign: Campaign, template_language: str) -> dict:
+    """The longest values a letter can meet: representatives' fields as long as the
+    database holds them, the supporter's as long as the letter form takes them."""
+    return {
+        "representative": {
+            name: "W" * FIELD_LIMITS[name] for name in compose.TEMPLATE_VARIABLES["representative"]
+        },
+        "supporter": {
+            "name": "W" * compose.SUPPORTER_NAME_MAX,
+            "city": "W" * compose.SUPPORTER_CITY_MAX,
+            "personal_paragraph": "W" * compose.PERSONAL_PARAGRAPH_MAX,
+        },
+        "figures": compose.figures_for(campaign, template_language),
+    }
+
+
 def _test_render(template: LetterTemplate, subject: str, body: str) -> list[Problem]:
     problems: list[Problem] = []
     for context in _sample_contexts(template.campaign, template.language, template.body_kind):
         for field, source in (("subject", subject), ("body", body)):
             try:
-                compose.render_text(source, context)
+                compose.render_text(source, context, compose.SIZE_LIMITS[field])
             except compose.RenderError as exc:
                 problem = Problem(field, _template_line(exc.__cause__), str(exc))
             except Exception as exc:  # noqa: BLE001 - organisers' text may raise anything
@@ -231,57 +96,50 @@ def _test_render(template: LetterTemplate, subject: str, body: str) -> list[Prob
             if problem not in problems:
                 problems.append(problem)
         if problems:
-            break
+            return problems
+    longest = _longest_context(template.campaign, template.language)
+    for field, source in (("subject", subject), ("body", body)):
+        try:
+            compose.render_text(source, longest, compose.SIZE_LIMITS[field])
+        except compose.RenderError as exc:
+            problems.append(
+                Problem(
+                    field,
+                    None,
+                    _(
+                        "with the longest names and paragraph a letter can meet, %(reason)s",
+                        reason=str(exc),
+                    ),
+                )
+            )
     return problems
 
 
-BLOCK_TAGS = ("if", "for", "macro", "call", "filter", "with", "autoescape", "block")
-
-
-def _unclosed_block(source: str) -> tuple[str, int] | None:
-    """The innermost block tag left open, and the line it opened on."""
-    stack: list[tuple[str, int]] = []
-    expect_tag = False
-    try:
-        for line, kind, value in SANDBOX.lex(source):
-            if kind == "block_begin":
-                expect_tag = True
-                continue
-            if kind == "whitespace":
-                continue
-            if expect_tag and kind == "name":
-                if value in BLOCK_TAGS:
-                    stack.append((value, line))
-                elif value.startswith("end") and stack and stack[-1][0] == value[3:]:
-                    stack.pop()
-            expect_tag = False
-    except TemplateSyntaxError:
-        return None
-    return stack[-1] if stack else None
-
-
-def _syntax_problem(field: str, source: str, exc: TemplateSyntaxError) -> Problem:
-    message = exc.message or str(exc)
-    if message.startswith("Unexpected end of template"):
-        unclosed = _unclosed_block(source)
-        if unclosed is not None:
-            tag, line = unclosed
-            return Problem(
-                field,
-                line,
-                _(
-                    "%(open)s is never closed: add %(close)s where its part ends",
-                    open="{% " + tag + " %}",
-                    close="{% end" + tag + " %}",
-                ),
-            )
-    return Problem(field, exc.lineno, message)
+def stored_problems(template: LetterTemplate) -> list[Problem]:
+    """Why the published version of ``template`` is not rendered for supporters,
+    if it is not: compose refuses a stored text that breaks letter_rules or can
+    outgrow the size limit (one saved before those rules existed). Empty when
+    it is rendered, or when nothing is published."""
+    version = template.published_version
+    if version is None:
+        return []
+    longest = _longest_context(template.campaign, template.language)
+    problems: list[Problem] = []
+    for field, source in (("subject", version.subject), ("body", version.body)):
+        try:
+            compose.render_text(source, longest, compose.SIZE_LIMITS[field])
+        except compose.UnsafeTemplate as exc:
+            problems += [Problem(field, p.line, p.message) for p in exc.problems]
+        except compose.RenderError as exc:
+            problems.append(Problem(field, _template_line(exc.__cause__), str(exc)))
+    return problems
 
 
 def validate(template: LetterTemplate, subject: str, body: str) -> list[Problem]:
     """Every problem of ``subject`` and ``body`` (already normalised), with line
-    numbers: syntax errors, unknown variables or fields, forbidden tags, and
-    errors met when rendering for sample representatives and supporters.
+    numbers: too deep, syntax errors, unknown variables or fields, forbidden
+    constructs, errors met when rendering for sample representatives and
+    supporters, and a letter longer than compose's size limit.
     An empty list means the text can be saved."""
     problems: list[Problem] = []
     if not subject:
@@ -291,22 +149,8 @@ def validate(template: LetterTemplate, subject: str, body: str) -> list[Problem]
     if not body.strip():
         problems.append(Problem("body", None, _("The text is empty.")))
     for field, source in (("subject", subject), ("body", body)):
-        if not source.strip():
-            continue
-        try:
-            ast = SANDBOX.parse(source)
-        except TemplateSyntaxError as exc:
-            problems.append(_syntax_problem(field, source, exc))
-            continue
-        try:
-            # Compiling (jinja2.meta too) folds constants: _check_names refuses
-            # what could blow up ("x" * 10**9) before anything is compiled.
-            found = _check_names(field, ast)
-            if not found:
-                SANDBOX.compile(ast)  # finds unknown tests
-        except TemplateSyntaxError as exc:
-            found = [_syntax_problem(field, source, exc)]
-        problems += found
+        if source.strip():
+            problems += source_problems(field, source)
     if not problems:
         problems = _test_render(template, subject, body)
     return problems

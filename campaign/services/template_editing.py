@@ -32,6 +32,7 @@ from .template_checks import (  # noqa: F401 - part of this module's interface
     normalise,
     sample_representative,
     sample_supporter,
+    stored_problems,
     validate,
     variables_help,
 )

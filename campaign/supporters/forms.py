@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..services.compose import PERSONAL_PARAGRAPH_MAX
+from ..services.compose import PERSONAL_PARAGRAPH_MAX, SUPPORTER_CITY_MAX, SUPPORTER_NAME_MAX
 
 
 def no_control_characters(form, field):
@@ -45,7 +45,7 @@ class LetterForm(FlaskForm):
         _l("Your name"),
         validators=[
             DataRequired(_l("Please enter your name: it signs the letter.")),
-            at_most(120),
+            at_most(SUPPORTER_NAME_MAX),
             single_line,
             no_control_characters,
         ],
@@ -60,7 +60,7 @@ class LetterForm(FlaskForm):
     )
     city = StringField(
         _l("City or postcode (optional)"),
-        validators=[Optional(), at_most(120), single_line, no_control_characters],
+        validators=[Optional(), at_most(SUPPORTER_CITY_MAX), single_line, no_control_characters],
     )
     consent = BooleanField(
         _l("I have read how my data is used, and I want these letters sent in my name."),

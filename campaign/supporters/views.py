@@ -132,7 +132,8 @@ def _previews(campaign, representatives, supporter_vars):
     for rep in representatives:
         try:
             letter = compose.render_letter(campaign, rep, supporter_vars, published=published)
-        except compose.NoTemplate:
+        except (compose.NoTemplate, compose.RenderError):
+            # No letter, or one compose refuses (listed to organisers): none offered.
             continue
         reading_copy = None
         if letter.language != reader:
@@ -140,7 +141,7 @@ def _previews(campaign, representatives, supporter_vars):
                 reading_copy = compose.render_letter(
                     campaign, rep, supporter_vars, language=reader, published=published
                 )
-            except compose.NoTemplate:
+            except (compose.NoTemplate, compose.RenderError):
                 pass
         previews.append((rep, letter, reading_copy))
     return previews
