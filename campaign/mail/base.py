@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from email import base64mime
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
@@ -60,6 +62,12 @@ class MailBackend(Protocol):
 
 
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+# Printable ASCII that a reader shows as it is: no control characters, and no
+# "=?" that would start an RFC 2047 encoded word to be decoded into other text.
+_PLAIN = re.compile(r"[\x20-\x7e]*")
+# Bytes of UTF-8 per encoded word: base64 of 42 bytes in its =?utf-8?b?…?= frame
+# is 68 characters, so a word fits on a line after "Reply-To: " (RFC 2047 allows 75).
+_WORD_BYTES = 42
 
 
 def one_line(value: str) -> str:
@@ -67,27 +75,78 @@ def one_line(value: str) -> str:
     return _LINE_BREAKS.sub(" ", value or "").strip()
 
 
-def _address(display_name: str, addr_spec: str) -> Address:
+def _is_plain(text: str) -> bool:
+    return _PLAIN.fullmatch(text) is not None and "=?" not in text
+
+
+def encoded_words(text: str) -> str:
+    """``text`` as RFC 2047 base64 encoded words of UTF-8: a reader decodes them
+    once, back to ``text`` exactly, whatever it holds (encoded words included,
+    which are then shown, not decoded again)."""
+    data, words, start = text.encode("utf-8"), [], 0
+    while start < len(data):
+        end = min(len(data), start + _WORD_BYTES)
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1  # never split a character between two words
+        words.append(base64mime.header_encode(data[start:end], "utf-8"))
+        start = end
+    return " ".join(words)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def address_header(display_name: str, addr_spec: str) -> str:
+    """One mailbox as a header value, built from its two parts: the address is
+    checked (PermanentMailError when it is not one address), the name is always
+    a quoted string or encoded words, so no name can read as an address, a list
+    of them, an encoded word or another header."""
     try:
-        return Address(display_name=one_line(display_name), addr_spec=addr_spec)
-    except ValueError as exc:  # CR/LF or garbage in the address itself
+        address = Address(addr_spec=addr_spec)
+    except (ValueError, IndexError) as exc:  # CR/LF, several addresses, garbage
         raise PermanentMailError(f"invalid address: {exc}") from None
+    if not address.username or not address.domain or not _is_plain(addr_spec):
+        raise PermanentMailError("invalid address: not one plain address")
+    name = one_line(display_name)
+    if not name:
+        return address.addr_spec
+    shown = _quoted(name) if _is_plain(name) else encoded_words(name)
+    return f"{shown} <{address.addr_spec}>"
 
 
-def to_mime(message: OutgoingMessage, message_id_domain: str = "localhost") -> EmailMessage:
-    """Build the RFC 5322 message. Headers go only through the email library, whose
-    header objects refuse CR and LF, so no field can smuggle in a header; line
-    breaks in names and subjects are folded to spaces first, and an address with
-    one is refused (PermanentMailError)."""
-    mime = EmailMessage()
-    mime["From"] = _address(message.from_name, message.from_email)
-    mime["To"] = _address(message.to_name, message.to_email)
+def text_header(value: str) -> str:
+    """Free text (a subject) as a header value: on one line, and encoded words
+    unless it is plain ASCII, so what the reader sees is exactly ``value``."""
+    text = one_line(value)
+    return text if _is_plain(text) else encoded_words(text)
+
+
+def to_mime(message: OutgoingMessage, message_id_domain: str = "localhost") -> Message:
+    """Build the RFC 5322 message. Every header value is built here from the
+    structured fields (see address_header and text_header) and stored as it is
+    built: the email package's modern header parser decodes encoded words in
+    what it is given and can write the decoded text back unquoted (a name
+    "=?utf-8?q?Bcc=3A_x=40evil.example?=" became an address), so it never
+    sees these values. An address that is not one plain address is refused
+    (PermanentMailError)."""
+    mime = MIMEText(message.text, "plain", "utf-8")
+    headers = [
+        ("From", address_header(message.from_name, message.from_email)),
+        ("To", address_header(message.to_name, message.to_email)),
+    ]
     if message.reply_to_email:
-        mime["Reply-To"] = _address(message.reply_to_name, message.reply_to_email)
-    mime["Subject"] = one_line(message.subject)
-    mime["Date"] = format_datetime(utcnow())
-    mime["Message-ID"] = make_msgid(domain=message_id_domain)
+        headers.append(("Reply-To", address_header(message.reply_to_name, message.reply_to_email)))
+    headers += [
+        ("Subject", text_header(message.subject)),
+        ("Date", format_datetime(utcnow())),
+        ("Message-ID", make_msgid(domain=message_id_domain)),
+    ]
     for key, value in sorted(message.custom_args.items()):
-        mime[f"X-Campaign-{one_line(key).replace('_', '-').title()}"] = one_line(value)
-    mime.set_content(message.text)
+        name = "X-Campaign-" + re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-").title()
+        headers.append((name, text_header(value)))
+    for name, value in headers:
+        if "\r" in value or "\n" in value:  # cannot happen: every value is one line
+            raise PermanentMailError(f"{name} would span lines")
+        mime[name] = value
     return mime

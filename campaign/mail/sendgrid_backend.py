@@ -18,6 +18,7 @@ import json
 import time
 import urllib.error
 import weakref
+from email.headerregistry import Address
 from http.client import HTTPException
 
 from python_http_client import exceptions as http_errors
@@ -34,7 +35,7 @@ from sendgrid.helpers.mail import (
     TrackingSettings,
 )
 
-from .base import OutgoingMessage, PermanentMailError, TransientMailError
+from .base import OutgoingMessage, PermanentMailError, TransientMailError, one_line
 from .http_transport import ConnectionPool, KeepAliveClient
 
 
@@ -74,14 +75,21 @@ class SendGridBackend:
 
 
 def build_payload(message: OutgoingMessage) -> dict:
+    """The v3 mail/send JSON. Each address goes in its own field and each name in
+    its own, on one line and as given: the client's helpers would read an
+    address out of an empty name's field, and wrap a name holding "," or ";" in
+    quotes after decoding HTML entities in it, so names are set after them."""
+    for address in (message.from_email, message.to_email, message.reply_to_email):
+        if address is not None and not _one_address(address):
+            raise PermanentMailError("invalid address: not one plain address")
     mail = Mail(
-        from_email=From(message.from_email, message.from_name or None),
-        to_emails=To(message.to_email, message.to_name or None),
-        subject=message.subject,
+        from_email=From(message.from_email),
+        to_emails=To(message.to_email),
+        subject=one_line(message.subject),
         plain_text_content=message.text,
     )
     if message.reply_to_email:
-        mail.reply_to = ReplyTo(message.reply_to_email, message.reply_to_name or None)
+        mail.reply_to = ReplyTo(message.reply_to_email)
     for key, value in message.custom_args.items():
         mail.add_custom_arg(CustomArg(key, value))
     # No click, open or subscription tracking: no tracking pixels or rewritten
@@ -91,7 +99,28 @@ def build_payload(message: OutgoingMessage) -> dict:
         open_tracking=OpenTracking(False),
         subscription_tracking=SubscriptionTracking(False),
     )
-    return mail.get()
+    payload = mail.get()
+    _name(payload["from"], message.from_name)
+    _name(payload["personalizations"][0]["to"][0], message.to_name)
+    if message.reply_to_email:
+        _name(payload["reply_to"], message.reply_to_name)
+    return payload
+
+
+def _name(field: dict, name: str) -> None:
+    name = one_line(name)
+    if name:
+        field["name"] = name
+    else:
+        field.pop("name", None)
+
+
+def _one_address(address: str) -> bool:
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError):
+        return False
+    return bool(parsed.username and parsed.domain) and one_line(address) == address
 
 
 def classify_http_error(exc: http_errors.HTTPError) -> Exception:

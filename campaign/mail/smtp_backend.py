@@ -146,7 +146,11 @@ class SMTPBackend:
         mime = to_mime(message, message_id_domain=self.settings.host)
         with self._lock:
             try:
-                self._session().send_message(mime)
+                # The envelope comes from the structured fields, never from
+                # reading the headers back.
+                self._session().send_message(
+                    mime, from_addr=message.from_email, to_addrs=[message.to_email]
+                )
             except smtplib.SMTPRecipientsRefused as exc:
                 # The session is still good (smtplib reset it): keep it.
                 raise _refused(exc) from None
