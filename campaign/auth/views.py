@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import limits
 from ..extensions import db, login_manager
@@ -14,12 +14,19 @@ from .forms import LoginForm
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    if not user_id.isdigit():
+def load_user(session_id: str):
+    """The account a session names, while that session is still one of its own:
+    a session of an older generation (before a logout, a new password or role, a
+    deactivation) or in the format before generations names nobody."""
+    user_id, _sep, generation = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and generation.isascii()):
+        return None
+    if not generation.isdigit() or len(user_id) > 18:
         return None
     user = db.session.get(User, int(user_id))
-    # A deactivated account's open sessions end with its next request.
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -60,6 +67,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Every session of the account ends, not only this browser's: a copied cookie too.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     return redirect(url_for("supporters.index"))
 
