@@ -174,6 +174,9 @@ ACCESS = {
     "staff.representative": "staff",
     "staff.addresses": "staff",
     "staff.resolve_address": "staff",
+    "staff.jobs": "admin",
+    "staff.queue_action": "admin",
+    "staff.job_action": "admin",
 }
 ROLES = ("admin", "organiser", "staff")
 
