@@ -1,4 +1,4 @@
-"""flask commands: `seed demo`, `letters status`, `users create`."""
+"""flask commands: `seed demo`, `letters status`, `users create`, `users password`."""
 
 from __future__ import annotations
 
@@ -38,8 +38,6 @@ def letters_status_command():
 @click.option("--role", type=click.Choice(["admin", "organiser", "staff"]), required=True)
 def users_create_command(email: str, role: str):
     """Create an account; the password is read from a prompt, or from stdin."""
-    import sys
-
     from email_validator import EmailNotValidError, validate_email
 
     from .models import User
@@ -50,12 +48,7 @@ def users_create_command(email: str, role: str):
         raise click.ClickException(f"{email!r} is not an email address: {exc}") from None
     if db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none():
         raise click.ClickException(f"an account for {email} exists already")
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 12:
-        raise click.ClickException("the password must have at least 12 characters")
+    password = _read_password()
     user = User(email=email, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -65,6 +58,37 @@ def users_create_command(email: str, role: str):
     audit.record("create", "user", user.id, f"created the {role} account {email}")
     db.session.commit()
     click.echo(f"created {role} {email}")
+
+
+def _read_password() -> str:
+    """From a prompt on a terminal, else the first line of stdin; at least 12 characters."""
+    import sys
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise click.ClickException("the password must have at least 12 characters")
+    return password
+
+
+@users.command("password")
+@click.argument("email")
+def users_password_command(email: str):
+    """Set an account's password (read as for `users create`); its sessions end."""
+    from .models import User
+    from .services import audit
+
+    user = db.session.execute(
+        db.select(User).filter_by(email=email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    user.set_password(_read_password())
+    audit.record("password", "user", user.id, f"set a new password for {user.email}")
+    db.session.commit()
+    click.echo(f"new password set for {user.email}; its sessions have ended")
 
 
 def register_cli(app: Flask) -> None:

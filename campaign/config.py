@@ -117,6 +117,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETENTION_LETTER_DAYS": env_int("RETENTION_LETTER_DAYS", 28),
         "RETENTION_SUPPORTER_WEEKS": env_int("RETENTION_SUPPORTER_WEEKS", 104),
         "DATA_LINK_MAX_AGE_HOURS": env_int("DATA_LINK_MAX_AGE_HOURS", 24),
+        "STATUS_LINK_MAX_AGE_DAYS": env_int("STATUS_LINK_MAX_AGE_DAYS", 30),
+        # Accounts (README "Sessions, login and second factor").
+        "LOGIN_DELAY_MAX_SECONDS": env_int("LOGIN_DELAY_MAX_SECONDS", 900),
+        "LOGIN_LINK_MAX_AGE_MINUTES": env_int("LOGIN_LINK_MAX_AGE_MINUTES", 15),
         # No statement parameters (names, addresses, letters) in logs or error texts.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "WTF_CSRF_TIME_LIMIT": None,

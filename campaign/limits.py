@@ -35,7 +35,11 @@ DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
     "confirm": ("30/minute;300/hour", "10/hour"),
     "data_request": ("10/hour;50/day", "3/hour;10/day"),
     "data_page": ("30/hour;200/day", "20/hour"),
-    "login": ("20/minute;200/hour", "5/minute;20/hour"),
+    # Per client address and per address-and-account pair, never per account alone:
+    # nobody can lock an account's owner out (services/login_throttle.py adds a
+    # growing delay per pair). The login link is limited per account: it mails.
+    "login": ("20/minute;200/hour", "10/minute;60/hour"),
+    "login_link": ("10/hour;50/day", "3/hour;10/day"),
     # Any other POST of the supporters' pages (per address, and per link when it has one).
     "supporter_post": ("30/minute;300/hour", "20/hour"),
 }
@@ -123,6 +127,11 @@ def _posted_email() -> str:
 
 def email_key() -> str:
     return "email:" + email_hash(_posted_email())
+
+
+def pair_key() -> str:
+    """The client address and the account asked for, together (login)."""
+    return "pair:" + keyed_hash("pair", f"{normalised_ip(request.remote_addr)}|{_posted_email()}")
 
 
 def link_key() -> str:

@@ -95,7 +95,8 @@ def test_the_documented_defaults():
         "confirm": ("30/minute;300/hour", "10/hour"),
         "data_request": ("10/hour;50/day", "3/hour;10/day"),
         "data_page": ("30/hour;200/day", "20/hour"),
-        "login": ("20/minute;200/hour", "5/minute;20/hour"),
+        "login": ("20/minute;200/hour", "10/minute;60/hour"),
+        "login_link": ("10/hour;50/day", "3/hour;10/day"),
         "supporter_post": ("30/minute;300/hour", "20/hour"),
     }
 

@@ -114,6 +114,9 @@ ACCESS = {
     "health.healthz": "public",
     "auth.login": "public",
     "auth.logout": "any",
+    "auth.login_link_request": "public",
+    "auth.login_link_sent": "public",
+    "auth.login_link": "public",
     "auth.home": "any",
     "organisers.index": "organiser",
     "organisers.campaigns": "organiser",
@@ -155,6 +158,9 @@ ACCESS = {
     "supporters.your_data": "public",
     "supporters.download_data": "public",
     "supporters.delete_data": "public",
+    "supporters.status_request": "public",
+    "supporters.status_request_sent": "public",
+    "supporters.status_data_link": "public",
     "staff.held": "staff",
     "staff.release_held": "staff",
     "staff.reject_held": "staff",
@@ -171,6 +177,9 @@ ACCESS = {
     "staff.representative": "staff",
     "staff.addresses": "staff",
     "staff.resolve_address": "staff",
+    "staff.jobs": "admin",
+    "staff.queue_action": "admin",
+    "staff.job_action": "admin",
 }
 ROLES = ("admin", "organiser", "staff")
 

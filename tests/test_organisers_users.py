@@ -63,6 +63,9 @@ def test_role_change_and_deactivation_take_effect_at_once(app, client):
     url = f"/admin/users/{staff.id}"
     token = csrf_token(client.get(url).get_data(as_text=True))
     assert client.post(url, data={"csrf_token": token, "role": "organiser"}).status_code == 302
+    # A new role ends the account's sessions (M3); the next login has the new role.
+    assert as_other("get", "/organise/").status_code == 302
+    assert as_other("login", "staff@example.org").status_code == 302
     assert as_other("get", "/organise/").status_code == 200
 
     assert client.post(f"{url}/deactivate", data={"csrf_token": token}).status_code == 302

@@ -50,14 +50,9 @@ def outbox(app):
 # -- download -------------------------------------------------------------------------
 
 
-def test_status_page_leads_to_the_data_page(seeded, client):
+def test_the_data_page_shows_the_supporter_and_changes_nothing(seeded, client):
     submission = write(client)
-    status = client.get(f"/status/{tokens.make_token(tokens.STATUS, submission.id)}").get_data(
-        as_text=True
-    )
-    match = re.search(r'href="(/your-data/[^"]+)"', status)
-    assert match
-    page = client.get(match.group(1))
+    page = client.get(data_path(submission.supporter_id))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "maryja@example.org" in html and "Maryja Kowalska" in html and "Vilnius" in html

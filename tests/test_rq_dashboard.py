@@ -8,7 +8,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
-from campaign.tasks.queues import LETTERS, get_queue, redis_connection
+from campaign.tasks.queues import LETTERS, get_queue
 
 from .test_delivery_staff import logged_in
 
@@ -69,16 +69,13 @@ def _assert_clear_404(response, json: bool) -> None:
         ("GET", "/staff/rq/0/data/jobs/letters/queued/8/asc/0.json"),
         ("GET", "/staff/rq/0/data/jobs/letters/queued/8/asc/-1.json"),
         ("GET", "/staff/rq/0/data/jobs/letters/queued/8/sideways/1.json"),
-        ("POST", "/staff/rq/job/does-not-exist/delete"),
-        ("POST", "/staff/rq/job/does-not-exist/requeue"),
-        ("POST", "/staff/rq/queue/letters/nonsense/empty"),
     ],
 )
 def test_unknown_targets_are_a_404(app, method, url):
     staff = logged_in(app, "staff")
     job = _enqueue()
     response = staff.open(url.replace("JOB", job.id), method=method)
-    _assert_clear_404(response, json=method == "POST" or "/data/" in url)
+    _assert_clear_404(response, json="/data/" in url)
 
 
 def test_known_jobs_and_pages_still_answer(app):
@@ -107,31 +104,8 @@ def test_known_jobs_and_pages_still_answer(app):
     listed = staff.get("/staff/rq/0/data/jobs/letters/queued/8/asc/1.json").get_json()
     assert [j["id"] for j in listed["jobs"]] == [job.id]
     assert staff.get(f"/staff/rq/0/data/job/{job.id}.json").get_json()["id"] == job.id
-    assert staff.post(f"/staff/rq/job/{job.id}/delete").get_json() == {"status": "OK"}
-    assert not Job.exists(job.id, connection=redis_connection())
+    job.delete()
     _assert_clear_404(staff.get(f"/staff/rq/0/view/job/{job.id}"), json=False)
-
-
-def test_only_failed_jobs_are_requeued(app):
-    staff = logged_in(app, "staff")
-    queued = _enqueue()
-    response = staff.post(f"/staff/rq/job/{queued.id}/requeue")
-    assert response.status_code == 409 and response.is_json
-    assert response.get_json()["status"] == "ERROR" and response.get_json()["error"]
-    failed = _failed_job()
-    assert staff.post(f"/staff/rq/job/{failed.id}/requeue").get_json() == {"status": "OK"}
-    assert failed.id in get_queue(LETTERS).get_job_ids()
-
-
-def test_requeue_all_skips_failed_jobs_that_expired(app):
-    staff = logged_in(app, "staff")
-    kept, gone = _failed_job(), _failed_job()
-    # The job's hash expired; RQ's cleanup has not yet removed it from the registry.
-    redis_connection().delete(gone.key)
-    response = staff.post("/staff/rq/requeue/letters")
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json() == {"status": "OK", "count": 1}
-    assert get_queue(LETTERS).get_job_ids() == [kept.id]
 
 
 def test_unknown_targets_still_ask_for_a_login_first(app):
@@ -150,4 +124,3 @@ def test_a_job_that_vanishes_after_the_check_is_a_404_too(app, monkeypatch):
     monkeypatch.setattr(Job, "exists", classmethod(lambda cls, job_id, connection: True))
     _assert_clear_404(staff.get("/staff/rq/0/view/job/gone"), json=False)
     _assert_clear_404(staff.get("/staff/rq/0/data/job/gone.json"), json=True)
-    _assert_clear_404(staff.post("/staff/rq/job/gone/requeue"), json=True)

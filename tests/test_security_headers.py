@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask import g
 
 from campaign import create_app
 from campaign.config import ConfigError, load_config
@@ -295,16 +296,21 @@ def _login_attempt(client, email: str):
     )
 
 
-def test_login_is_throttled_per_email_address(app, client):
-    # The default: 5 a minute for one address.
-    for _ in range(5):
+def test_login_is_slowed_per_client_address_and_account_together(app, client):
+    # Three wrong passwords are free; then a delay (tests/test_login_throttle.py).
+    for _ in range(3):
         assert _login_attempt(client, "target@example.org").status_code == 200
     refused = _login_attempt(client, "Target@Example.org ")
     assert refused.status_code == 429
-    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert "Too many wrong passwords" in refused.get_data(as_text=True)
     assert "Retry-After" in refused.headers
-    # Another address from the same client still gets through.
+    # Another account from the same client still gets through ...
     assert _login_attempt(client, "other@example.org").status_code == 200
+    # ... and so does the same account from another client.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    g.pop("csrf_token", None)  # the test's app context outlives requests
+    assert _login_attempt(elsewhere, "target@example.org").status_code == 200
 
 
 def test_login_is_throttled_per_client_address(make_app):

@@ -13,3 +13,10 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(_l("Please enter your password.")), Length(max=200)],
     )
+
+
+class LoginLinkForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(_l("Please enter your email address.")), Length(max=320)],
+    )

@@ -2,24 +2,32 @@ from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import limits
 from ..extensions import db, login_manager
 from ..models import User
 from ..models.base import utcnow
 from ..models.user import burn_password_check
+from ..services import login_throttle
 from . import bp
 from .forms import LoginForm
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    if not user_id.isdigit():
+def load_user(session_id: str):
+    """The account a session names, while that session is still one of its own:
+    a session of an older generation (before a logout, a new password or role, a
+    deactivation) or in the format before generations names nobody."""
+    user_id, _sep, generation = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and generation.isascii()):
+        return None
+    if not generation.isdigit() or len(user_id) > 18:
         return None
     user = db.session.get(User, int(user_id))
-    # A deactivated account's open sessions end with its next request.
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -36,23 +44,40 @@ def _safe_next(target: str | None) -> str:
     return url_for("auth.home")
 
 
+def complete_login(user: User):
+    """The account proved who it is: start its session and go where it was going."""
+    user.last_login_at = utcnow()
+    db.session.commit()
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limits.post_limits("login", limits.email_key, limits.has_email)
+@limits.post_limits("login", limits.pair_key, limits.has_email)
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
+        wait = login_throttle.wait_seconds(request.remote_addr, email)
+        if wait:
+            # Nothing is checked while the delay runs; other addresses are not delayed.
+            error = _(
+                "Too many wrong passwords. Try again in %(seconds)s seconds, "
+                "or ask for a login link by email.",
+                seconds=wait,
+            )
+            page = render_template("auth/login.html", form=form, error=error)
+            return page, 429, {"Retry-After": str(wait)}
         # No account has a NUL in its address (and PostgreSQL cannot even compare one).
         query = db.select(User).filter_by(email=email)
         user = None if "\x00" in email else db.session.execute(query).scalar_one_or_none()
         if user is None:
             burn_password_check(form.password.data)
         if user is not None and user.active and user.check_password(form.password.data):
-            user.last_login_at = utcnow()
-            db.session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            login_throttle.succeeded(request.remote_addr, email)
+            return complete_login(user)
+        login_throttle.failed(request.remote_addr, email)
         error = _("Wrong email address or password.")
     return render_template("auth/login.html", form=form, error=error)
 
@@ -60,6 +85,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Every session of the account ends, not only this browser's: a copied cookie too.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     return redirect(url_for("supporters.index"))
 

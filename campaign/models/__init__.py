@@ -5,6 +5,7 @@ from .campaign import Body, Campaign
 from .imports import ImportRun, ImportRunBody
 from .letter import Letter, LetterEvent, LetterState, Submission, Supporter
 from .representative import Representative
+from .security import LoginLink, RecoveryCode, SecuritySetting
 from .template import LetterTemplate, TemplateVersion
 from .tracking import (
     AddressFlag,
@@ -33,6 +34,8 @@ __all__ = [
     "LetterState",
     "LetterTemplate",
     "LoggedResponse",
+    "LoginLink",
+    "RecoveryCode",
     "Reply",
     "Representative",
     "ResponseDelay",
@@ -40,6 +43,7 @@ __all__ = [
     "ResponseSummary",
     "Role",
     "RollupPending",
+    "SecuritySetting",
     "Submission",
     "Supporter",
     "SurveyAnswer",

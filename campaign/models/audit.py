@@ -9,9 +9,10 @@ from .types import UTCDateTime
 
 
 class AuditEntry(db.Model):
-    """Who changed which campaign, template, representative or account, and when.
+    """Who changed which campaign, template, representative, account or job, and
+    who saw or exported supporters' personal data (how many records), and when.
 
-    Only organisers' work is recorded here: never a supporter's personal data."""
+    The entry itself never holds a supporter's personal data."""
 
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
@@ -27,5 +28,7 @@ class AuditEntry(db.Model):
     summary: Mapped[str] = mapped_column(db.String(500), default="")
     # Field name -> [before, after], for the fields that changed.
     changes: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    # For an entry about supporters' personal data shown or exported: how many records.
+    records: Mapped[int | None]
 
     user = relationship("User")

@@ -36,12 +36,29 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_login_at = mapped_column(UTCDateTime)
+    # Part of every session's identity: raising it ends every session of the account
+    # at once (logout, deactivation, a new password or role).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The second factor: a TOTP secret, encrypted (services.opaque), and when it was
+    # confirmed; None until the account has one.
+    totp_secret: Mapped[str | None] = mapped_column(db.String(200))
+    totp_enabled_at = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """The session names the account and its generation (see end_sessions)."""
+        return f"{self.id}:{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """Every session of this account stops working with its next request."""
+        self.session_generation = (self.session_generation or 0) + 1
+
     def set_password(self, password: str) -> None:
+        if self.password_hash is not None:
+            self.end_sessions()
         self.password_hash = _hasher.hash(password)
 
     def check_password(self, password: str) -> bool:
@@ -50,7 +67,7 @@ class User(UserMixin, db.Model):
         except (VerificationError, InvalidHashError):
             return False
         if ok and _hasher.check_needs_rehash(self.password_hash):
-            self.set_password(password)
+            self.password_hash = _hasher.hash(password)  # the same password: sessions stay
         return ok
 
     def has_role(self, *roles: str) -> bool:

@@ -66,6 +66,7 @@ def set_role(user: User, role: str, by: User) -> bool:
         raise AccountError(_("This is the last active admin: make another admin first."), "role")
     changes = {"role": [user.role, role]}
     user.role = role
+    user.end_sessions()  # a session must not keep the rights of the old role
     audit.record("role", "user", user.id, f"made {user.email} {role}", user=by, changes=changes)
     db.session.commit()
     return True
@@ -81,6 +82,7 @@ def set_active(user: User, active: bool, by: User) -> bool:
     if not active and user.role == Role.ADMIN and _other_active_admins(user) == 0:
         raise AccountError(_("This is the last active admin: make another admin first."))
     user.active = active
+    user.end_sessions()
     audit.record(
         "reactivate" if active else "deactivate",
         "user",

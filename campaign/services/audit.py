@@ -1,4 +1,5 @@
-"""The audit log: who changed which campaign, template, representative or account.
+"""The audit log: who changed which campaign, template, representative, account,
+job queue or job.
 
 Entries are added to the caller's transaction, so a change and its record are
 committed together or not at all. Only organisers' work is recorded: never a
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..models import AuditEntry, User
 
 COMMAND_LINE = "command line"
-OBJECT_TYPES = ("campaign", "template", "representative", "import", "user")
+OBJECT_TYPES = ("campaign", "template", "representative", "import", "user", "queue", "job")
 
 
 def _plain(value: Any) -> Any:

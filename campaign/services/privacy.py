@@ -326,6 +326,15 @@ def request_data_link(email: str) -> None:
     db.session.commit()
 
 
+def send_data_link_later(supporter_id: int) -> None:
+    """Mail the "your data" link to a supporter already known (from their status link)."""
+    from ..tasks.privacy import send_data_link
+    from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit
+
+    enqueue_after_commit(NOTIFICATIONS, send_data_link, supporter_id)
+    db.session.commit()
+
+
 def data_link_message(supporter: Supporter) -> OutgoingMessage:
     context = {
         "supporter_name": supporter.name,

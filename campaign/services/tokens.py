@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -26,13 +28,23 @@ def make_token(purpose: str, ident: int) -> str:
     return _serializer(purpose).dumps(ident)
 
 
-def read_token(purpose: str, token: str, max_age_seconds: int | None = None) -> int:
+def read_token_issued(
+    purpose: str, token: str, max_age_seconds: int | None = None
+) -> tuple[int, datetime]:
+    """The id a genuine token names and when it was issued; raises ExpiredToken
+    past ``max_age_seconds``, InvalidToken for anything not made by make_token."""
     try:
-        value = _serializer(purpose).loads(token, max_age=max_age_seconds)
+        value, issued = _serializer(purpose).loads(
+            token, max_age=max_age_seconds, return_timestamp=True
+        )
     except SignatureExpired:
         raise ExpiredToken("this link has expired") from None
     except BadSignature:
         raise InvalidToken("this link is not valid") from None
-    if not isinstance(value, int):
+    if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidToken("this link is not valid")
-    return value
+    return value, issued.astimezone(UTC)
+
+
+def read_token(purpose: str, token: str, max_age_seconds: int | None = None) -> int:
+    return read_token_issued(purpose, token, max_age_seconds)[0]

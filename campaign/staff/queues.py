@@ -1,6 +1,6 @@
 """Sending queues: per campaign, the letters waiting, scheduled, sending and failed,
 per representative; the RQ queues; pause, resume and cancel (for organisers); and
-RQ's own dashboard, mounted at /staff/rq behind the staff login."""
+RQ's own dashboard, mounted read-only at /staff/rq behind the staff login."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, parse_job_id
-from rq.registry import FailedJobRegistry
 from werkzeug.exceptions import NotFound
 
 from ..auth.decorators import roles_required
@@ -47,6 +46,18 @@ _RQ_JSON_ENDPOINTS = frozenset(
         "compact_queue",
     )
 )
+# Its views that change jobs: refused to everyone (M2). Admins do these on the
+# project's own pages (staff/jobs.py), with a CSRF token, a confirmation and an audit entry.
+_RQ_CHANGING_ENDPOINTS = frozenset(
+    f"rq_dashboard.{name}"
+    for name in (
+        "delete_job_view",
+        "requeue_job_view",
+        "requeue_all",
+        "empty_queue",
+        "compact_queue",
+    )
+)
 _RQ_REGISTRIES = frozenset(
     ("queued", "failed", "deferred", "started", "finished", "scheduled", "canceled")
 )
@@ -60,10 +71,11 @@ def _register(state):
     add_menu_item(app, "rq_dashboard.queues_overview", _l("RQ dashboard (jobs)"), Role.STAFF)
     app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
     app.config.setdefault("RQ_DASHBOARD_POLL_INTERVAL", 5000)
+    # Hides its delete and empty buttons; _staff_only refuses every changing view.
+    app.config["RQ_DASHBOARD_DISABLE_DELETE"] = True
     rq_dashboard.web.setup_rq_connection(app)
-    # Its pages post with JavaScript and no CSRF token; a cross-site post is refused
-    # by the same-origin check every form passes (security.py) and by the session
-    # cookie's SameSite=Lax.
+    # Its pages post with JavaScript and no CSRF token: every such post is refused
+    # by _staff_only with a reason, rather than by the CSRF check with a bare 400.
     csrf.exempt(rq_dashboard.blueprint)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=RQ_DASHBOARD_PREFIX)
 
@@ -74,8 +86,11 @@ def _staff_only():
         return login_manager.unauthorized()
     if not current_user.has_role(Role.STAFF):
         abort(403, _("Your account does not give access to this page."))
-    if request.endpoint == "rq_dashboard.requeue_all" and request.method != "POST":
-        abort(405)  # a state-changing link must not work from a plain GET
+    if request.endpoint in _RQ_CHANGING_ENDPOINTS:
+        # Read-only for everyone; the reason names where admins act instead.
+        if request.method != "POST":
+            abort(405)  # a state-changing link must not work from a plain GET
+        return _rq_json_error(403, "read-only: admins change jobs at " + url_for("staff.jobs"))
     return _check_rq_target()
 
 
@@ -98,13 +113,6 @@ def _check_rq_target():
     for name in ("per_page", "page"):
         if name in args and not _positive_int(args[name]):
             return _rq_not_found(f"{name} must be a positive whole number")
-    if request.endpoint == "rq_dashboard.requeue_all":
-        # A failed job whose hash expired before RQ's cleanup removed it from the
-        # registry would stop the whole requeue with NoSuchJobError: drop such ids.
-        registry = FailedJobRegistry(args["queue_name"], connection=connection)
-        for dangling in registry.get_job_ids(cleanup=False):
-            if not Job.exists(dangling, connection=connection):
-                registry.remove(dangling)
     return None
 
 
@@ -133,8 +141,6 @@ def _use_app_redis():
 
 
 def _job_gone(exc: NoSuchJobError | InvalidJobOperation):
-    if request.endpoint == "rq_dashboard.requeue_job_view" and isinstance(exc, InvalidJobOperation):
-        return _rq_json_error(409, "only a failed job can be requeued")
     # A job that expired or was deleted between the check above and the view's fetch.
     return _rq_not_found("no such job")
 

@@ -47,19 +47,6 @@ class DeleteForm(FlaskForm):
     )
 
 
-def data_token(supporter_id: int) -> str:
-    return tokens.make_token(tokens.SUPPORTER_DATA, supporter_id)
-
-
-@bp.app_context_processor
-def inject_data_link():
-    return {
-        "your_data_url": lambda supporter_id: url_for(
-            "supporters.your_data", token=data_token(supporter_id)
-        )
-    }
-
-
 def _supporter_from(token: str) -> Supporter:
     max_age = current_app.config["DATA_LINK_MAX_AGE_HOURS"] * 3600
     try:

@@ -34,7 +34,8 @@ def survey(token: str):
     except tokens.InvalidToken:
         abort(404, _l("This link is not valid. Please check that you copied all of it."))
     invitation = db.session.get(SurveyInvitation, invitation_id)
-    if invitation is None:
+    # A supporter who deleted their data: their links show nothing of them.
+    if invitation is None or invitation.supporter.anonymised_at is not None:
         abort(404, _l("This survey no longer exists."))
     form = SurveyForm()
     answers = surveys.open_answers(invitation)

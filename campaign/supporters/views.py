@@ -10,11 +10,21 @@ from flask import abort, current_app, g, jsonify, redirect, render_template, req
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 
 from .. import limits
 from ..i18n import current_language, prefer_supporter_locale
 from ..models import LetterState, Submission
-from ..services import abuse, compose, directory, public_counts, submissions, tokens
+from ..services import (
+    abuse,
+    compose,
+    directory,
+    privacy,
+    public_counts,
+    status_links,
+    submissions,
+    tokens,
+)
 from ..services.urls import public_url
 from . import bp
 from .forms import ConfirmForm, LetterForm, city_given, honeypot_filled
@@ -220,7 +230,8 @@ def _submission_from(token: str, purpose: str, max_age: int | None):
     except tokens.InvalidToken:
         abort(404, _("This link is not valid. Please check that you copied all of it."))
     submission = submissions.with_letters(submission_id)
-    if submission is None:
+    # A supporter who deleted their data: their links show nothing of them.
+    if submission is None or submission.supporter.anonymised_at is not None:
         abort(404, _("These letters no longer exist."))
     prefer_supporter_locale(submission.supporter.locale)
     return submission, None
@@ -237,16 +248,31 @@ def confirm(token: str):
     if request.method == "POST" and form.validate_on_submit():
         submission_id = submission.id  # read before the commit expires it
         submissions.confirm(submission)
-        status_token = tokens.make_token(tokens.STATUS, submission_id)
-        return redirect(url_for(".status", token=status_token))
+        return redirect(url_for(".status", token=status_links.status_token(submission_id)))
     return render_template(
         "supporters/confirm.html", submission=submission, form=form, campaign=submission.campaign
     )
 
 
+def _status_submission(token: str):
+    """The submission of a working status link, or the page to answer instead."""
+    try:
+        submission = status_links.read_status_link(token)
+    except tokens.ExpiredToken:
+        return None, (render_template("supporters/status_expired.html"), 410)
+    except tokens.InvalidToken:
+        abort(404, _("This link is not valid. Please check that you copied all of it."))
+    except status_links.SupporterGone:
+        abort(404, _("These letters no longer exist."))
+    prefer_supporter_locale(submission.supporter.locale)
+    return submission, None
+
+
 @bp.get("/status/<token>")
 def status(token: str):
-    submission, _problem = _submission_from(token, tokens.STATUS, None)
+    submission, answer = _status_submission(token)
+    if answer:
+        return answer
     return render_template(
         "supporters/status.html",
         submission=submission,
@@ -254,6 +280,46 @@ def status(token: str):
         token=token,
         letters=_letter_states(submission),
         share_url=public_url("supporters.index"),
+        data_link_form=FlaskForm(),
+    )
+
+
+@bp.post("/status/<token>/data-link")
+def status_data_link(token: str):
+    """Mail the supporter a link to their data: the status page never carries one."""
+    submission, answer = _status_submission(token)
+    if answer:
+        return answer
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    privacy.send_data_link_later(submission.supporter_id)
+    return render_template(
+        "supporters/data_request_sent.html",
+        hours=current_app.config["DATA_LINK_MAX_AGE_HOURS"],
+        known=True,
+    )
+
+
+@bp.route("/status", methods=["GET", "POST"])
+@limits.post_limits("data_request", limits.email_key, limits.has_email)
+def status_request():
+    """Ask for fresh links to the status pages, by email."""
+    from .data import DataRequestForm
+
+    form = DataRequestForm()
+    if request.method == "POST" and honeypot_filled(form):
+        return redirect(url_for(".status_request_sent"))
+    if form.validate_on_submit():
+        status_links.request_status_links(form.email.data)
+        return redirect(url_for(".status_request_sent"))
+    return render_template("supporters/status_request.html", form=form)
+
+
+@bp.get("/status/sent")
+def status_request_sent():
+    return render_template(
+        "supporters/status_request_sent.html",
+        days=current_app.config["STATUS_LINK_MAX_AGE_DAYS"],
     )
 
 
@@ -283,11 +349,12 @@ def _letter_states(submission: Submission) -> list[dict]:
 def status_json(token: str):
     """The status page's letters, for its script to poll."""
     try:
-        submission_id = tokens.read_token(tokens.STATUS, token, None)
+        submission = status_links.read_status_link(token)
+    except tokens.ExpiredToken:
+        return jsonify(error=_("This link has expired.")), 410
     except tokens.InvalidToken:
         return jsonify(error=_("This link is not valid.")), 404
-    submission = submissions.with_letters(submission_id)
-    if submission is None:
+    except status_links.SupporterGone:
         return jsonify(error=_("These letters no longer exist.")), 404
     prefer_supporter_locale(submission.supporter.locale)
     letters = _letter_states(submission)

@@ -1,0 +1,106 @@
+"""What admins may do to RQ's jobs (M2): empty a queue, requeue or delete failed
+jobs, compact a queue. Each action is audited; the caller has checked the role,
+the CSRF token and the confirmation.
+
+Staff see jobs (the RQ dashboard, read-only, and the queue pages) but change
+nothing: a job emptied by mistake can be a confirmation mail never sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+
+from ..extensions import db
+from ..models import User
+from ..tasks.queues import ALL_QUEUES, get_queue, redis_connection
+from . import audit
+
+
+class UnknownTarget(LookupError):
+    """No such queue or job."""
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    done: str  # "%(count)s" jobs
+
+
+QUEUE_ACTIONS = {
+    "empty": Action("Empty: delete every waiting job", "%(count)s waiting jobs deleted"),
+    "requeue-failed": Action("Requeue every failed job", "%(count)s failed jobs requeued"),
+    "delete-failed": Action("Delete every failed job", "%(count)s failed jobs deleted"),
+    "compact": Action("Compact: drop entries of jobs that no longer exist", "queue compacted"),
+}
+JOB_ACTIONS = {
+    "requeue": Action("Requeue this failed job", "job requeued"),
+    "delete": Action("Delete this job", "job deleted"),
+}
+
+
+def _queue(name: str):
+    if name not in ALL_QUEUES:
+        raise UnknownTarget(f"no queue {name}")
+    return get_queue(name)
+
+
+def failed_jobs(name: str, limit: int = 50) -> list[Job]:
+    queue = _queue(name)
+    ids = queue.failed_job_registry.get_job_ids(0, limit - 1, cleanup=False)
+    return [job for job in Job.fetch_many(ids, connection=redis_connection()) if job is not None]
+
+
+def on_queue(name: str, action: str, by: User) -> int:
+    """Do ``action`` (a key of QUEUE_ACTIONS) on the queue ``name``; the number of
+    jobs it touched. Raises UnknownTarget for an unknown queue or action."""
+    if action not in QUEUE_ACTIONS:
+        raise UnknownTarget(f"no action {action}")
+    queue = _queue(name)
+    count = 0
+    if action == "empty":
+        count = queue.empty() or 0
+    elif action == "compact":
+        queue.compact()
+    else:
+        registry = queue.failed_job_registry
+        for job_id in registry.get_job_ids(cleanup=False):
+            try:
+                job = Job.fetch(job_id, connection=queue.connection)
+            except NoSuchJobError:
+                registry.remove(job_id)  # its hash expired: only the entry was left
+                continue
+            if action == "requeue-failed":
+                registry.requeue(job)
+            else:
+                registry.remove(job, delete_job=True)
+            count += 1
+    audit.record(action, "queue", None, f"{action} on the {name} queue: {count} jobs", user=by)
+    db.session.commit()
+    return count
+
+
+def on_job(job_id: str, action: str, by: User) -> str:
+    """Requeue (a failed job) or delete one job; its queue's name. Raises
+    UnknownTarget for an unknown job or action, InvalidJobOperation when a job
+    that has not failed is to be requeued."""
+    if action not in JOB_ACTIONS:
+        raise UnknownTarget(f"no action {action}")
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        raise UnknownTarget(f"no job {job_id}") from None
+    if job.origin not in ALL_QUEUES:
+        raise UnknownTarget(f"no job {job_id}")
+    if action == "requeue":
+        if not job.is_failed:
+            raise InvalidJobOperation("only a failed job can be requeued")
+        job.requeue()
+    else:
+        job.delete()
+    audit.record(
+        action, "job", None, f"{action} job {job.id} ({job.func_name}) on {job.origin}", user=by
+    )
+    db.session.commit()
+    return job.origin
