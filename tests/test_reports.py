@@ -55,7 +55,6 @@ def _scenario(app) -> dict:
     for letter, days in zip(letters[:3], (1, 3, 5), strict=True):
         reply = db.session.execute(db.select(Reply).filter_by(letter_id=letter.id)).scalar_one()
         reply.received_at = letter.sent_at + timedelta(days=days)
-        rollups.mark([letter.id])
     db.session.commit()
     reply_service.log_response(
         letters[3],
