@@ -3,10 +3,11 @@ Flask-Babel's locale): "1,234" or "1 234", "50 %" or "50%", "3 days" or "3 дн�
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Flask
-from flask_babel import format_decimal, format_percent, format_timedelta
+from flask_babel import format_decimal, format_percent, format_timedelta, get_locale
 
 
 def number(value) -> str:
@@ -17,7 +18,9 @@ def percent(value, decimals: int = 0) -> str:
     """A share (0.5) as a percentage; "—" when there is none (nothing sent)."""
     if value is None:
         return "—"
-    pattern = "#,##0%" if decimals == 0 else "#,##0." + "0" * decimals + "%"
+    pattern = get_locale().percent_formats[None].pattern
+    if decimals:
+        pattern = re.sub(r"0(?=[^0#]*%)", "0." + "0" * decimals, pattern, count=1)
     return format_percent(value, format=pattern)
 
 
