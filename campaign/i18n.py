@@ -143,6 +143,9 @@ def init_i18n(app: Flask) -> None:
         interface_languages=INTERFACE_LANGUAGES,
         switch_language_url=switch_language_url,
     )
+    from . import formatting
     from .i18n_cli import i18n_cli
+
+    formatting.register(app)
 
     app.cli.add_command(i18n_cli)

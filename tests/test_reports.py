@@ -55,7 +55,6 @@ def _scenario(app) -> dict:
     for letter, days in zip(letters[:3], (1, 3, 5), strict=True):
         reply = db.session.execute(db.select(Reply).filter_by(letter_id=letter.id)).scalar_one()
         reply.received_at = letter.sent_at + timedelta(days=days)
-        rollups.mark([letter.id])
     db.session.commit()
     reply_service.log_response(
         letters[3],
@@ -252,3 +251,50 @@ def test_staff_log_a_response_by_hand(tracked):
     )
     assert bad.status_code == 400
     assert db.session.get(Letter, letter_id).state == "replied"
+
+
+def _text_of(page: str, ident: str) -> str:
+    match = re.search(rf'id="{ident}"[^>]*>(.*?)</', page, re.S)
+    assert match, f"no {ident} on the page"
+    return match.group(1).strip()
+
+
+def test_the_report_reads_summary_first_in_the_readers_language(tracked):
+    ids = _scenario(tracked)
+    from campaign.models import Representative
+
+    long_party = "Partei für eine sehr lange Bezeichnung, die kein Diagramm abschneiden darf"
+    db.session.get(Representative, ids["busy"]).party = long_party
+    db.session.commit()
+    client = tracked.test_client()
+    make_user("staff@example.org", "staff")
+    login(client, "staff@example.org")
+    page = client.get("/staff/reports").get_data(as_text=True)
+    # The summary comes first; the table of every column is behind it, folded.
+    assert page.index('id="summary"') < page.index("Ranked representatives")
+    assert page.index("Ranked representatives") < page.index('id="full-table"')
+    assert re.search(r'<details class="full-table" id="full-table">', page)
+    figures = {name: _text_of(page, f"total-{name}") for name in ("sent", "delivered")}
+    figures.update({name: _text_of(page, f"total-{name}") for name in ("replied", "rate")})
+    assert figures == {"sent": "15", "delivered": "10", "replied": "6", "rate": "40%"}
+    # First dated responses after 1, 2, 3 and 5 days: said as a person says it.
+    assert _text_of(page, "total-median") == "2 days"
+    assert "0.3 days" not in page and "2.5" not in _text_of(page, "total-median")
+    # Chart labels in full, with the counts behind each bar.
+    assert long_party in page
+    assert "50% (6 of 12)" in page
+    german = client.get("/staff/reports?lang=de").get_data(as_text=True)
+    assert _text_of(german, "total-rate") == "40\xa0%"
+    assert _text_of(german, "total-median") == "2 Tage"
+
+
+def test_an_empty_report_says_no_letters_were_sent(tracked):
+    client = tracked.test_client()
+    make_user("staff@example.org", "staff")
+    login(client, "staff@example.org")
+    page = client.get("/staff/reports").get_data(as_text=True)
+    for chart in ("daily-chart", "party-chart", "body-chart"):
+        section = page[page.index(f'id="{chart}"') :]
+        assert "No letters sent yet." in section[: section.index("</figure>")], chart
+    assert _text_of(page, "total-sent") == "0"
+    assert _text_of(page, "total-rate") == "—"

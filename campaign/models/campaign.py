@@ -68,6 +68,8 @@ class Campaign(db.Model):
     send_window_start: Mapped[time | None] = mapped_column(db.Time)
     send_window_end: Mapped[time | None] = mapped_column(db.Time)
     send_window_weekdays_only: Mapped[bool] = mapped_column(default=False)
+    # Whether the public responsiveness page shows this campaign (organisers opt in).
+    public_responsiveness: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -3,12 +3,11 @@ responses staff logged, addresses that bounce, and the rollups reports read."""
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import utcnow
-from .letter import LetterEvent
 from .types import UTCDateTime
 
 REPLY_KINDS = ("human", "automatic", "bounce")
@@ -226,49 +225,15 @@ class ResponseDelay(db.Model):
 
 
 class RollupPending(db.Model):
-    """Letters whose rollup rows must be recomputed. Rows are only ever inserted
-    by writers and deleted, by id, by the refresh that read them."""
+    """Letters whose rollup rows must be recomputed. Rows are inserted by database
+    triggers (migration 0009_reports) whenever a letter's state, sending time or
+    recipient changes, or a reply, survey answer or logged response of it does,
+    whichever process or statement wrote it; they are deleted, by id, by the
+    refresh that read them. For a letter's own change, ``representative_id`` and
+    ``sent_at`` name the report group it was (or is) in, so that a letter moved or
+    deleted is taken out of its old group."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int]
-
-
-# A letter whose state changes to one the reports count is queued for a rollup
-# refresh in the same transaction, whichever code moved it (the worker sending
-# it, a delivery event, a reply), through the ORM or a bulk insert of its
-# LetterEvent rows. Services that record replies, survey answers and logged
-# responses queue their letters themselves.
-ROLLUP_STATES = frozenset({"sent", "delivered", "bounced", "replied"})
-
-
-@event.listens_for(Session, "before_flush")
-def _queue_rollup_refresh(session: Session, flush_context, instances) -> None:
-    letter_ids = set()
-    for obj in session.new:
-        if isinstance(obj, LetterEvent) and obj.to_state in ROLLUP_STATES:
-            letter_id = obj.letter_id or (obj.letter.id if obj.letter is not None else None)
-            if letter_id:
-                letter_ids.add(letter_id)
-    for letter_id in sorted(letter_ids):
-        session.add(RollupPending(letter_id=letter_id))
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _queue_rollup_refresh_bulk(state) -> None:
-    if not state.is_insert or getattr(state.statement, "table", None) is not LetterEvent.__table__:
-        return
-    params = state.parameters
-    rows = params if isinstance(params, list | tuple) else [params] if params else []
-    letter_ids = sorted(
-        {
-            row["letter_id"]
-            for row in rows
-            if isinstance(row, dict)
-            and row.get("to_state") in ROLLUP_STATES
-            and row.get("letter_id")
-        }
-    )
-    if letter_ids:
-        state.session.execute(
-            RollupPending.__table__.insert(), [{"letter_id": i} for i in letter_ids]
-        )
+    representative_id: Mapped[int | None]
+    sent_at = mapped_column(UTCDateTime)

@@ -37,7 +37,7 @@ from ..mail import OutgoingMessage, PermanentMailError, TransientMailError, get_
 from ..models import Letter, LetterState, LoggedResponse, Reply
 from ..models.base import utcnow
 from ..models.tracking import CHANNELS, REPLY_KINDS, STANCES
-from . import reply_tokens, rollups
+from . import reply_tokens
 from .events import advance_letter, dialect_insert, flag_address
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,6 @@ def _apply(reply: Reply) -> None:
         reason = f"bounce message: {reply.classification_reason}"[:500]
         advance_letter(letter.id, LetterState.BOUNCED, reason)
         flag_address(letter.representative_id, letter.representative.email, reason, "reply")
-    rollups.mark([letter.id])
 
 
 def _enqueue_forward(reply_id: int) -> None:
@@ -290,8 +289,6 @@ def set_stance(reply: Reply, stance: str | None, user_id: int | None) -> None:
         raise ValueError("only a human reply has a stance")
     reply.stance = stance
     reply.updated_by_id, reply.updated_at = user_id, utcnow()
-    if reply.letter_id:
-        rollups.mark([reply.letter_id])
     db.session.commit()
 
 
@@ -341,7 +338,6 @@ def log_response(
     )
     db.session.add(response)
     advance_letter(letter.id, LetterState.REPLIED, f"response logged by staff ({channel})")
-    rollups.mark([letter.id])
     db.session.commit()
     return response
 

@@ -58,6 +58,11 @@ class ReportRow:
         raise AttributeError(name)
 
     @property
+    def median_seconds_to_reply(self) -> float | None:
+        median = self.median_days_to_reply
+        return None if median is None else median * 86400
+
+    @property
     def response_rate(self) -> float | None:
         sent = self.counts.get("sent", 0)
         return self.counts.get("replied", 0) / sent if sent else None
@@ -105,8 +110,19 @@ def _filters(model, campaign_id: int | None, representative_id: int | None) -> l
 
 
 def _medians(by: str, campaign_id: int | None, representative_id: int | None = None) -> dict:
-    source, group = _grouping(by, ResponseDelay)
+    """{group: median days to the first dated human response}; ``by`` "all" gives
+    {"all": the median over every letter selected}."""
     where = _filters(ResponseDelay, campaign_id, representative_id)
+    if by == "all":
+        if db.session.get_bind().dialect.name == "postgresql":
+            median = func.percentile_cont(0.5).within_group(ResponseDelay.delay_seconds)
+            value = db.session.execute(select(median).where(*where)).scalar()
+            return {} if value is None else {"all": float(value) / 86400}
+        seconds = list(
+            db.session.execute(select(ResponseDelay.delay_seconds).where(*where)).scalars()
+        )
+        return {"all": statistics.median(seconds) / 86400} if seconds else {}
+    source, group = _grouping(by, ResponseDelay)
     if db.session.get_bind().dialect.name == "postgresql":
         median = func.percentile_cont(0.5).within_group(ResponseDelay.delay_seconds)
         rows = db.session.execute(
@@ -223,9 +239,12 @@ def ranked(rows: list[ReportRow], minimum: int | None = None) -> list[ReportRow]
     )
 
 
-def totals(rows: list[ReportRow]) -> ReportRow:
+def totals(rows: list[ReportRow], campaign_id: int | None = None) -> ReportRow:
+    """The rows added up; with ``campaign_id`` (None: all campaigns) the median
+    delay over all of them too (a median of medians would not be one)."""
     counts = {name: sum(row.counts[name] for row in rows) for name in COUNTS}
-    return ReportRow("all", None, counts)
+    median = _medians("all", campaign_id).get("all") if rows else None
+    return ReportRow("all", None, counts, median)
 
 
 @dataclass

@@ -9,10 +9,12 @@ They are only ever *recomputed* from the raw tables (letters, replies, survey
 answers, logged responses), never incremented, so a refresh is idempotent and
 cannot drift.
 
-Writers queue the letters they touched in ``rollup_pending`` in their own
-transaction (see models.tracking). :func:`refresh` recomputes the rollup rows of
-those letters' representatives and days, then deletes exactly the queue rows it
-read: a row committed meanwhile stays queued for the next refresh.
+The database queues every letter whose standing changes in ``rollup_pending``, in
+the writer's own transaction, through triggers (migration 0009_reports): no
+writer has to remember to, and none can write around it (an ORM flush, a Core
+bulk update, executemany, raw SQL, a cascade). :func:`refresh` recomputes the
+rollup rows of those letters' representatives and days, then deletes exactly the
+queue rows it read: a row committed meanwhile stays queued for the next refresh.
 :func:`rebuild` recomputes everything.
 """
 
@@ -242,25 +244,30 @@ def _no_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def mark(letter_ids) -> None:
-    """Queue letters for a rollup refresh (in the caller's transaction)."""
-    for letter_id in sorted(set(letter_ids)):
-        if letter_id:
-            db.session.add(RollupPending(letter_id=letter_id))
-
-
 def refresh(limit: int = 20000) -> int:
     """Recompute the rollup rows of queued letters. Commits; returns how many
     queue rows it consumed. Run it in one process at a time (see refresh_job)."""
     queued = db.session.execute(
-        select(RollupPending.id, RollupPending.letter_id).order_by(RollupPending.id).limit(limit)
+        select(
+            RollupPending.id,
+            RollupPending.letter_id,
+            RollupPending.representative_id,
+            RollupPending.sent_at,
+        )
+        .order_by(RollupPending.id)
+        .limit(limit)
     ).all()
     if not queued:
         db.session.rollback()
         return 0
     _no_jit()
-    letter_ids = sorted({row.letter_id for row in queued})
-    touched: set[tuple[int, date]] = set()
+    # A letter's own change names its group; evidence (a reply...) names the letter.
+    touched = {
+        (row.representative_id, row.sent_at.astimezone(UTC).date())
+        for row in queued
+        if row.sent_at is not None and row.representative_id is not None
+    }
+    letter_ids = sorted({row.letter_id for row in queued if row.sent_at is None})
     for start in range(0, len(letter_ids), _CHUNK):
         chunk = letter_ids[start : start + _CHUNK]
         rows = db.session.execute(
@@ -343,8 +350,8 @@ def refresh_job() -> int:
 
 
 def rebuild_job() -> int:
-    """Periodic (daily): rebuild the rollups, catching changes no writer queued
-    (letters changed by bulk updates, deletions)."""
+    """Periodic (daily): rebuild the rollups from scratch, a safety net (the
+    triggers queue every change; this also repairs rows edited by hand)."""
     from .periodic import exclusive
 
     with exclusive("response-rollups", ttl_seconds=3600) as mine:

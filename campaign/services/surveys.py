@@ -24,7 +24,7 @@ from ..mail import OutgoingMessage, get_backend
 from ..models import Letter, LetterState, Reply, SurveyAnswer, SurveyInvitation
 from ..models.base import utcnow
 from ..models.tracking import SURVEY_ANSWERS
-from . import rollups, tokens
+from . import tokens
 from .events import advance_letter
 from .urls import public_url
 
@@ -211,7 +211,6 @@ def record_answers(invitation: SurveyInvitation, given: dict[int, tuple[str, str
             advance_letter(
                 answer.letter_id, LetterState.REPLIED, "the supporter says they replied (survey)"
             )
-        rollups.mark([answer.letter_id])
         recorded += 1
     if recorded:
         invitation.answered_at = now

@@ -34,30 +34,22 @@ def _csv(rows: list[dict], columns, name: str) -> Response:
     )
 
 
-def bars(rows: list[report_service.ReportRow], limit: int = 25) -> dict:
-    """Geometry of a horizontal bar chart of response rates (0–100 %)."""
-    rows = [row for row in rows if row.response_rate is not None][:limit]
-    label_width, bar_height, gap = 200, 18, 6
-    plot = CHART_WIDTH - label_width - 60
+def bars(rows: list[report_service.ReportRow], limit: int = 25) -> list[dict]:
+    """A bar per group with letters sent: its full label, its response rate (0–100,
+    the bar's length) and the counts behind it."""
     items = []
-    for index, row in enumerate(rows):
+    for row in [row for row in rows if row.response_rate is not None][:limit]:
         rate = row.response_rate or 0.0
         items.append(
             {
-                "label": str(row.key)[:32],
-                "y": index * (bar_height + gap),
-                "width": round(plot * rate, 1),
-                "text": f"{rate * 100:.0f} % ({row.counts['replied']}/{row.counts['sent']})",
+                "label": str(row.key),
+                "width": round(100 * rate, 1),
+                "rate": rate,
+                "replied": row.counts["replied"],
+                "sent": row.counts["sent"],
             }
         )
-    return {
-        "items": items,
-        "label_width": label_width,
-        "bar_height": bar_height,
-        "text_x": label_width + 4,
-        "height": max(1, len(items)) * (bar_height + gap),
-        "width": CHART_WIDTH,
-    }
+    return items
 
 
 def columns(days: list[report_service.Day]) -> dict:
@@ -93,6 +85,7 @@ def columns(days: list[report_service.Day]) -> dict:
         "peak": peak,
         "first": days[0].day.isoformat() if days else "",
         "last": days[-1].day.isoformat() if days else "",
+        "empty": not any(d.letters or d.replies for d in days),
     }
 
 
@@ -138,6 +131,7 @@ def reports():
         abort(404, _("Unknown report."))
     campaign_id = _campaign_filter()
     rows = report_service.responses(by, campaign_id)
+    by_campaign = _rows("campaign", campaign_id, (by, rows))
     by_rep = _rows("representative", campaign_id, (by, rows))
     ranked = report_service.ranked(by_rep)
     if request.args.get("format") == "csv":
@@ -147,7 +141,9 @@ def reports():
         "staff/reports.html",
         by=by,
         rows=rows,
-        total=report_service.totals(rows),
+        total=report_service.totals(rows, campaign_id),
+        by_campaign=by_campaign,
+        titles=dict(db.session.execute(select(Campaign.id, Campaign.title)).all()),
         ranked=ranked,
         min_sample=minimum,
         below_minimum=sum(1 for row in by_rep if row.counts["sent"] < minimum),

@@ -1,11 +1,20 @@
+"""The staff home: what needs attention today, and the day's and the week's figures."""
+
 from flask import render_template
 
 from ..auth.decorators import roles_required
 from ..models import Role
+from ..services import attention
 from . import bp
 
 
 @bp.get("/")
 @roles_required(Role.STAFF)
 def index():
-    return render_template("staff/index.html")
+    since = attention.periods()
+    return render_template(
+        "staff/index.html",
+        todo=attention.attention(),
+        figures={name: attention.figures(start) for name, start in since.items()},
+        since=since,
+    )

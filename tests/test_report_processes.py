@@ -1,0 +1,90 @@
+"""The report is true while the product runs as the Procfile runs it: web
+(gunicorn), worker and clock as separate processes, letters sent by the worker
+through the loopback SendGrid server. The staff page, the rollups and
+`report responses` equal a count over the raw tables."""
+
+# ruff: noqa: F811 - fixtures imported from delivery_support are used as arguments
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from campaign.devtools.backlog import make_backlog
+from campaign.extensions import db
+from campaign.models import ResponseSummary
+from campaign.services import dispatch
+
+from . import procfile
+from .conftest import ROOT
+from .delivery_support import sendgrid, sendgrid_settings  # noqa: F401 - fixture
+from .test_auth import PASSWORD, make_user
+
+
+def figure(page: str, name: str) -> int:
+    match = re.search(rf'id="total-{name}"[^>]*>([^<]+)<', page)
+    assert match, f"no {name} figure on the page"
+    return int(match.group(1).replace(",", "").strip())
+
+
+def raw_sent() -> int:
+    db.session.rollback()
+    return db.session.execute(
+        text("SELECT count(*) FROM letter WHERE sent_at IS NOT NULL")
+    ).scalar_one()
+
+
+@pytest.mark.slow
+def test_letters_the_worker_sends_are_on_the_staff_page_at_once(
+    make_app, sendgrid, _schema, redis_url, tmp_path
+):
+    app = make_app(**sendgrid_settings(sendgrid))
+    env = procfile.environment(
+        _schema, redis_url, sendgrid.host, PORT=procfile.free_port(), WEB_CONCURRENCY=1
+    )
+    with app.app_context():
+        make_user("staff@example.org", "staff")
+        logs = {name: tmp_path / f"{name}.log" for name in ("web", "worker", "clock")}
+        processes = [procfile.start(name, env, log) for name, log in logs.items()]
+        try:
+            person = procfile.Browser(f"http://127.0.0.1:{env['PORT']}")
+            person.wait_until_up(processes[0], logs["web"])
+            person.login("staff@example.org", PASSWORD)
+            assert figure(person.get("/staff/reports"), "sent") == 0
+
+            backlog = make_backlog(9, 3)
+            dispatch.kick(len(backlog.letter_ids))
+            sendgrid.wait_for(9, timeout=60)
+            deadline = time.monotonic() + 30
+            while raw_sent() < 9 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert raw_sent() == 9
+            # The next request after the worker's commit.
+            page = person.get("/staff/reports")
+            assert figure(page, "sent") == raw_sent() == 9
+            summed = db.session.execute(select(func.sum(ResponseSummary.sent))).scalar()
+            assert summed == 9
+
+            command = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "report", "responses"]
+                + ["--by", "campaign", "--format", "json"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert command.returncode == 0, command.stderr
+            rows = json.loads(command.stdout)
+            assert sum(row["sent"] for row in rows) == raw_sent() == 9
+        finally:
+            procfile.stop(processes)
+        # (The clock's own shutdown is RQ's business: only web and worker are read.)
+        output = logs["web"].read_text() + logs["worker"].read_text()
+        assert "Traceback" not in output, output
