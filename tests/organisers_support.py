@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from campaign.extensions import db
 from campaign.models import LetterTemplate
 
@@ -28,6 +30,12 @@ def token_of(client, url: str) -> str:
     page = client.get(url)
     assert page.status_code == 200, url
     return csrf_token(page.get_data(as_text=True))
+
+
+def field_error(html: str, field: str) -> str:
+    """The error shown under one field."""
+    match = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', html)
+    return match.group(1) if match else ""
 
 
 def template_for(kind: str, language: str) -> LetterTemplate:

@@ -12,6 +12,7 @@ from campaign.models.base import utcnow
 
 from .conftest import csrf_token
 from .delivery_support import states
+from .organisers_support import field_error
 from .test_auth import login, make_user
 
 
@@ -72,13 +73,30 @@ def test_organisers_pause_resume_and_cancel_from_the_page(app):
     assert "Sending paused: 2 queued letters wait." in page and "Resume sending" in page
     admin.post("/staff/queues/spring/resume", data={"csrf_token": token})
     assert db.session.execute(db.select(Campaign.sending_status)).scalar_one() == "active"
-    admin.post("/staff/queues/spring/cancel", data={"csrf_token": token})
+    admin.post("/staff/queues/spring/cancel", data={"csrf_token": token, "confirm_cancel": "y"})
     assert states() == {"cancelled": 2}
     audited = db.session.execute(
         db.select(AuditEntry.action, AuditEntry.actor).order_by(AuditEntry.id)
     ).all()
     assert audited == [(a, "admin@example.org") for a in ("pause", "resume", "cancel")]
     assert admin.post("/staff/queues/spring/explode", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_cancel_from_the_queue_page_without_the_confirmation_changes_nothing(app):
+    """The same box to tick as on the organisers' page: cancelling cannot be undone."""
+    make_backlog(2, 2, campaign_slug="spring")
+    admin = logged_in(app, "admin")
+    page = admin.get("/staff/queues/spring").get_data(as_text=True)
+    assert 'name="confirm_cancel"' in page
+    response = admin.post("/staff/queues/spring/cancel", data={"csrf_token": csrf_token(page)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Tick this box to cancel the sending." in field_error(html, "confirm_cancel")
+    assert 'id="count-waiting">2<' in html  # the rest of the page is there
+    db.session.expire_all()
+    assert db.session.execute(db.select(Campaign.sending_status)).scalar_one() == "active"
+    assert states() == {"queued": 2}
+    assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar() == 0
 
 
 def test_the_rq_dashboard_is_for_staff_only(app):

@@ -3,7 +3,6 @@ resume and cancel the sending."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, time
 
 from flask import g
@@ -14,7 +13,7 @@ from campaign.models import AuditEntry, Campaign
 
 from .conftest import csrf_token
 from .delivery_support import dispatch_all, states
-from .organisers_support import log_in_as
+from .organisers_support import field_error, log_in_as
 
 VALID = {
     "title": "Second appeal",
@@ -77,12 +76,6 @@ MISTAKES = {
     "default_language": ("zz", "two-letter language code"),
     "slug": ("Bad Slug!", "Use lower-case letters"),
 }
-
-
-def field_error(html: str, field: str) -> str:
-    """The error shown under one field."""
-    match = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', html)
-    return match.group(1) if match else ""
 
 
 def assert_unchanged(before) -> None:

@@ -26,6 +26,7 @@ from ..auth.decorators import roles_required
 from ..auth.menu import add_menu_item
 from ..extensions import csrf, db, login_manager
 from ..models import Campaign, Role
+from ..organisers.forms import CancelSendingForm
 from ..services import queue_status, sending
 from ..tasks.queues import redis_connection
 from . import bp
@@ -174,7 +175,11 @@ def queues():
 @bp.get("/queues/<slug>")
 @roles_required(Role.STAFF)
 def campaign_queue(slug: str):
-    campaign = _campaign(slug)
+    return _queue_page(_campaign(slug))
+
+
+def _queue_page(campaign: Campaign, cancel_form: CancelSendingForm | None = None):
+    """The campaign's queue page; ``cancel_form`` carries the errors of a refused cancel."""
     waiting, scheduled = queue_status.due_counts(campaign)
     return render_template(
         "staff/queues_campaign.html",
@@ -187,6 +192,7 @@ def campaign_queue(slug: str):
         rate=queue_status.effective_rate(campaign),
         throttle_on=current_app.config["THROTTLE_ENABLED"],
         may_control=current_user.has_role(Role.ORGANISER),
+        cancel_form=cancel_form or CancelSendingForm(formdata=None),
     )
 
 
@@ -196,6 +202,10 @@ def control_sending(slug: str, action: str):
     if action not in sending.ACTIONS:
         abort(404)
     campaign = _campaign(slug)
+    if action == "cancel":
+        form = CancelSendingForm()
+        if not form.validate_on_submit():
+            return _queue_page(campaign, cancel_form=form), 422
     count = sending.control(action, campaign, user=current_user)
     flash(sending.done_message(action, count))
     return redirect(url_for(".campaign_queue", slug=campaign.slug))
