@@ -14,7 +14,15 @@ from flask_babel import lazy_gettext as _l
 from .. import limits
 from ..i18n import current_language, prefer_supporter_locale
 from ..models import LetterState, Submission
-from ..services import abuse, compose, directory, public_counts, submissions, tokens
+from ..services import (
+    abuse,
+    address_holds,
+    compose,
+    directory,
+    public_counts,
+    submissions,
+    tokens,
+)
 from ..services.urls import public_url
 from . import bp
 from .forms import ConfirmForm, LetterForm, city_given, honeypot_filled
@@ -52,6 +60,7 @@ STATE_LABELS = {
     "awaiting_confirmation": _l("waiting for your confirmation"),
     "held": _l("waiting for review"),
     "queued": _l("queued"),
+    "held_address": _l("waiting: address being checked"),
     "sending": _l("being sent"),
     "sent": _l("sent"),
     "delivered": _l("delivered"),
@@ -111,11 +120,13 @@ def choose_representatives(country: str):
         abort(404, _("We have no representatives for this country yet."))
     query = request.args.get("q", "")[:100]
     groups = directory.representatives_for(country, query)
+    unavailable = address_holds.blocked(r.id for g in groups for r in g.representatives)
     return render_template(
         "supporters/representatives.html",
         campaign=campaign,
         country=country,
         groups=groups,
+        unavailable=unavailable,
         query=query,
         error=request.args.get("error"),
         select_all=request.args.get("all") == "1",
