@@ -7,25 +7,39 @@
     also carry ``Auto-Submitted: auto-replied`` or, when relayed through a
     mailing list, ``Precedence: bulk``. Evidence: a delivery-status report
     (RFC 3464), an ``X-Failed-Recipients`` header, or a message from a mailer
-    daemon, a postmaster or the null sender whose subject or text reads like a
-    delivery failure. ``bounce`` is ``"hard"`` for a permanent failure and
+    daemon, a postmaster, a no-reply sender or the null sender whose subject or
+    text reads like a delivery failure; failing that, Mailman's bounce detectors
+    (``flufl.bounce``: DSNs and some twenty MTAs' plain-text formats) finding a
+    failed recipient. ``bounce`` is ``"hard"`` for a permanent failure and
     ``"soft"`` for a temporary one (delay, mailbox full, over quota).
 ``automatic``
-    Out-of-office notices, autoresponders, read receipts and other
-    machine-generated mail (RFC 3834 ``Auto-Submitted``, vendor headers,
-    ``Precedence``, out-of-office subjects, the null sender).
+    Out-of-office notices, autoresponders, read receipts, challenge-response
+    requests (TMDA, SpamArrest, Boxbe and the like) and other machine-generated
+    mail (RFC 3834 ``Auto-Submitted``, vendor headers, out-of-office subjects,
+    the null sender). ``Precedence: bulk`` (or ``junk``) alone does
+    not make a reply automatic when the message is plainly a reply (a reply
+    subject and In-Reply-To/References): forwarding hops and lists add it to
+    what people write.
 ``human``
     Everything else.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import Message
+from email.policy import compat32
+
+from flufl.bounce import all_failures
 
 from .parse import InboundMessage, header_value, header_values
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_OOO_SUBJECTS", "Classification", "classify", "normalise_phrase"]
 
@@ -105,7 +119,9 @@ def normalise_phrase(value: str) -> str:
 # Bounce evidence
 
 _DAEMON_LOCAL_RE = re.compile(
-    r"^(mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|mdaemon|microsoftexchange[0-9a-f]*)$"
+    r"^(mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|mdaemon|microsoftexchange[0-9a-f]*"
+    # Carriers' notices come from no-reply senders (au by KDDI: no-reply@…dion.ne.jp).
+    r"|no[-_.]?reply)$"
 )
 _DAEMON_NAME_RE = re.compile(
     r"mailer[- ]?daemon|mail delivery|delivery subsystem|postmaster|mail system",
@@ -156,6 +172,7 @@ _BODY_EVIDENCE_RE = re.compile(
     r"|\bover quota\b|\bquota exceeded\b|\bexceeded (?:the )?(?:storage|quota)\b"
     r"|\brecipient address rejected\b|\bhost unknown\b"
     r"|\bcould not be delivered\b|\bcouldn'?t be delivered\b|\bwasn'?t delivered\b"
+    r"|\bnot delivered within\b|\baccount is (?:disabled|temporarily limited)\b"
     r"|\bundeliverable\b|\bdelivery (?:to the following recipients? )?(?:has )?failed\b"
     r"|\bfailed permanently\b|\bpermanent (?:fatal )?(?:error|failure)\b"
     r"|\bdelivery (?:has been|is) delayed\b|\bhas been delayed\b|\bmessage delayed\b"
@@ -298,7 +315,48 @@ def _check_bounce(msg: InboundMessage) -> Classification | None:
             severity, evidence = _severity_from_text(subject + "\n" + text)
             what = f"subject: {subject}" if phrase else f"text: {body.group(0)}"
             return Classification("bounce", severity, f"{sender}, {what}, {evidence}")
-    return None
+    return _mailman_detectors(msg)
+
+
+def _as_email(msg: InboundMessage) -> Message:
+    """The whole message as the standard library holds it, for flufl.bounce."""
+    if msg.raw.strip():
+        raw = msg.raw
+        if raw.startswith(b"From "):  # an mbox line
+            raw = raw.split(b"\n", 1)[-1]
+        return message_from_bytes(raw, policy=compat32)
+    whole = Message()
+    for name, value in msg.headers.items():
+        whole[name] = value
+    whole.set_payload(msg.text or "")
+    return whole
+
+
+def _mailman_detectors(msg: InboundMessage) -> Classification | None:
+    """Mailman's bounce detectors (flufl.bounce), for formats the rules above do
+    not know. Mailman runs them on its bounce address only; here a person's reply
+    (a reply subject answering a message) is not given to them. Severity: a
+    temporary failure is soft; a permanent one is read from the text as for any
+    bounce (a full mailbox is soft)."""
+    if _plainly_a_reply(msg):
+        return None
+    try:
+        temporary, permanent = all_failures(_as_email(msg))
+    except Exception:  # noqa: BLE001 - a detector choking on odd input is no verdict
+        log.info("flufl.bounce could not read a message", exc_info=True)
+        return None
+    if not (temporary or permanent):
+        return None
+    if permanent:
+        severity, evidence = _severity_from_text((msg.subject or "") + "\n" + (msg.text or ""))
+        if severity == "soft" and not _FULL_RE.search(evidence):
+            # flufl.bounce says permanent; only a full mailbox makes that soft here.
+            severity, evidence = "hard", "a permanent failure"
+        elif severity == "hard" and evidence.startswith("no sign"):
+            evidence = "a permanent failure"
+    else:
+        severity, evidence = "soft", "a temporary failure"
+    return Classification("bounce", severity, f"Mailman's bounce detectors: {evidence}")
 
 
 # --------------------------------------------------------------------------
@@ -322,6 +380,74 @@ def _ooo_subject(subject: str, phrases: Iterable[str]) -> str:
         if wanted and " " + wanted in norm:
             return phrase
     return ""
+
+
+# Challenge-response systems answer a stranger's mail with a request to prove
+# they are a person before it is delivered: not an answer from the office.
+_CHALLENGE_HEADERS = ("X-TMDA-Fingerprint", "X-TMDA-Confirm", "X-Boxbe-Verified", "X-Boxbe-Action")
+_CHALLENGE_AGENT_RE = re.compile(r"\b(?:tmda|spam ?arrest|boxbe|choicemail|mailblocks)\b", re.I)
+# TMDA's confirmation address: local-confirm-<timestamp>.<pid>.<hmac>@domain
+_CHALLENGE_SENDER_RE = re.compile(
+    r"-confirm-\d+\.\d+\.[0-9a-f]+@|@(?:[\w.-]+\.)?(?:spamarrest|boxbe|mailblocks)\.com$", re.I
+)
+_CHALLENGE_SUBJECTS = tuple(
+    normalise_phrase(s)
+    for s in (
+        "Please confirm your message",
+        "Please confirm your e-mail",
+        "Please confirm your email",
+        "Please verify your email",
+        "Please verify your e-mail",
+        "Verify your email address",
+        "Sender verification",
+        "Sender authentication request",
+        "Request to join my Guest List",
+        "SpamArrest",
+        "Spam Arrest",
+    )
+)
+_CHALLENGE_TEXT_RE = re.compile(
+    r"\bone[- ]time (?:sender )?verification\b|\bguest list\b|\bchallenge[-/ ]response\b"
+    r"|\bverify (?:that )?you are (?:a )?(?:human|real person|person)\b"
+    r"|\bprove (?:that )?you are (?:a )?(?:human|real person|person)\b"
+    r"|\b(?:added|add you) to (?:my|the) (?:whitelist|approved senders?(?: list)?)\b"
+    r"|\bspam ?arrest\b|\bboxbe\b|\bchoicemail\b"
+    r"|\bmessage (?:is|will be) (?:being )?held until you\b",
+    re.IGNORECASE,
+)
+
+
+def _challenge_evidence(msg: InboundMessage) -> str:
+    headers = msg.headers
+    for name in _CHALLENGE_HEADERS:
+        if header_values(headers, name):
+            return name
+    for name in ("X-Delivery-Agent", "X-Mailer", "X-Challenge"):
+        value = header_value(headers, name)
+        if value and (name == "X-Challenge" or _CHALLENGE_AGENT_RE.search(value)):
+            return f"{name}: {value[:60]}"
+    if _CHALLENGE_SENDER_RE.search(msg.from_addr or ""):
+        return f"from {msg.from_addr}"
+    norm = " " + normalise_phrase(msg.subject or "")
+    subject = next((p for p in _CHALLENGE_SUBJECTS if " " + p in norm), "")
+    text = _CHALLENGE_TEXT_RE.search(msg.text or "")
+    if subject and text:
+        return f"subject: {msg.subject[:60]}, text: {text.group(0)}"
+    return ""
+
+
+_REPLY_SUBJECT_RE = re.compile(
+    r"^\s*(?:re|aw|sv|vs|odp|antw|atb|ats|réf|ref|rif|r|отв|ответ|адк|адказ|від)\s*(?:\[\d+\])?\s*:",
+    re.IGNORECASE,
+)
+
+
+def _plainly_a_reply(msg: InboundMessage) -> bool:
+    """A reply subject and a reference to what it answers: what a person's mail
+    program writes. Forwarding hops and lists add ``Precedence: bulk`` to it."""
+    return bool(_REPLY_SUBJECT_RE.match(msg.subject or "")) and bool(
+        msg.in_reply_to or msg.references
+    )
 
 
 def _check_automatic(msg: InboundMessage, ooo_subjects: Iterable[str]) -> Classification | None:
@@ -356,8 +482,14 @@ def _check_automatic(msg: InboundMessage, ooo_subjects: Iterable[str]) -> Classi
     if phrase:
         return Classification("automatic", "", f"subject: {phrase}")
 
+    challenge = _challenge_evidence(msg)
+    if challenge:
+        return Classification("automatic", "", f"challenge-response: {challenge}")
+
     precedence = header_value(headers, "Precedence").strip().lower()
-    if precedence in ("auto_reply", "auto-reply", "bulk", "junk"):
+    if precedence in ("auto_reply", "auto-reply"):
+        return Classification("automatic", "", f"Precedence: {precedence}")
+    if precedence in ("bulk", "junk") and not _plainly_a_reply(msg):
         return Classification("automatic", "", f"Precedence: {precedence}")
 
     if _is_null_sender(msg):

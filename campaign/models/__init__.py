@@ -4,6 +4,7 @@ from .audit import AuditEntry
 from .campaign import Body, Campaign
 from .imports import ImportRun, ImportRunBody
 from .letter import Letter, LetterEvent, LetterState, Submission, Supporter
+from .office import OfficeRequest
 from .representative import Representative
 from .security import LoginLink, RecoveryCode, SecuritySetting
 from .template import LetterTemplate, TemplateVersion
@@ -35,6 +36,7 @@ __all__ = [
     "LetterTemplate",
     "LoggedResponse",
     "LoginLink",
+    "OfficeRequest",
     "RecoveryCode",
     "Reply",
     "Representative",

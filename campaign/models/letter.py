@@ -13,6 +13,9 @@ from .types import UTCDateTime
 class LetterState(enum.StrEnum):
     AWAITING_CONFIRMATION = "awaiting_confirmation"
     HELD = "held"
+    # Queued to a representative whose address bounced or whose office asked us to
+    # stop: waits for staff (address fixed: queued again; or cancelled).
+    HELD_ADDRESS = "held_address"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
@@ -31,7 +34,8 @@ TRANSITIONS: dict[LetterState, frozenset[LetterState]] = {
     S.AWAITING_CONFIRMATION: frozenset({S.QUEUED, S.HELD, S.EXPIRED, S.CANCELLED}),
     # A held letter is also cancelled when its supporter deletes their data.
     S.HELD: frozenset({S.QUEUED, S.REJECTED, S.CANCELLED}),
-    S.QUEUED: frozenset({S.SENDING, S.CANCELLED}),
+    S.QUEUED: frozenset({S.SENDING, S.HELD_ADDRESS, S.CANCELLED}),
+    S.HELD_ADDRESS: frozenset({S.QUEUED, S.CANCELLED}),
     S.SENDING: frozenset({S.QUEUED, S.SENT, S.FAILED, S.CANCELLED}),
     S.SENT: frozenset({S.DELIVERED, S.BOUNCED, S.REPLIED}),
     S.DELIVERED: frozenset({S.BOUNCED, S.REPLIED}),

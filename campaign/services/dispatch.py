@@ -47,7 +47,7 @@ from ..mail import PermanentMailError, TransientMailError, get_backend
 from ..models import Campaign, Letter, LetterState, Representative
 from ..models.base import utcnow
 from ..tasks.queues import LETTERS, get_queue, redis_connection
-from . import delivery
+from . import address_holds, delivery
 from .send_window import next_opening
 from .throttle import MAX_SLOT_WAIT, Limits, Request, Reservation, Throttle, email_domain
 
@@ -289,6 +289,9 @@ def _claim(limit: int) -> tuple[list[_Taken], PassResult]:
         result.idle = True
         return [], result
     candidates = [_Candidate(*row) for row in rows]
+    # A flagged address, or an office that asked us to stop, gets nothing more.
+    held = address_holds.hold_blocked_among([(c.id, c.representative_id) for c in candidates])
+    candidates = [c for c in candidates if c.id not in held]
     campaigns = {
         c.id: c
         for c in db.session.execute(
@@ -354,6 +357,8 @@ def _claim(limit: int) -> tuple[list[_Taken], PassResult]:
         if _letter_id(r.member) in attempts
     ]
     result.counts.update(taken=len(taken), deferred=len(deferred))
+    if held:
+        result.counts["held_address"] = len(held)
     return taken, result
 
 

@@ -30,10 +30,12 @@ from ..models import (
     LetterState,
     LoggedResponse,
     Reply,
+    Representative,
     SurveyAnswer,
 )
 from ..models.base import utcnow
 from ..models.letter import TRANSITIONS
+from . import address_holds
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,9 @@ def advance_letter(letter_id: int, target: LetterState, cause: str) -> bool:
 
 def flag_address(representative_id: int, email: str, reason: str, source: str) -> None:
     """Flag a representative's address as undeliverable (hard bounce or drop);
-    a flag that was resolved opens again. The caller commits."""
+    a flag that was resolved opens again. While the flag is open and the
+    representative still has that address, their queued letters wait in
+    `held_address` (services.address_holds). The caller commits."""
     email = (email or "").strip().lower()[:320]
     if not email:
         return
@@ -149,6 +153,13 @@ def flag_address(representative_id: int, email: str, reason: str, source: str) -
         set_={"reason": values["reason"], "last_seen_at": now, "resolved_at": None},
     )
     db.session.execute(stmt)
+    current = db.session.execute(
+        select(Representative.email).where(Representative.id == representative_id)
+    ).scalar()
+    if (current or "").strip().lower() == email:
+        address_holds.hold_representative(
+            representative_id, f"held: the address bounced ({source})"
+        )
 
 
 def dialect_insert(model):

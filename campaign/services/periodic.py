@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Letter, LetterState, Submission
 from ..models.base import utcnow
 from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit, redis_connection
-from . import events, privacy, rollups, surveys
+from . import address_holds, events, privacy, rollups, surveys
 
 
 @contextmanager
@@ -102,6 +102,8 @@ PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     "send_reminders": (send_reminders, 300),
     "expire_unconfirmed": (expire_unconfirmed, 900),
     "reconcile_letters": (reconcile_letters, 60),
+    # Held letters whose representative's address was corrected by an import.
+    "release_held_letters": (address_holds.release_job, 300),
     # Retention (services.privacy; README "Privacy").
     "remove_old_letter_texts": (privacy.remove_old_letter_texts, 3600),
     "anonymise_inactive_supporters": (privacy.anonymise_inactive_supporters, 3600),

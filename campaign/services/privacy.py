@@ -37,7 +37,7 @@ FINISHED = frozenset(
 )
 _FINISHED_VALUES = sorted(s.value for s in FINISHED)
 # Not yet sent, and still stoppable.
-UNSENT = (S.AWAITING_CONFIRMATION, S.HELD, S.QUEUED)
+UNSENT = (S.AWAITING_CONFIRMATION, S.HELD, S.QUEUED, S.HELD_ADDRESS)
 ANONYMOUS_DOMAIN = "anonymised.invalid"
 
 

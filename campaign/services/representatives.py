@@ -14,7 +14,7 @@ from sqlalchemy import or_
 from ..extensions import db
 from ..importers.base import FIELD_LIMITS, valid_email
 from ..models import Body, ImportRun, ImportRunBody, Representative, User
-from . import audit
+from . import address_holds, audit
 from .campaigns import known_language
 
 EDITABLE = ("title", "name", "email", "party", "constituency", "language")
@@ -127,6 +127,10 @@ def update(rep: Representative, values: dict[str, Any], user: User) -> dict:
         user=user,
         changes=changes,
     )
+    if "email" in changes:
+        # A flag on the old address no longer applies: its held letters go.
+        db.session.flush()
+        address_holds.release(rep.id, "released: an organiser corrected the address")
     db.session.commit()
     return changes
 

@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit
-from . import abuse, compose
+from . import abuse, address_holds, compose
 
 
 class SubmissionError(ValueError):
@@ -43,17 +43,21 @@ class SupporterDetails:
 
 
 def selectable_representatives(campaign: Campaign, ids: list[int]) -> list[Representative]:
-    """The active representatives among ``ids``, in a stable order."""
+    """The active representatives among ``ids`` that may be written to (see
+    services.address_holds), in a stable order."""
     if not ids:
         return []
-    return list(
-        db.session.execute(
+    blocked = address_holds.blocked(ids)
+    return [
+        rep
+        for rep in db.session.execute(
             db.select(Representative)
             .options(joinedload(Representative.body))
             .filter(Representative.id.in_(ids), Representative.active.is_(True))
             .order_by(Representative.body_id, Representative.name)
         ).scalars()
-    )
+        if rep.id not in blocked
+    ]
 
 
 def submit(

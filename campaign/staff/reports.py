@@ -12,6 +12,7 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import AddressFlag, Campaign, Letter, Representative, Role
 from ..models.base import utcnow
+from ..services import address_holds
 from ..services import reports as report_service
 from . import bp
 
@@ -213,7 +214,9 @@ def addresses():
         ]
         columns_ = ("representative_id", "representative", "email", "reason", "source")
         return _csv(data, (*columns_, "first_seen", "last_seen"), "addresses-to-fix")
-    return render_template("staff/addresses.html", flagged=flagged)
+    return render_template(
+        "staff/addresses.html", flagged=flagged, held=address_holds.held_counts()
+    )
 
 
 @bp.post("/addresses/<int:flag_id>/resolve")
@@ -223,6 +226,10 @@ def resolve_address(flag_id: int):
     if flag is None:
         abort(404, _("No such address."))
     flag.resolved_at = utcnow()
+    db.session.flush()
+    released = address_holds.release(
+        flag.representative_id, "released: staff marked the address fixed"
+    )
     db.session.commit()
-    flash(_("Marked as fixed."))
+    flash(_("Marked as fixed; %(count)d held letters go out.", count=released))
     return redirect(url_for(".addresses"))

@@ -25,7 +25,9 @@
   function visibleBoxes() {
     return choices
       .filter(function (choice) { return !choice.hidden; })
-      .map(function (choice) { return choice.querySelector("input[type=checkbox]"); });
+      .map(function (choice) { return choice.querySelector("input[type=checkbox]"); })
+      // A representative who cannot be written to now is listed without a box.
+      .filter(Boolean);
   }
 
   function updateSelectAll() {

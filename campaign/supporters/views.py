@@ -17,6 +17,7 @@ from ..i18n import current_language, prefer_supporter_locale
 from ..models import LetterState, Submission
 from ..services import (
     abuse,
+    address_holds,
     compose,
     directory,
     privacy,
@@ -62,6 +63,7 @@ STATE_LABELS = {
     "awaiting_confirmation": _l("waiting for your confirmation"),
     "held": _l("waiting for review"),
     "queued": _l("queued"),
+    "held_address": _l("waiting: address being checked"),
     "sending": _l("being sent"),
     "sent": _l("sent"),
     "delivered": _l("delivered"),
@@ -121,11 +123,13 @@ def choose_representatives(country: str):
         abort(404, _("We have no representatives for this country yet."))
     query = request.args.get("q", "")[:100]
     groups = directory.representatives_for(country, query)
+    unavailable = address_holds.blocked(r.id for g in groups for r in g.representatives)
     return render_template(
         "supporters/representatives.html",
         campaign=campaign,
         country=country,
         groups=groups,
+        unavailable=unavailable,
         query=query,
         error=request.args.get("error"),
         select_all=request.args.get("all") == "1",
