@@ -8,7 +8,7 @@ For a letter, the trigger records the representative and sending time the row
 had (and has), so a deleted or moved letter's old report group is refreshed too.
 
 Revision ID: 0009_reports
-Revises: 0007
+Revises: 0008_sec_b
 Create Date: 2026-12-04 06:00:00
 
 """
@@ -20,7 +20,7 @@ import campaign.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0009_reports'
-down_revision = '0007'
+down_revision = '0008_sec_b'
 branch_labels = None
 depends_on = None
 

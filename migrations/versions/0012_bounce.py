@@ -1,7 +1,7 @@
 """letters held for a bad address, and offices' requests
 
 Revision ID: 0012_bounce
-Revises: 0007
+Revises: 0009_reports
 Create Date: 2026-12-04 06:00:00
 
 """
@@ -14,7 +14,7 @@ import campaign.models.types
 
 # revision identifiers, used by Alembic.
 revision = "0012_bounce"
-down_revision = "0007"
+down_revision = "0009_reports"
 branch_labels = None
 depends_on = None
 
