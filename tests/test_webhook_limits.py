@@ -19,7 +19,7 @@ from . import tracking_helpers as th
 
 # The limits README states for the events webhook.
 MAX_EVENTS_BYTES = 2 * 1024 * 1024
-MAX_EVENTS_PER_POST = 2000
+MAX_EVENTS_PER_POST = 5000
 
 
 @pytest.fixture

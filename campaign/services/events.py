@@ -323,16 +323,15 @@ def record_events(items: list, limit: int | None = None) -> EventsResult:
         )
         applied.append((key, item, name, letter, severity, reason))
     stored: set[str] = set()
-    for start in range(0, len(rows), _CHUNK):
-        # One statement per chunk; a concurrent post of the same events loses the race
-        # here and counts them as duplicates.
+    if rows:
+        # One executemany, which SQLAlchemy sends as multi-row INSERTs; a concurrent
+        # post of the same events loses the race here and counts them as duplicates.
         stmt = (
             dialect_insert(DeliveryEvent)
-            .values(rows[start : start + _CHUNK])
             .on_conflict_do_nothing(index_elements=["sg_event_id"])
             .returning(DeliveryEvent.sg_event_id)
         )
-        stored.update(db.session.execute(stmt).scalars())
+        stored.update(db.session.execute(stmt, rows).scalars())
     result.stored = len(stored)
     result.duplicates += len(rows) - len(stored)
     for key, item, name, letter, severity, reason in applied:

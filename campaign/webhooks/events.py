@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_EVENTS_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 16  # an array of events holding objects holding a few arrays or objects
-MAX_EVENTS_PER_POST = 2000
+MAX_EVENTS_PER_POST = 5000
 # A string (to its end, closed or not: never backtracking) or one bracket.
 _STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[][{}]', re.S)
 
