@@ -16,7 +16,10 @@ Each format is a pure parser from the raw bytes of a file to a
 
 Besides what each format skips, :func:`parse` skips a record whose
 (country, body, external_id) repeats an earlier one, and a record with a value
-too long for the database.
+too long for the database. Every text value is squashed (runs of whitespace,
+tabs included, become one space) and then made safe for a spreadsheet: one that
+would start a formula once squashed ("\t=1+2" becomes "=1+2") is stored with a
+leading apostrophe, as every export writes it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from ..spreadsheet import safe_cell
 from . import csv_format, ep_api, ep_csv, everypolitician, popolo
 from .base import (
     FIELD_LIMITS,
@@ -134,10 +138,11 @@ def _checked(result: ParseResult) -> ParseResult:
     checked = ParseResult(skipped=list(result.skipped))
     seen: set[tuple[str, str, str]] = set()
     for record in result.records:
-        # Whitespace inside a value (a line break in a CSV cell) becomes one space.
+        # Whitespace inside a value (a line break in a CSV cell) becomes one space;
+        # only then is a value checked for a formula, so no stripped tab uncovers one.
         record = replace(
             record,
-            **{name: squash(getattr(record, name)) for name in _TEXT_FIELDS},
+            **{name: safe_cell(squash(getattr(record, name))) for name in _TEXT_FIELDS},
         )
         ref = id_ref(record.external_id, record.name)
         too_long = next(

@@ -37,6 +37,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from ..spreadsheet import safe_cell
 from .base import (
     BODY_KINDS,
     DEFAULT_TITLE,
@@ -78,27 +79,27 @@ _FALSE = {"false", "no", "n", "0", "f"}
 
 
 def write_csv(records: Iterable[RepRecord]) -> str:
-    """The records as this format's CSV text (header included), ready to import again."""
+    """The records as this format's CSV text (header included), ready to import
+    again; no cell starts a formula in a spreadsheet (see spreadsheet.safe_cell)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for r in records:
-        writer.writerow(
-            [
-                r.external_id,
-                r.country,
-                r.body,
-                r.body_kind,
-                r.title,
-                r.name,
-                r.email,
-                r.party,
-                r.constituency,
-                r.language,
-                "true" if r.active else "false",
-                r.term,
-            ]
-        )
+        cells = [
+            r.external_id,
+            r.country,
+            r.body,
+            r.body_kind,
+            r.title,
+            r.name,
+            r.email,
+            r.party,
+            r.constituency,
+            r.language,
+            "true" if r.active else "false",
+            r.term,
+        ]
+        writer.writerow([safe_cell(cell) for cell in cells])
     return buffer.getvalue()
 
 

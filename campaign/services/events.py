@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -52,6 +53,8 @@ EVENT_STATES = {
 }
 KNOWN_EVENTS = frozenset({"processed", "delivered", "deferred", "bounce", "dropped", "spamreport"})
 _FORWARD_FROM = (LetterState.SENT, LetterState.DELIVERED)
+# Rows per statement when looking up or inserting a batch's events.
+_CHUNK = 1000
 
 
 class SignatureError(Exception):
@@ -180,6 +183,7 @@ class EventsResult:
     stored: int = 0
     duplicates: int = 0
     moved: int = 0
+    deferred: int = 0  # new events left for the next post of the batch (see record_events)
 
 
 def _text(value, limit: int) -> str:
@@ -230,10 +234,15 @@ def _letters_for(items: list[dict]) -> dict[int, Letter]:
             message_ids.add(str(item["sg_message_id"]).split(".")[0][:200])
     found: dict[int, Letter] = {}
     if ids:
-        for letter in db.session.execute(select(Letter).where(Letter.id.in_(ids))).scalars():
+        query = select(Letter).options(joinedload(Letter.representative))
+        for letter in db.session.execute(query.where(Letter.id.in_(ids))).scalars():
             found[letter.id] = letter
     if message_ids:
-        query = select(Letter).where(Letter.provider_message_id.in_(message_ids))
+        query = (
+            select(Letter)
+            .options(joinedload(Letter.representative))
+            .where(Letter.provider_message_id.in_(message_ids))
+        )
         for letter in db.session.execute(query).scalars():
             found[letter.id] = letter
     return found
@@ -265,39 +274,79 @@ def _foreign(item: dict, letter: Letter, prefix: str) -> bool:
     return other_address and other_message
 
 
-def record_events(items: list) -> EventsResult:
+def _stored_ids(keys: list[str]) -> set[str]:
+    """Which of these event ids are kept already."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        found.update(
+            db.session.execute(
+                select(DeliveryEvent.sg_event_id).where(DeliveryEvent.sg_event_id.in_(chunk))
+            ).scalars()
+        )
+    return found
+
+
+def record_events(items: list, limit: int | None = None) -> EventsResult:
     """Keep each new event of a batch once and apply what it says to its letter.
-    Unknown events and events for unknown letters are kept too. Commits."""
+    Unknown events and events for unknown letters are kept too. Events kept
+    before (SendGrid posting a batch again) are counted as duplicates and cost
+    one lookup. With ``limit``, at most that many new events are kept; the
+    others are counted in ``deferred`` and left for the batch's next post, which
+    skips what this one kept. Commits."""
     result = EventsResult(received=len(items))
-    items = [item if isinstance(item, dict) else {"value": item} for item in items]
-    letters = _letters_for(items)
-    for item in items:
+    keyed = [
+        (_event_id(item), item)
+        for item in (item if isinstance(item, dict) else {"value": item} for item in items)
+    ]
+    known = _stored_ids(list({key for key, _ in keyed}))
+    fresh: list[tuple[str, dict]] = []
+    for key, item in keyed:
+        if key in known:
+            result.duplicates += 1
+            continue
+        known.add(key)
+        fresh.append((key, item))
+    if limit is not None and len(fresh) > limit:
+        result.deferred = len(fresh) - limit
+        fresh = fresh[:limit]
+    letters = _letters_for([item for _, item in fresh])
+    now = utcnow()
+    applied = []
+    rows = []
+    for key, item in fresh:
         name = _text(item.get("event") or "unknown", 40)
         letter = _letter_of(item, letters)
         severity = _severity(name, item)
         reason = _text(item.get("reason") or item.get("response"), 500)
-        values = {
-            "sg_event_id": _event_id(item),
-            "letter_id": letter.id if letter else None,
-            "event": name,
-            "severity": severity,
-            "reason": reason,
-            "sg_message_id": _text(item.get("sg_message_id"), 200) or None,
-            "occurred_at": _occurred(item),
-            "received_at": utcnow(),
-            "payload": item,
-        }
+        rows.append(
+            {
+                "sg_event_id": key,
+                "letter_id": letter.id if letter else None,
+                "event": name,
+                "severity": severity,
+                "reason": reason,
+                "sg_message_id": _text(item.get("sg_message_id"), 200) or None,
+                "occurred_at": _occurred(item),
+                "received_at": now,
+                "payload": item,
+            }
+        )
+        applied.append((key, item, name, letter, severity, reason))
+    stored: set[str] = set()
+    if rows:
+        # One executemany, which SQLAlchemy sends as multi-row INSERTs; a concurrent
+        # post of the same events loses the race here and counts them as duplicates.
         stmt = (
             dialect_insert(DeliveryEvent)
-            .values(**values)
             .on_conflict_do_nothing(index_elements=["sg_event_id"])
-            .returning(DeliveryEvent.id)
+            .returning(DeliveryEvent.sg_event_id)
         )
-        if db.session.execute(stmt).scalar() is None:
-            result.duplicates += 1
-            continue
-        result.stored += 1
-        if letter is None:
+        stored.update(db.session.execute(stmt, rows).scalars())
+    result.stored = len(stored)
+    result.duplicates += len(rows) - len(stored)
+    for key, item, name, letter, severity, reason in applied:
+        if key not in stored or letter is None:
             continue
         target = _effect(name, severity)
         if target is None:
@@ -311,10 +360,11 @@ def record_events(items: list) -> EventsResult:
     db.session.commit()
     if result.received:
         log.info(
-            "delivery events: %d received, %d stored, %d duplicates, %d letters moved",
+            "delivery events: %d received, %d stored, %d duplicates, %d deferred, %d letters moved",
             result.received,
             result.stored,
             result.duplicates,
+            result.deferred,
             result.moved,
         )
     return result

@@ -35,6 +35,7 @@ from ..models import (
     TemplateVersion,
 )
 from ..models.base import utcnow
+from ..spreadsheet import safe_cell
 from . import rollups
 
 DIMENSIONS = ("representative", "party", "body", "country", "campaign", "template")
@@ -289,27 +290,6 @@ def daily(campaign_id: int | None = None, days: int = 60) -> list[Day]:
     ]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    # A spreadsheet would run a cell starting with these as a formula.
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def csv_text(rows: list[dict], columns: list[str] | tuple[str, ...]) -> str:
     """``rows`` as CSV with a header line, safe to open in a spreadsheet."""
     import csv
@@ -319,7 +299,7 @@ def csv_text(rows: list[dict], columns: list[str] | tuple[str, ...]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(name)) for name in columns])
+        writer.writerow([safe_cell(row.get(name)) for name in columns])
     return out.getvalue()
 
 
