@@ -4,6 +4,7 @@ forwarded and reported."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from campaign.extensions import db
 from campaign.models import AddressFlag, Campaign, Letter, Reply
 from campaign.services import replies as reply_service
 from campaign.services import reports
-from campaign.services.reply_tokens import make_token, read_token, reply_address
+from campaign.services.reply_tokens import letter_ids_in, make_token, read_token, reply_address
 
 from . import flow
 from . import tracking_helpers as th
@@ -68,6 +69,24 @@ def test_reply_tokens_are_short_signed_and_survive_lower_or_upper_case(tracked):
     assert read_token(forged) is None
     assert read_token(make_token(1)[:5] + token[5:]) is None  # another id, this MAC
     assert "123456" not in token
+    # L2: the id cannot be read from the token (it was its first 5 bytes in clear).
+    raw = base64.b32decode(token.upper() + "=" * (-len(token) % 8))
+    assert (123456).to_bytes(5, "big") not in raw and (123456).to_bytes(3, "big") not in raw
+    assert make_token(123456) == token  # one reply address per letter
+
+
+def test_reply_addresses_of_letters_sent_before_the_change_still_match(tracked):
+    import hashlib
+    import hmac
+
+    key = hmac.new(
+        tracked.config["SECRET_KEY"].encode(), b"campaign reply address", hashlib.sha256
+    ).digest()
+    ident = (4242).to_bytes(5, "big")
+    legacy = base64.b32encode(ident + hmac.new(key, ident, hashlib.sha256).digest()[:10])
+    legacy = legacy.decode().lower()
+    assert len(legacy) == 24 and read_token(legacy) == 4242
+    assert letter_ids_in([f"reply+{legacy}@{th.INBOUND_DOMAIN}"]) == [4242]
 
 
 def test_real_human_replies_in_both_modes_are_stored_forwarded_and_counted(tracked):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import Role, User
-from ..services import accounts
+from ..services import accounts, second_factor
 from . import bp
 from .forms import ROLE_LABELS, NewUserForm, RoleForm
 
@@ -93,3 +93,36 @@ def deactivate_user(user_id: int):
 @roles_required(Role.ADMIN)
 def reactivate_user(user_id: int):
     return _set_active(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@roles_required(Role.ADMIN)
+def reset_second_factor(user_id: int):
+    user = _user(user_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    second_factor.reset(user, current_user)
+    flash(f"The second factor of {user.email} was removed; its sessions have ended.", "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.route("/security", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def security():
+    form = FlaskForm()
+    if form.validate_on_submit():
+        chosen = set(request.form.getlist("required"))
+        unknown = chosen - set(second_factor.ROLES)
+        if unknown:
+            abort(400, "Unknown role.")
+        second_factor.set_required_roles(chosen, current_user)
+        flash("Saved.", "success")
+        return redirect(url_for(".security"))
+    users = accounts.all_users()
+    return render_template(
+        "admin/security.html",
+        form=form,
+        required=second_factor.required_roles(),
+        role_labels=ROLE_LABELS,
+        without=[u for u in users if u.active and not second_factor.enabled(u)],
+    )

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import links, views  # noqa: E402,F401
+from . import links, second_factor, views  # noqa: E402,F401

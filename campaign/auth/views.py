@@ -1,6 +1,7 @@
+import time
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -9,9 +10,13 @@ from ..extensions import db, login_manager
 from ..models import User
 from ..models.base import utcnow
 from ..models.user import burn_password_check
-from ..services import login_throttle
+from ..services import login_throttle, second_factor
 from . import bp
 from .forms import LoginForm
+
+# The account that passed its password and still owes its second factor.
+PENDING = "second_factor_pending"
+PENDING_SECONDS = 300
 
 
 @login_manager.user_loader
@@ -45,11 +50,25 @@ def _safe_next(target: str | None) -> str:
 
 
 def complete_login(user: User):
-    """The account proved who it is: start its session and go where it was going."""
+    """The account proved its password (or a login link): ask for its second
+    factor if it has one, else start its session and go where it was going."""
+    target = _safe_next(request.args.get("next"))
+    if second_factor.enabled(user):
+        session[PENDING] = {
+            "user": user.id,
+            "generation": user.session_generation,
+            "until": time.time() + PENDING_SECONDS,
+            "next": target,
+        }
+        return redirect(url_for("auth.second_factor_login"))
+    return start_session(user, target)
+
+
+def start_session(user: User, target: str):
     user.last_login_at = utcnow()
     db.session.commit()
     login_user(user)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])

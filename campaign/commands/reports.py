@@ -78,6 +78,9 @@ def list_command(fmt: str, kind: str | None, unmatched: bool, slug: str | None, 
         kind=kind or "", matched="unmatched" if unmatched else "", campaign_id=_campaign_id(slug)
     )
     rows = reply_service.inbox_rows(filters, limit=limit)
+    from ..services import audit
+
+    audit.record_access("export", f"replies list ({fmt}, command line)", len(rows))
     if fmt == "csv":
         click.echo(csv_text(rows, reply_service.INBOX_COLUMNS), nl=False)
     elif fmt == "json":

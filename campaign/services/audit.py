@@ -1,9 +1,10 @@
 """The audit log: who changed which campaign, template, representative, account,
-job queue or job.
+job queue or job; and who saw or exported supporters' personal data, when, and
+how many records (record_access).
 
 Entries are added to the caller's transaction, so a change and its record are
-committed together or not at all. Only organisers' work is recorded: never a
-supporter's personal data (supporters are not among the objects logged here)."""
+committed together or not at all. An entry never holds a supporter's personal
+data: an access names the page or export and counts its records."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from ..extensions import db
 from ..models import AuditEntry, User
 
 COMMAND_LINE = "command line"
-OBJECT_TYPES = ("campaign", "template", "representative", "import", "user", "queue", "job")
+PERSONAL_DATA = "personal_data"
+OBJECT_TYPES = (
+    "campaign",
+    "template",
+    "representative",
+    "import",
+    "user",
+    "queue",
+    "job",
+    PERSONAL_DATA,
+)
 
 
 def _plain(value: Any) -> Any:
@@ -60,6 +71,15 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_access(action: str, what: str, records: int, *, user: User | None = None) -> None:
+    """Record that ``user`` (None: the command line) saw (``view``, ``list``) or
+    exported (``export``) ``records`` records of supporters' personal data through
+    ``what`` (a page or an export, never the data itself). Commits."""
+    entry = record(action, PERSONAL_DATA, None, f"{action}: {what}", user=user)
+    entry.records = records
+    db.session.commit()
 
 
 @dataclass(frozen=True)

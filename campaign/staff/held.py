@@ -10,7 +10,7 @@ from ..auth.decorators import roles_required
 from ..auth.menu import add_menu_item
 from ..extensions import db
 from ..models import Role, Submission
-from ..services import abuse
+from ..services import abuse, audit
 from . import bp
 
 
@@ -22,7 +22,10 @@ def _menu(state):
 @bp.get("/held")
 @roles_required(Role.STAFF)
 def held():
-    return render_template("staff/held.html", submissions=abuse.held_submissions())
+    submissions = abuse.held_submissions()
+    # Names, addresses and letters of the supporters held.
+    audit.record_access("list", "held letters (/staff/held)", len(submissions), user=current_user)
+    return render_template("staff/held.html", submissions=submissions)
 
 
 def _review(submission_id: int, action) -> int:

@@ -26,6 +26,7 @@ from ..models import (
     SurveyAnswer,
 )
 from ..models.base import utcnow
+from ..services import audit
 from ..services import replies as reply_service
 from ..services.reports import csv_text
 from . import bp
@@ -95,6 +96,7 @@ def replies():
     filters = _filters()
     if request.args.get("format") == "csv":
         rows = reply_service.inbox_rows(filters)
+        audit.record_access("export", "replies CSV (/staff/replies)", len(rows), user=current_user)
         return Response(
             csv_text(rows, reply_service.INBOX_COLUMNS),
             mimetype="text/csv",
@@ -103,6 +105,9 @@ def replies():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     rows, total = reply_service.inbox(filters, page, PER_PAGE)
+    audit.record_access(
+        "list", f"replies (/staff/replies page {page})", len(rows), user=current_user
+    )
     campaigns = db.session.execute(select(Campaign).order_by(Campaign.title)).scalars().all()
     args = {k: v for k, v in request.args.items() if k not in ("page", "format") and v}
     return render_template(
@@ -130,6 +135,8 @@ def _reply_or_404(reply_id: int) -> Reply:
 @roles_required(Role.STAFF)
 def reply(reply_id: int):
     item = _reply_or_404(reply_id)
+    # A reply quotes the supporter's letter: their name, city and words.
+    audit.record_access("view", f"reply {item.id}", 1, user=current_user)
     kind_form = KindForm(kind=item.kind or "human")
     stance_form = StanceForm(stance=item.stance or "")
     return render_template(
@@ -191,6 +198,7 @@ def letter(letter_id: int):
     if item is None:
         abort(404, _("No such letter."))
     form = LogResponseForm(occurred_on=utcnow().date())
+    audit.record_access("view", f"letter {item.id}", 1, user=current_user)
     return render_template("staff/letter.html", letter=item, form=form, **_history(item))
 
 
