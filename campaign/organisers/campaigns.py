@@ -34,6 +34,7 @@ def _values(form: CampaignForm) -> dict:
         target_countries=countries,
         target_body_kinds=list(form.target_body_kinds.data or []),
         send_window_weekdays_only=bool(form.send_window_weekdays_only.data),
+        public_responsiveness=bool(form.public_responsiveness.data),
     )
     return values
 

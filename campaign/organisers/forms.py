@@ -92,6 +92,9 @@ class CampaignForm(FlaskForm):
     send_window_end = TimeField(_l("Send until (recipient's time)"), validators=[Optional()])
     send_window_weekdays_only = BooleanField(_l("Send on weekdays only"))
     default_letters = BooleanField(_l("Start with the default letters"), default=True)
+    public_responsiveness = BooleanField(
+        _l("Publish how responsive representatives are (the public responsiveness page)")
+    )
 
 
 class CancelSendingForm(FlaskForm):

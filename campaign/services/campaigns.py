@@ -35,6 +35,7 @@ FIELDS = (
     "send_window_start",
     "send_window_end",
     "send_window_weekdays_only",
+    "public_responsiveness",
 )
 FIGURES = ("imprisoned", "released_after_sentence", "freed_early", "died_in_custody", "vulnerable")
 WHOLE_LIMITS = ("throttle_rep_per_hour", "throttle_rep_per_day", "throttle_domain_per_minute")

@@ -90,3 +90,33 @@ def test_staff_home_and_report_fit_desktop_and_phone(
     page.goto(live_server.url + "/staff/")
     assert page.locator("#today-sent").inner_text() == "3"
     assert page.locator("#today-answered").inner_text() == "1"
+
+
+def test_public_responsiveness_page_on_a_phone(
+    live_server, app_context, worker, browser_factory, screenshot
+):
+    from campaign.extensions import db
+    from campaign.models import Campaign
+
+    app = app_context
+    seed_demo()
+    _letters_sent_and_answered(app, live_server, worker)
+    campaign = db.session.execute(db.select(Campaign)).scalar_one()
+    campaign.public_responsiveness = True
+    db.session.commit()
+    from campaign.services import rollups
+
+    rollups.refresh()  # what the clock does every minute; the public page only reads
+    browser = browser_factory(locale="be-BY")
+    page = browser.new_page()
+    for path, name in (
+        (f"/responsiveness/{campaign.slug}", "page"),
+        ("/responsiveness/method", "method"),
+    ):
+        page.goto(live_server.url + path + "?lang=be")
+        assert page.evaluate(_STICKING_OUT, 360) == []
+        screenshot(page, f"responsiveness-{name}-360")
+        audit(page, width=360)
+    page.goto(live_server.url + f"/responsiveness/{campaign.slug}?lang=be")
+    # Three letters to three representatives: each is "too few letters to say".
+    assert "Занадта мала лістоў, каб меркаваць" in page.locator("#too-few").inner_text()
