@@ -171,6 +171,10 @@ ACCESS = {
     "staff.representative": "staff",
     "staff.addresses": "staff",
     "staff.resolve_address": "staff",
+    "staff.cancel_held": "staff",
+    "staff.office_requests": "staff",
+    "staff.representative_office_requests": "staff",
+    "staff.withdraw_office_request": "staff",
 }
 ROLES = ("admin", "organiser", "staff")
 
