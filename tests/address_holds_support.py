@@ -3,55 +3,18 @@ the demo representatives, a bounce through the signed events webhook."""
 
 from __future__ import annotations
 
-import secrets
-
 from campaign.extensions import db
-from campaign.models import (
-    Campaign,
-    Letter,
-    LetterState,
-    LetterTemplate,
-    Representative,
-    Submission,
-    Supporter,
-)
-from campaign.models.base import utcnow
+from campaign.models import Letter, LetterState, Representative
 
 from . import tracking_helpers as th
 
 
 def queue_letters(reps: list[Representative], state=LetterState.QUEUED) -> list[Letter]:
     """One new supporter's confirmed letters to ``reps``, queued (or in ``state``)."""
-    campaign = db.session.execute(db.select(Campaign).order_by(Campaign.id)).scalars().first()
-    supporter = Supporter(
-        email=f"supporter-{secrets.token_hex(4)}@example.org", name="Alesia Bialiatskaja"
-    )
-    submission = Submission(campaign=campaign, supporter=supporter, confirmed_at=utcnow())
-    db.session.add_all([supporter, submission])
-    db.session.flush()
-    letters = []
-    for rep in reps:
-        template = db.session.execute(
-            db.select(LetterTemplate).filter_by(
-                campaign_id=campaign.id, language=rep.language, body_kind=rep.body.kind
-            )
-        ).scalar_one()
-        letter = Letter(
-            campaign_id=campaign.id,
-            submission_id=submission.id,
-            supporter_id=supporter.id,
-            representative_id=rep.id,
-            template_version_id=template.published_version_id,
-            language=rep.language,
-            subject="The time for release is now",
-            body=f"Dear {rep.name}, please act.",
-            fair_rank=1,
-            state=LetterState.AWAITING_CONFIRMATION.value,
-        )
-        db.session.add(letter)
-        db.session.flush()
+    letters = th.new_letters(reps, None, "Alesia Bialiatskaja", LetterState.AWAITING_CONFIRMATION)
+    for letter in letters:
+        letter.fair_rank = 1
         letter.transition(state, "confirmed")
-        letters.append(letter)
     db.session.commit()
     return letters
 

@@ -184,6 +184,10 @@ ACCESS = {
     "staff.jobs": "admin",
     "staff.queue_action": "admin",
     "staff.job_action": "admin",
+    "staff.cancel_held": "staff",
+    "staff.office_requests": "staff",
+    "staff.representative_office_requests": "staff",
+    "staff.withdraw_office_request": "staff",
 }
 ROLES = ("admin", "organiser", "staff")
 

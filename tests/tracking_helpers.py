@@ -50,6 +50,21 @@ def send_letters(
 ) -> list[Letter]:
     """One supporter's letters to ``reps``, recorded as sent ``sent_ago`` ago
     (through Letter.transition, as the worker records them)."""
+    letters = new_letters(reps, email, name, LetterState.SENDING)
+    for letter in letters:
+        letter.provider_message_id = (
+            f"{secrets.token_hex(8)}.{secrets.token_hex(4)}@campaign.example.org"
+        )
+        letter.sent_at = utcnow() - sent_ago
+        letter.transition(LetterState.SENT, "accepted by the mail provider")
+    db.session.commit()
+    return letters
+
+
+def new_letters(
+    reps: list[Representative], email: str | None, name: str, state: LetterState
+) -> list[Letter]:
+    """One new supporter's confirmed letters to ``reps`` in ``state``, flushed."""
     campaign = db.session.execute(db.select(Campaign)).scalars().first()
     supporter = Supporter(
         email=email or f"supporter-{secrets.token_hex(4)}@example.org", name=name, locale="en"
@@ -73,15 +88,11 @@ def send_letters(
             language=rep.language,
             subject="The time for release is now",
             body=f"Dear {rep.name}, please act.",
-            state=LetterState.SENDING.value,
-            provider_message_id=f"{secrets.token_hex(8)}.{secrets.token_hex(4)}@campaign.example.org",
+            state=state.value,
         )
         db.session.add(letter)
         db.session.flush()
-        letter.sent_at = utcnow() - sent_ago
-        letter.transition(LetterState.SENT, "accepted by the mail provider")
         letters.append(letter)
-    db.session.commit()
     return letters
 
 
