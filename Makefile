@@ -29,7 +29,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i campaign/translations/messages.pot -d campaign/translations \
 		--no-wrap --ignore-obsolete
 
-# Web, worker, clock, an embedded Redis, SQLite and the local outbox on http://127.0.0.1:5000
+# Web, worker, clock, an embedded Redis, SQLite and the local outbox on http://127.0.0.1:$PORT (5000)
 run: $(STAMP) translations
 	$(BIN)/python -m campaign.devserver
 
