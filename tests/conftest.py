@@ -13,6 +13,8 @@ import secrets
 import socket
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,13 +63,15 @@ needs_shared_data = pytest.mark.skipif(
 # -- services ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """An empty database of its own: on the PostgreSQL server of DATABASE_URL (created
+    here, dropped afterwards), or without one a SQLite file in ``directory``."""
     base = os.environ.get("DATABASE_URL")
     if IN_CI and not (base and base.startswith(("postgres", "postgresql"))):
         pytest.exit("CI=true needs DATABASE_URL pointing at PostgreSQL", returncode=2)
     if not base:
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        yield "sqlite:///" + str(directory / "test.sqlite3")
         return
     url = make_url(normalise_database_url(base))
     name = f"campaign_test_{uuid.uuid4().hex[:12]}"
@@ -80,6 +84,12 @@ def database_url(tmp_path_factory):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -10,6 +13,8 @@ from ..models import Role, User
 from . import audit
 
 MIN_PASSWORD = 12
+# The management login `make run` creates on an empty development database.
+DEVELOPMENT_ADMIN = "admin@example.org"
 
 
 class AccountError(ValueError):
@@ -54,6 +59,26 @@ def create_user(email: str, role: str, password: str, by: User) -> User:
     audit.record("create", "user", user.id, f"created the {role} account {email}", user=by)
     db.session.commit()
     return user
+
+
+def create_development_admin() -> str | None:
+    """In development only, and only while no account exists: an admin account
+    (DEVELOPMENT_ADMIN) with a new random password. Returns that password, the one
+    time it exists in clear (only its hash is kept); None, creating nothing, in
+    production or testing or once any account exists. Commits."""
+    if current_app.config["ENV"] != "development":
+        return None
+    if db.session.execute(db.select(db.func.count(User.id))).scalar_one():
+        return None
+    password = secrets.token_urlsafe(18)  # 24 characters, 144 random bits
+    user = User(email=DEVELOPMENT_ADMIN, role=Role.ADMIN)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    summary = f"created the development admin account {DEVELOPMENT_ADMIN}"
+    audit.record("create", "user", user.id, summary)
+    db.session.commit()
+    return password
 
 
 def set_role(user: User, role: str, by: User) -> bool:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-LETTERS_DIR = Path(__file__).resolve().parents[2] / "letters"
+from ..resources import resource_dir
+
+LETTERS_DIR = resource_dir("letters")
 
 
 class LetterFileError(ValueError):
