@@ -126,7 +126,8 @@ def _nesting_problem(field: str, source: str) -> Problem | None:
                 continue
             if kind == "block_end":
                 in_tag = False
-                depth += _block_change(tag)
+                # A stray end tag is the parser's error, met before any nesting after it.
+                depth = max(0, depth + _block_change(tag))
                 if depth > MAX_BLOCK_DEPTH:
                     return _too_deep(
                         field,
