@@ -19,15 +19,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 
 from ..extensions import db
-from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
 from ..models import Letter, LetterEvent, LetterState, Submission, Supporter
 from ..models.base import utcnow
 from . import tokens
+from .supporter_mail import supporter_message
 from .urls import public_url
 
 S = LetterState
@@ -336,26 +335,15 @@ def send_data_link_later(supporter_id: int) -> None:
 
 
 def data_link_message(supporter: Supporter) -> OutgoingMessage:
-    context = {
-        "supporter_name": supporter.name,
-        "data_url": public_url(
+    return supporter_message(
+        supporter,
+        "data_link",
+        "data-link",
+        supporter_name=supporter.name,
+        data_url=public_url(
             "supporters.your_data", token=tokens.make_token(tokens.SUPPORTER_DATA, supporter.id)
         ),
-        "hours": current_app.config["DATA_LINK_MAX_AGE_HOURS"],
-    }
-    # In the language the supporter used on the site when they wrote.
-    locale = supporter.locale if supporter.locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
-    with force_locale(locale):
-        subject = render_template("email/data_link_subject.txt", **context).strip()
-        text = render_template("email/data_link.txt", **context)
-    return OutgoingMessage(
-        to_email=supporter.email,
-        to_name=supporter.name,
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
-        subject=subject,
-        text=text,
-        kind="data-link",
+        hours=current_app.config["DATA_LINK_MAX_AGE_HOURS"],
     )
 
 

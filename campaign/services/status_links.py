@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 
 from ..extensions import db
-from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
 from ..models import Letter, LetterEvent, Submission, Supporter
 from ..models.base import utcnow
 from . import privacy, submissions, tokens
+from .supporter_mail import supporter_message
 from .urls import public_url
 
 
@@ -95,23 +94,13 @@ def status_links_message(supporter: Supporter) -> OutgoingMessage | None:
     ]
     if not links:
         return None
-    context = {
-        "supporter_name": supporter.name,
-        "links": links,
-        "days": current_app.config["STATUS_LINK_MAX_AGE_DAYS"],
-    }
-    locale = supporter.locale if supporter.locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
-    with force_locale(locale):
-        subject = render_template("email/status_links_subject.txt", **context).strip()
-        text = render_template("email/status_links.txt", **context)
-    return OutgoingMessage(
-        to_email=supporter.email,
-        to_name=supporter.name,
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
-        subject=subject,
-        text=text,
-        kind="status-links",
+    return supporter_message(
+        supporter,
+        "status_links",
+        "status-links",
+        supporter_name=supporter.name,
+        links=links,
+        days=current_app.config["STATUS_LINK_MAX_AGE_DAYS"],
     )
 
 
