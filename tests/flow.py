@@ -75,3 +75,13 @@ def confirm(client, link: str):
     page = client.get(path)
     assert page.status_code == 200
     return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def write_confirm_and_send(client, live_server, worker, country: str, rep_ids: list[int]):
+    """A supporter writes to ``rep_ids`` and confirms from the email; a worker sends
+    the confirmation, then the letters (a live server's app and outbox)."""
+    submit(client, country, rep_ids, Details(email="writer@example.org"))
+    worker()
+    link = confirmation_link(outbox_messages(live_server.outbox)[0])
+    confirm(client, link.replace(live_server.url, "http://campaign.example.org"))
+    worker()

@@ -14,8 +14,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 from .conftest import ROOT, csrf_token
-
-API_KEY = "SG.test-key"
+from .delivery_support import API_KEY
 
 
 def free_port() -> int:

@@ -172,6 +172,9 @@ ACCESS = {
     "webhooks.sendgrid_events": "public",
     "webhooks.sendgrid_inbound": "public",
     "supporters.survey": "public",
+    # The public responsiveness page (when a campaign publishes it) and its method.
+    "supporters.responsiveness_page": "public",
+    "supporters.responsiveness_method": "public",
     "staff.replies": "staff",
     "staff.reply": "staff",
     "staff.update_reply": "staff",

@@ -135,6 +135,14 @@ def test_every_write_path_queues_a_refresh(sg_app, sendgrid):
     )
     db.session.commit()
     assert queued_letters() == {ids[6]}
+    # A staff correction of a reply's kind (through the ORM), then putting it back.
+    reply = db.session.execute(db.select(Reply).filter_by(letter_id=ids[6])).scalar_one()
+    reply.kind = "automatic"
+    db.session.commit()
+    assert queued_letters() == {ids[6]}
+    reply.kind = "human"
+    db.session.commit()
+    assert queued_letters() == {ids[6]}
 
     # The tracking reconciler moves letters whose evidence came first.
     assert events.reconcile_states() >= 3

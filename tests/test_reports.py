@@ -64,18 +64,8 @@ def _scenario(app) -> dict:
         letters[3].sent_at + timedelta(days=2),
         None,
     )
-    from campaign.models import SurveyAnswer, SurveyInvitation
-
     for letter in letters[4:6]:
-        invitation = SurveyInvitation(supporter_id=letter.supporter_id)
-        db.session.add(invitation)
-        db.session.flush()
-        db.session.add(SurveyAnswer(invitation_id=invitation.id, letter_id=letter.id))
-        db.session.commit()
-        (answer,) = invitation.answers
-        from campaign.services import surveys
-
-        surveys.record_answers(invitation, {answer.id: ("yes", "")})
+        th.survey_yes(letter)
     private = app.config["TEST_PRIVATE_KEY"]
     th.post_events(
         client,

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from campaign.extensions import db
-from campaign.models import AuditEntry, Campaign, SurveyAnswer, SurveyInvitation
+from campaign.models import AuditEntry, Campaign
 from campaign.services import replies as reply_service
 from campaign.services import rollups
 from campaign.services.responsiveness import wilson_interval
@@ -33,18 +33,6 @@ def _letters(rep, count: int, prefix: str) -> list:
         th.send_letters([rep], email=f"{prefix}{i}@example.org", sent_ago=timedelta(days=10))[0]
         for i in range(count)
     ]
-
-
-def _survey_yes(letter) -> None:
-    from campaign.services import surveys
-
-    invitation = SurveyInvitation(supporter_id=letter.supporter_id)
-    db.session.add(invitation)
-    db.session.flush()
-    db.session.add(SurveyAnswer(invitation_id=invitation.id, letter_id=letter.id))
-    db.session.commit()
-    (answer,) = invitation.answers
-    surveys.record_answers(invitation, {answer.id: ("yes", "")})
 
 
 def _switch_on(client, campaign_id: int) -> None:
@@ -72,7 +60,7 @@ def test_the_public_page_off_by_default_then_true_and_private(seeded):
     # Ten letters, three "yes" in the survey and nothing else: three survey answers
     # are too few when the survey is the only source.
     for letter in _letters(surveyed, 10, "s")[:3]:
-        _survey_yes(letter)
+        th.survey_yes(letter)
     rollups.refresh()
 
     url = f"/responsiveness/{campaign.slug}"

@@ -46,6 +46,12 @@ def test_the_staff_home_lists_what_needs_attention_and_the_figures(sg_app, sendg
     )
     db.session.add(Reply(letter_id=None, kind=None, raw=b"", dedupe_key="unreadable"))
     db.session.commit()
+    # A call logged today: the letter arrived and was answered, counted once each.
+    from campaign.services import replies
+
+    replies.log_response(
+        db.session.get(Letter, sent.letter_ids[2]), "phone", None, "", utcnow(), None
+    )
 
     client = sg_app.test_client()
     make_user("staff@example.org", "staff")
@@ -83,7 +89,8 @@ def test_the_staff_home_lists_what_needs_attention_and_the_figures(sg_app, sendg
     for period in ("today", "week"):
         assert cell(page, f"{period}-written") == str(total) == "13"
         assert cell(page, f"{period}-sent") == str(sent_count) == "5"
-        assert cell(page, f"{period}-delivered") == "0"
+        assert cell(page, f"{period}-delivered") == "1"
+        assert cell(page, f"{period}-answered") == "1"
     assert len(paused.letter_ids) == 2
 
 

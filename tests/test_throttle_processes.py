@@ -6,7 +6,6 @@ test Redis: the global rate and the caps per representative hold across them."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from campaign.models import Letter
 from campaign.models.base import utcnow
 from campaign.services import dispatch
 
+from . import procfile
 from .delivery_support import API_KEY, sendgrid, sendgrid_settings  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,17 +58,6 @@ def start_workers(database_url: str, redis_url: str, sendgrid_host: str, log_dir
     return processes
 
 
-def stop_workers(processes) -> None:
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def largest_in_window(times: list[float], window: float) -> int:
     times, best, start = sorted(times), 0, 0
     for end, t in enumerate(times):
@@ -99,7 +88,7 @@ def test_rate_and_caps_hold_across_worker_processes(
             time.sleep(1)  # nothing more arrives
             received = sendgrid.messages
         finally:
-            stop_workers(processes)
+            procfile.stop(processes)
         logs = "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
         assert "Traceback" not in logs, logs
         assert counts == {"sent": 48, "queued": 12}, f"{counts}; {len(received)} received"

@@ -96,6 +96,20 @@ def new_letters(
     return letters
 
 
+def survey_yes(letter: Letter) -> None:
+    """The letter's supporter answers "yes" (they got a reply) in a survey about it."""
+    from campaign.models import SurveyAnswer, SurveyInvitation
+    from campaign.services import surveys
+
+    invitation = SurveyInvitation(supporter_id=letter.supporter_id)
+    db.session.add(invitation)
+    db.session.flush()
+    db.session.add(SurveyAnswer(invitation_id=invitation.id, letter_id=letter.id))
+    db.session.commit()
+    (answer,) = invitation.answers
+    surveys.record_answers(invitation, {answer.id: ("yes", "")})
+
+
 def reps_of(country: str) -> list[Representative]:
     return list(
         db.session.execute(

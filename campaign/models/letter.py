@@ -157,6 +157,9 @@ class Letter(db.Model):
 class LetterEvent(db.Model):
     """Every state change of a letter, with its time and cause."""
 
+    # The staff home counts the moves of a day or a week.
+    __table_args__ = (Index("ix_letter_event_to_state_created_at", "to_state", "created_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), index=True)
     from_state: Mapped[str | None] = mapped_column(db.String(32))

@@ -8,7 +8,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
@@ -110,10 +111,20 @@ def attention(now: datetime | None = None) -> Attention:
 def figures(since: datetime) -> dict[str, int]:
     """Letters written, confirmed, sent, delivered and answered since ``since``."""
 
-    def moved_to(state: LetterState) -> int:
+    def first_reached(*states: LetterState) -> int:
+        """Letters that reached one of ``states`` in the period, and none before it
+        (states only move forward: a letter delivered, then answered, counts once)."""
+        values = [state.value for state in states]
+        earlier = aliased(LetterEvent)
         return _count(
             select(func.count(distinct(LetterEvent.letter_id))).where(
-                LetterEvent.to_state == state.value, LetterEvent.created_at >= since
+                LetterEvent.to_state.in_(values),
+                LetterEvent.created_at >= since,
+                ~exists().where(
+                    earlier.letter_id == LetterEvent.letter_id,
+                    earlier.to_state.in_(values),
+                    earlier.created_at < since,
+                ),
             )
         )
 
@@ -126,8 +137,9 @@ def figures(since: datetime) -> dict[str, int]:
             .where(Submission.confirmed_at >= since)
         ),
         "sent": _count(select(func.count()).where(Letter.sent_at >= since)),
-        "delivered": moved_to(S.DELIVERED),
-        "answered": moved_to(S.REPLIED),
+        # Known to have arrived: a delivery event, or a reply (which proves it).
+        "delivered": first_reached(S.DELIVERED, S.REPLIED),
+        "answered": first_reached(S.REPLIED),
     }
 
 

@@ -1,4 +1,5 @@
-"""reports: rollup refresh queued by the database itself; public responsiveness page
+"""reports: rollup refresh queued by the database itself; public responsiveness page;
+an index for the staff home's daily figures
 
 Every write that changes what a report counts (a letter's state, its sending time
 or recipient; a reply, a survey answer, a logged response; a deletion) queues the
@@ -149,6 +150,9 @@ def upgrade():
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_responsiveness', sa.Boolean(), server_default=sa.false(), nullable=False))
 
+    with op.batch_alter_table('letter_event', schema=None) as batch_op:
+        batch_op.create_index('ix_letter_event_to_state_created_at', ['to_state', 'created_at'], unique=False)
+
     for statement in _triggers(op.get_bind().dialect.name):
         op.execute(statement)
 
@@ -167,6 +171,9 @@ def downgrade():
         names += [f'rollup_queue_{table}_{event}' for table, _ in _EVIDENCE for event in ('insert', 'update', 'delete')]
         for name in names:
             op.execute(f'DROP TRIGGER IF EXISTS {name}')
+
+    with op.batch_alter_table('letter_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_letter_event_to_state_created_at')
 
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.drop_column('public_responsiveness')

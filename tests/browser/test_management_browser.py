@@ -100,11 +100,7 @@ def test_staff_report_shows_its_charts(
     make_user("staff@example.org", "staff")
     client = app.test_client()
     reps = flow.representatives_of("DE")
-    flow.submit(client, "DE", [r.id for r in reps[:3]], flow.Details(email="writer@example.org"))
-    worker()
-    link = flow.confirmation_link(flow.outbox_messages(live_server.outbox)[0])
-    flow.confirm(client, link.replace(live_server.url, "http://campaign.example.org"))
-    worker()
+    flow.write_confirm_and_send(client, live_server, worker, "DE", [r.id for r in reps[:3]])
     with app.test_request_context():
         from flask import url_for
 

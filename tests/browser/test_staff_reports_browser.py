@@ -43,11 +43,7 @@ def _letters_sent_and_answered(app, live_server, worker) -> None:
 
     client = app.test_client()
     reps = flow.representatives_of("DE")
-    flow.submit(client, "DE", [r.id for r in reps[:3]], flow.Details(email="writer@example.org"))
-    worker()
-    link = flow.confirmation_link(flow.outbox_messages(live_server.outbox)[0])
-    flow.confirm(client, link.replace(live_server.url, "http://campaign.example.org"))
-    worker()
+    flow.write_confirm_and_send(client, live_server, worker, "DE", [r.id for r in reps[:3]])
     letter = db.session.execute(db.select(Letter).where(Letter.sent_at.is_not(None))).scalar()
     assert letter is not None, "the worker sent nothing"
     replies.log_response(
