@@ -224,7 +224,7 @@ def test_a_bad_request_is_refused_at_the_field_and_changes_nothing(holds_app, da
     log_in_as(client, "staff")
     url = f"/staff/representatives/{rep.id}/office-requests"
     response = client.post(url, data={"csrf_token": token_of(client, url), **data})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert db.session.execute(db.select(OfficeRequest)).first() is None
     assert db.session.execute(db.select(AuditEntry)).first() is None
