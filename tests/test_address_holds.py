@@ -235,3 +235,21 @@ def test_the_supporter_sees_a_held_letter_as_waiting(holds_app, keys):
     from campaign.supporters.views import state_label
 
     assert state_label("held_address") == "waiting: address being checked"
+
+
+def test_an_address_changed_by_an_import_releases_the_letters_within_minutes(holds_app, keys):
+    from campaign.services.periodic import PERIODIC
+
+    client = holds_app.test_client()
+    bad = th.reps_of("DE")[0]
+    bounce(client, keys[0], th.send_letters([bad])[0])
+    waiting = queue_letters([bad])
+    dispatch_all()
+    assert states_of(waiting) == ["held_address"]
+    func, interval = PERIODIC["release_held_letters"]
+    assert func() == 0  # still flagged: nothing moves
+    # An import writes the new address as it writes any field.
+    bad.email = "new.office@example.org"
+    db.session.commit()
+    assert func() == 1 and interval <= 300
+    assert states_of(waiting) == ["queued"]
