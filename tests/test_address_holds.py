@@ -253,3 +253,24 @@ def test_an_address_changed_by_an_import_releases_the_letters_within_minutes(hol
     db.session.commit()
     assert func() == 1 and interval <= 300
     assert states_of(waiting) == ["queued"]
+
+
+def test_held_letters_of_a_cancelled_campaign_are_cancelled_not_released(holds_app, keys):
+    from campaign.models import Campaign
+
+    client = holds_app.test_client()
+    bad = th.reps_of("DE")[0]
+    bounce(client, keys[0], th.send_letters([bad])[0])
+    waiting = queue_letters([bad])
+    dispatch_all()
+    campaign = db.session.execute(db.select(Campaign)).scalars().first()
+    campaign.sending_status = "cancelled"
+    db.session.commit()
+    assert address_holds.release(bad.id, "test") == 0  # still flagged
+    flag = db.session.execute(db.select(AddressFlag)).scalar_one()
+    flag.resolved_at = flag.last_seen_at
+    db.session.flush()
+    assert address_holds.release(bad.id, "staff marked the address fixed") == 0
+    db.session.commit()
+    assert states_of(waiting) == ["cancelled"]
+    assert moves(waiting[0].id)[-1] == ("held_address", "cancelled")
