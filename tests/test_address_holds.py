@@ -224,7 +224,7 @@ def test_a_bad_request_is_refused_at_the_field_and_changes_nothing(holds_app, da
     log_in_as(client, "staff")
     url = f"/staff/representatives/{rep.id}/office-requests"
     response = client.post(url, data={"csrf_token": token_of(client, url), **data})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert db.session.execute(db.select(OfficeRequest)).first() is None
     assert db.session.execute(db.select(AuditEntry)).first() is None
@@ -235,3 +235,42 @@ def test_the_supporter_sees_a_held_letter_as_waiting(holds_app, keys):
     from campaign.supporters.views import state_label
 
     assert state_label("held_address") == "waiting: address being checked"
+
+
+def test_an_address_changed_by_an_import_releases_the_letters_within_minutes(holds_app, keys):
+    from campaign.services.periodic import PERIODIC
+
+    client = holds_app.test_client()
+    bad = th.reps_of("DE")[0]
+    bounce(client, keys[0], th.send_letters([bad])[0])
+    waiting = queue_letters([bad])
+    dispatch_all()
+    assert states_of(waiting) == ["held_address"]
+    func, interval = PERIODIC["release_held_letters"]
+    assert func() == 0  # still flagged: nothing moves
+    # An import writes the new address as it writes any field.
+    bad.email = "new.office@example.org"
+    db.session.commit()
+    assert func() == 1 and interval <= 300
+    assert states_of(waiting) == ["queued"]
+
+
+def test_held_letters_of_a_cancelled_campaign_are_cancelled_not_released(holds_app, keys):
+    from campaign.models import Campaign
+
+    client = holds_app.test_client()
+    bad = th.reps_of("DE")[0]
+    bounce(client, keys[0], th.send_letters([bad])[0])
+    waiting = queue_letters([bad])
+    dispatch_all()
+    campaign = db.session.execute(db.select(Campaign)).scalars().first()
+    campaign.sending_status = "cancelled"
+    db.session.commit()
+    assert address_holds.release(bad.id, "test") == 0  # still flagged
+    flag = db.session.execute(db.select(AddressFlag)).scalar_one()
+    flag.resolved_at = flag.last_seen_at
+    db.session.flush()
+    assert address_holds.release(bad.id, "staff marked the address fixed") == 0
+    db.session.commit()
+    assert states_of(waiting) == ["cancelled"]
+    assert moves(waiting[0].id)[-1] == ("held_address", "cancelled")

@@ -17,7 +17,14 @@ from collections.abc import Iterable
 from sqlalchemy import and_, func, select, update
 
 from ..extensions import db
-from ..models import AddressFlag, Letter, LetterState, OfficeRequest, Representative
+from ..models import (
+    AddressFlag,
+    Campaign,
+    Letter,
+    LetterState,
+    OfficeRequest,
+    Representative,
+)
 from ..models.base import utcnow
 from . import delivery
 
@@ -113,17 +120,27 @@ def release(representative_id: int | None, cause: str) -> int:
     """Queue again the held letters of the representative (of every representative
     when None) who is no longer blocked; wakes the dispatcher after the commit.
     Returns how many. The caller commits."""
-    query = select(Letter.id, Letter.representative_id).where(Letter.state == S.HELD_ADDRESS.value)
+    query = (
+        select(Letter.id, Letter.representative_id, Campaign.sending_status)
+        .join(Campaign, Campaign.id == Letter.campaign_id)
+        .where(Letter.state == S.HELD_ADDRESS.value)
+    )
     if representative_id is not None:
         query = query.where(Letter.representative_id == representative_id)
     rows = db.session.execute(query).all()
     if not rows:
         return 0
-    still = blocked({rep_id for _, rep_id in rows})
-    ids = [letter_id for letter_id, rep_id in rows if rep_id not in still]
+    still = blocked({rep_id for _, rep_id, _ in rows})
+    now = utcnow()
+    # A campaign whose sending was cancelled meanwhile sends none of them.
+    _cancel_ids(
+        [i for i, rep_id, status in rows if rep_id not in still and status == "cancelled"],
+        "the campaign's sending was cancelled",
+        now,
+    )
+    ids = [i for i, rep_id, status in rows if rep_id not in still and status != "cancelled"]
     if not ids:
         return 0
-    now = utcnow()
     moved = (
         db.session.execute(
             update(Letter)
@@ -139,6 +156,23 @@ def release(representative_id: int | None, cause: str) -> int:
     if moved:
         delivery.wake_after_commit(len(moved))
     return len(moved)
+
+
+def _cancel_ids(letter_ids: list[int], cause: str, now) -> None:
+    if not letter_ids:
+        return
+    moved = (
+        db.session.execute(
+            update(Letter)
+            .where(Letter.id.in_(letter_ids), Letter.state == S.HELD_ADDRESS.value)
+            .values(state=S.CANCELLED.value, updated_at=now)
+            .returning(Letter.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    delivery.record_events([(i, S.HELD_ADDRESS, S.CANCELLED, cause) for i in moved], now)
 
 
 def cancel(representative_id: int, cause: str, states=(S.HELD_ADDRESS,)) -> int:

@@ -88,7 +88,7 @@ def representative_office_requests(representative_id: int):
         held=address_holds.held_counts().get(rep.id, 0),
         errors=errors,
         form=form,
-    ), (400 if errors else 200)
+    ), (422 if errors else 200)
 
 
 @bp.post("/office-requests/<int:request_id>/withdraw")
