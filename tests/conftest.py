@@ -249,5 +249,12 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def random_email() -> str:
     return f"supporter-{secrets.token_hex(4)}@example.org"

@@ -8,7 +8,6 @@ import http.cookiejar
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,18 +23,12 @@ from campaign.extensions import db
 from campaign.models import AuditEntry, Role, User
 from campaign.services.accounts import DEVELOPMENT_ADMIN, create_development_admin
 
-from .conftest import ROOT, csrf_token
+from .conftest import ROOT, csrf_token, free_port
 from .test_auth import make_user
 
 READY_SECONDS = 120
 # What the worker and the clock say as they start and work (RQ's loggers).
 WORKER_CHATTER = ("rq.worker", "rq.scheduler", "rq.cron", "Listening on")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DevServer:

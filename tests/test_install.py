@@ -22,8 +22,7 @@ from rq import Worker
 
 from campaign.i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 
-from .conftest import ROOT, fresh_database
-from .test_devserver import free_port
+from .conftest import ROOT, free_port, fresh_database
 
 LANGUAGES = sorted(set(INTERFACE_LANGUAGES) - {SOURCE_LANGUAGE})
 # What the build may not take from the environment of the checkout it runs in.
