@@ -40,6 +40,8 @@ from flufl.bounce import all_failures
 from .parse import InboundMessage, header_value, header_values
 
 log = logging.getLogger(__name__)
+# flufl.bounce logs every detector it runs, for every message, at INFO.
+logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
 
 __all__ = ["DEFAULT_OOO_SUBJECTS", "Classification", "classify", "normalise_phrase"]
 
