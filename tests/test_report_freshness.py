@@ -212,3 +212,30 @@ def test_the_triggers_exist_after_every_migration(sg_app):
     assert "representative_id" in {
         c["name"] for c in inspect(db.engine).get_columns("rollup_pending")
     }
+
+
+def test_the_triggers_survive_every_migration_on_sqlite(tmp_path, redis_url):
+    """SQLite's batch mode rebuilds a table to alter it, dropping its triggers: a
+    later migration that alters letter, reply, survey_answer or logged_response
+    must create them again (PostgreSQL keeps them; this checks the other one)."""
+    from flask_migrate import upgrade
+
+    from campaign import create_app
+
+    url = "sqlite:///" + str(tmp_path / "triggers.sqlite3")
+    app = create_app(
+        {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url}
+        | {"SECRET_KEY": "k" * 32}
+    )
+    with app.app_context():
+        upgrade()
+        names = set(
+            db.session.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).scalars()
+        )
+        db.session.remove()
+        db.engine.dispose()
+    for table in ("letter", "reply", "survey_answer", "logged_response"):
+        for event in ("insert", "update", "delete"):
+            assert f"rollup_queue_{table}_{event}" in names
