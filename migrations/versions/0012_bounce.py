@@ -6,6 +6,8 @@ Create Date: 2026-12-04 06:00:00
 
 """
 
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -36,6 +38,19 @@ _STATES = (
 
 def _state_check(states):
     return "state IN (" + ", ".join(f"'{s}'" for s in states) + ")"
+
+
+def _restore_letter_triggers():
+    """SQLite's batch mode rebuilds `letter` and drops its triggers: put back the
+    ones 0009 made, so reports still learn of every letter's change."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    reports = op.get_context().script.get_revision("0009_reports").module
+    for statement in reports.SQLITE:
+        if re.search(r"\bON letter\b", statement):
+            name = statement.split("CREATE TRIGGER ", 1)[1].split()[0]
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+            op.execute(statement)
 
 
 def upgrade():
@@ -79,6 +94,7 @@ def upgrade():
         batch_op.create_check_constraint(
             "state", _state_check(_STATES[:2] + ("held_address",) + _STATES[2:])
         )
+    _restore_letter_triggers()
 
 
 def downgrade():
@@ -86,6 +102,7 @@ def downgrade():
     with op.batch_alter_table("letter", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_letter_state"), type_="check")
         batch_op.create_check_constraint("state", _state_check(_STATES))
+    _restore_letter_triggers()
 
     with op.batch_alter_table("office_request", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_office_request_representative_id"))
