@@ -108,3 +108,32 @@ def test_the_public_pages_speak_every_interface_language(seeded, language):
     assert "How representatives respond" not in page
     assert "No representative has enough letters yet." not in page
     assert "How we count responses" not in method and "Automatic replies" not in method
+
+
+def test_an_office_that_disputes_its_figures_is_listed_without_them(seeded):
+    from campaign.models import User
+    from campaign.services import office_requests
+
+    client = seeded.test_client()
+    campaign = db.session.execute(db.select(Campaign)).scalar_one()
+    campaign.public_responsiveness = True
+    db.session.commit()
+    disputing, other = th.reps_of("DE")[:2]
+    for rep in (disputing, other):
+        for letter in _letters(rep, 10, f"d{rep.id}-")[:4]:
+            reply_service.log_response(
+                letter, "phone", None, "", letter.sent_at + timedelta(days=1), None
+            )
+    rollups.refresh()
+    staff = User(email="staff@example.org", role="staff")
+    staff.set_password("a long enough password")
+    db.session.add(staff)
+    db.session.commit()
+    office_requests.record(disputing, "dispute", note="our count differs", user=staff)
+
+    html = client.get(f"/responsiveness/{campaign.slug}").get_data(as_text=True)
+    shown = html[html.index('id="responsive"') : html.index('id="disputed"')]
+    disputed = html[html.index('id="disputed"') :]
+    assert other.name in shown and "4 of 10 letters (40%)" in shown
+    assert disputing.name not in shown
+    assert disputing.name in disputed and "4 of 10" not in disputed

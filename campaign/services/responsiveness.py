@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Campaign, Letter, SurveyAnswer
-from . import reports
+from . import office_requests, reports
 
 MIN_LETTERS = 10
 MIN_SURVEY_ANSWERS = 10
@@ -91,15 +91,16 @@ def _survey_answers(campaign_id: int) -> dict[int, int]:
     )
 
 
-def entries(campaign: Campaign) -> tuple[list[Entry], list[Entry]]:
+def entries(campaign: Campaign) -> tuple[list[Entry], list[Entry], list[Entry]]:
     """(representatives with enough data, best share first; those with too few,
-    by name)."""
+    by name; those whose office disputes its figures, by name, shown without them)."""
     surveyed = _survey_answers(campaign.id)
     rows = reports.responses("representative", campaign.id, refresh=False)
-    result = []
+    disputed_ids = office_requests.figures_disputed(row.ident for row in rows)
+    result, disputed = [], []
     for row in rows:
         counts = row.counts
-        result.append(
+        (disputed if row.ident in disputed_ids else result).append(
             Entry(
                 name=str(row.key),
                 party=row.extra.get("party") or "",
@@ -116,4 +117,5 @@ def entries(campaign: Campaign) -> tuple[list[Entry], list[Entry]]:
         (e for e in result if e.enough), key=lambda e: (-e.share, -e.sent, e.name.casefold())
     )
     too_few = sorted((e for e in result if not e.enough), key=lambda e: e.name.casefold())
-    return enough, too_few
+    disputed.sort(key=lambda e: e.name.casefold())
+    return enough, too_few, disputed

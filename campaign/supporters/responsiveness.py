@@ -13,12 +13,13 @@ def responsiveness_page(slug: str):
     campaign = responsiveness.published(slug)
     if campaign is None:
         abort(404, _("This campaign does not publish how representatives respond."))
-    enough, too_few = responsiveness.entries(campaign)
+    enough, too_few, disputed = responsiveness.entries(campaign)
     return render_template(
         "supporters/responsiveness.html",
         campaign=campaign,
         enough=enough,
         too_few=too_few,
+        disputed=disputed,
         min_letters=responsiveness.MIN_LETTERS,
         min_survey=responsiveness.MIN_SURVEY_ANSWERS,
     )
