@@ -203,7 +203,7 @@ def test_the_reviews_requests_get_a_refusal_or_nothing(app, production):
     assert staff.get("/staff/")[0] == 200
     saved = staff.cookie
     assert staff.post("/logout", {"csrf_token": staff.token("/manage")})[0] == 302
-    replay = Browser(base, "192.0.2.31")
+    replay = Browser(base, "192.0.2.30")  # the same machine, as the review replayed it
     replay.cookie = saved
     for path in ("/staff/", "/staff/replies"):
         status, headers, _page = replay.get(path)
