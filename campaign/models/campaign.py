@@ -68,6 +68,12 @@ class Campaign(db.Model):
     send_window_start: Mapped[time | None] = mapped_column(db.Time)
     send_window_end: Mapped[time | None] = mapped_column(db.Time)
     send_window_weekdays_only: Mapped[bool] = mapped_column(default=False)
+    # Who runs the campaign: named in every page's footer, the privacy notice and
+    # at the end of every letter. Empty until organisers set it.
+    organiser_name: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
+    organiser_address: Mapped[str] = mapped_column(db.String(400), default="", server_default="")
+    organiser_email: Mapped[str] = mapped_column(db.String(320), default="", server_default="")
+    organiser_website: Mapped[str] = mapped_column(db.String(300), default="", server_default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -17,11 +17,15 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Campaign, LetterTemplate, Representative, TemplateVersion
+from .letter_language import introduced, signing_name
+from .residence import claims
+from .sent_through import with_closing_line
 
 # The variables a letter template may use, documented for organisers.
 TEMPLATE_VARIABLES = {
     "representative": ("title", "name", "body", "party", "constituency"),
-    "supporter": ("name", "city", "personal_paragraph"),
+    # constituent, resident and place say only what the supporter stated (services.residence).
+    "supporter": ("name", "city", "personal_paragraph", "constituent", "resident", "place"),
     "figures": (
         "imprisoned",
         "released_after_sentence",
@@ -223,8 +227,10 @@ def render_letter(
     published: PublishedLetters | None = None,
 ) -> RenderedLetter:
     """Render the letter exactly as it will be sent. ``supporter`` holds name,
-    city and personal_paragraph. ``language`` renders the same letter in another
-    language instead (the supporter's reading copy; never what is sent).
+    city, personal_paragraph and, when given, residence (a residence.Residence),
+    name_latin and paragraph_language (services.letter_language).
+    ``language`` renders the same letter in another language instead (the
+    supporter's reading copy; never what is sent).
     ``published`` shares version lookups between the letters of one request.
     Raises NoTemplate or RenderError."""
     if version is None:
@@ -233,12 +239,21 @@ def render_letter(
     context = {
         "representative": representative_vars(representative),
         "supporter": {
-            "name": supporter.get("name", ""),
+            "name": signing_name(
+                supporter.get("name", ""), supporter.get("name_latin", ""), language
+            ),
             "city": supporter.get("city", ""),
-            "personal_paragraph": clean_paragraph(supporter.get("personal_paragraph", "")),
+            "personal_paragraph": introduced(
+                clean_paragraph(supporter.get("personal_paragraph", "")),
+                supporter.get("paragraph_language"),
+                language,
+            ),
+            **claims(representative, supporter.get("residence"), language),
         },
         "figures": figures_for(campaign, language),
     }
     subject = " ".join(render_text(version.subject, context).split())
-    body = render_text(version.body, context).strip() + "\n"
+    body = with_closing_line(
+        render_text(version.body, context), campaign, context["supporter"]["name"], language
+    )
     return RenderedLetter(subject=subject, body=body, language=language, version=version)

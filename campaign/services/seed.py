@@ -23,6 +23,14 @@ APPEAL_FIGURES = {
     "figures_as_of": date(2025, 3, 1),
 }
 
+# A fictional organiser: a real deployment names the organisation that runs it.
+DEMO_ORGANISER = {
+    "organiser_name": "Time for Release (demo organiser)",
+    "organiser_address": "Demo Street 1\n10115 Berlin\nGermany",
+    "organiser_email": "contact@example.org",
+    "organiser_website": "https://example.org",
+}
+
 # Fictional people and offices. Every address is at example.org, which can never
 # receive mail, so a demo can never write to a real person.
 DEMO_BODIES = [
@@ -93,6 +101,7 @@ def seed_campaign(report: SeedReport) -> Campaign:
         {"slug": DEFAULT_SLUG},
         title="The time for release is now",
         default_language="en",
+        **DEMO_ORGANISER,
         **APPEAL_FIGURES,
     )
     for letter in default_letters():
