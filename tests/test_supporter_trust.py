@@ -5,6 +5,7 @@ request, every state explained), and one language per letter."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,16 @@ def test_a_latin_name_in_another_script_is_refused_at_the_field(seeded, client):
     assert response.status_code == 200
     assert 'id="name_latin-error"' in response.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(Letter.id))).scalar() == 0
+
+
+def test_a_belarusian_confirmation_has_a_belarusian_sender_and_one_full_stop(
+    seeded, client, app, drain
+):
+    client.set_cookie("lang", "be")
+    rep = flow.representatives_of("IE")[0]
+    flow.submit(client, "IE", [rep.id], flow.Details())
+    drain()
+    message = _mails(app)[0]
+    assert message["From"].addresses[0].display_name == "Час вызвалення — цяпер"
+    text = _text(message)
+    assert "г.." not in text and re.search(r"\d{4}\s?г\. ", text)

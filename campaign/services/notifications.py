@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
@@ -35,15 +35,22 @@ def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMess
     with force_locale(_supporter_locale(submission)):
         subject = render_template("email/confirm_subject.txt", **context).strip()
         text = render_template("email/confirm.txt", **context)
+        from_name = _sender_name(submission)
     return OutgoingMessage(
         to_email=supporter.email,
         to_name=supporter.name,
         from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
+        from_name=from_name,
         subject=subject,
         text=text,
         kind="reminder" if reminder else "confirmation",
     )
+
+
+def _sender_name(submission: Submission) -> str:
+    """The sender's display name in the supporter's language (call within
+    force_locale): the campaign's title, translated when it is the appeal's own."""
+    return gettext(submission.campaign.title) or current_app.config["MAIL_FROM_NAME"]
 
 
 def _supporter_locale(submission: Submission) -> str:
@@ -75,11 +82,12 @@ def copy_message(submission: Submission) -> OutgoingMessage:
     with force_locale(_supporter_locale(submission)):
         subject = render_template("email/copy_subject.txt", **context).strip()
         text = render_template("email/copy.txt", **context)
+        from_name = _sender_name(submission)
     return OutgoingMessage(
         to_email=supporter.email,
         to_name=supporter.name,
         from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
+        from_name=from_name,
         subject=subject,
         text=text,
         kind="copy",

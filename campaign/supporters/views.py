@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
@@ -105,6 +105,14 @@ def site_campaign():
         except SQLAlchemyError:
             g.site_campaign = None
     return g.site_campaign
+
+
+@bp.app_template_filter("date_before_stop")
+def date_before_stop(value) -> str:
+    """A long date (Babel) for a sentence that ends right after it: without the
+    date's own final abbreviation point ("11 снежня 2026 г."), which the sentence's
+    full stop then gives back, instead of doubling it."""
+    return format_date(value, "long").removesuffix(".")
 
 
 @bp.app_context_processor
