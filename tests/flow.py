@@ -28,6 +28,7 @@ class Details:
     # The paragraph above is English: kept as written in letters in other languages.
     keep_language: bool = True
     name_latin: str = ""
+    place: str = ""
 
     def form(self, token: str, rep_ids: list[int], action: str = "send") -> dict:
         data = {
@@ -45,6 +46,8 @@ class Details:
             data["keep_language"] = "y"
         if self.name_latin:
             data["name_latin"] = self.name_latin
+        if self.place:
+            data["place"] = self.place
         if self.residence:
             data["residence"] = self.residence
         if self.constituency:

@@ -131,3 +131,82 @@ def test_every_letter_ends_naming_the_site_and_the_organiser(seeded, client):
             assert tail.startswith("Wysłano za pośrednictwem")
     representative = db.session.get(Representative, reps[0].id)
     assert representative is not None
+
+
+# -- postcodes and places ------------------------------------------------------------
+
+
+def test_a_postcode_finds_the_supporters_own_member(seeded, client):
+    reps = flow.representatives_of("DE")
+    assert (
+        flow.submit(client, "DE", [r.id for r in reps], flow.Details(place="101 15")).status_code
+        == 302
+    )
+    letters = _letters()
+    assert "ich wohne in Ihrem Wahlkreis (Wahlkreis 1)" in letters["Anna Beispiel"].body
+    assert "Wahlkreis" not in letters["Jonas Muster"].body
+    assert "10115" not in letters["Anna Beispiel"].body  # looked up, never written
+
+
+def test_a_postcode_spanning_constituencies_offers_the_choice(seeded, client):
+    reps = flow.representatives_of("DE")
+    response = flow.submit(client, "DE", [r.id for r in reps], flow.Details(place="80331"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "lies in several constituencies" in html
+    bundestag = _bundestag().id
+    assert f'value="{bundestag}:Wahlkreis 2"' in html and f'value="{bundestag}:Wahlkreis 3"' in html
+    assert f'value="{bundestag}:Wahlkreis 1"' not in html
+    assert db.session.execute(db.select(db.func.count(Letter.id))).scalar() == 0
+    chosen = flow.Details(place="80331", constituency=f"{bundestag}:Wahlkreis 3")
+    assert flow.submit(client, "DE", [r.id for r in reps], chosen).status_code == 302
+    assert "ich wohne in Ihrem Wahlkreis (Wahlkreis 3)" in _letters()["Lea Probe"].body
+
+
+def test_an_unknown_postcode_is_said_at_its_field(seeded, client):
+    reps = flow.representatives_of("DE")
+    response = flow.submit(client, "DE", [r.id for r in reps], flow.Details(place="99999"))
+    assert response.status_code == 200 and 'id="place-error"' in response.get_data(as_text=True)
+    assert db.session.execute(db.select(db.func.count(Letter.id))).scalar() == 0
+
+
+def test_organisers_import_a_places_table_after_a_dry_run(seeded, client):
+    from io import BytesIO
+
+    from campaign.models import PlaceConstituency
+
+    from .organisers_support import log_in_as, token_of
+
+    log_in_as(client)
+    body = _bundestag().id
+    csv = b"place,constituency\n01067,Wahlkreis 2\n,Wahlkreis 1\n04109,Nowhere\n"
+
+    def post(button: str, data: bytes = csv):
+        return client.post(
+            "/organise/places",
+            data={
+                "csrf_token": token_of(client, "/organise/places"),
+                "body": str(body),
+                "file": (BytesIO(data), "places.csv"),
+                button: "1",
+            },
+            content_type="multipart/form-data",
+        )
+
+    def rows() -> int:
+        return db.session.execute(
+            db.select(db.func.count(PlaceConstituency.id)).filter_by(body_id=body)
+        ).scalar()
+
+    before = rows()
+    dry = post("check").get_data(as_text=True)
+    assert "Dry run: nothing was written" in dry and rows() == before
+    assert "line 3: no postcode or place" in dry
+    assert "line 4: no member of Bundestag (demo) for the constituency &#39;Nowhere&#39;" in dry
+    applied = post("apply")
+    assert applied.status_code == 200 and "Imported" in applied.get_data(as_text=True)
+    assert rows() == 1  # the table replaced by the file's one good row
+    bad = post("apply", b"\xff\xfe not text")
+    assert bad.status_code == 422 and "Nothing was imported: the file is not UTF-8 text." in (
+        bad.get_data(as_text=True)
+    )
+    assert rows() == 1

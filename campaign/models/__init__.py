@@ -4,6 +4,7 @@ from .audit import AuditEntry
 from .campaign import Body, Campaign
 from .imports import ImportRun, ImportRunBody
 from .letter import Letter, LetterEvent, LetterState, Submission, Supporter
+from .place import PlaceConstituency
 from .representative import Representative
 from .template import LetterTemplate, TemplateVersion
 from .tracking import (
@@ -33,6 +34,7 @@ __all__ = [
     "LetterState",
     "LetterTemplate",
     "LoggedResponse",
+    "PlaceConstituency",
     "Reply",
     "Representative",
     "ResponseDelay",

@@ -8,8 +8,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..extensions import db
-from ..models import Body, Campaign, LetterTemplate, Representative, TemplateVersion
+from ..models import (
+    Body,
+    Campaign,
+    LetterTemplate,
+    PlaceConstituency,
+    Representative,
+    TemplateVersion,
+)
 from .letter_files import default_letters
+from .places import key_of
 
 DEFAULT_SLUG = "time-for-release"
 
@@ -129,6 +137,28 @@ def seed_campaign(report: SeedReport) -> Campaign:
     return campaign
 
 
+# Demo postcodes of the demo Bundestag: 80331 lies in two constituencies.
+DEMO_PLACES = [
+    ("10115", "Wahlkreis 1"),
+    ("20095", "Wahlkreis 2"),
+    ("80331", "Wahlkreis 2"),
+    ("80331", "Wahlkreis 3"),
+]
+
+
+def _seed_places(report: SeedReport) -> None:
+    body = db.session.execute(
+        db.select(Body).filter_by(country="DE", name="Bundestag (demo)")
+    ).scalar_one()
+    for place, constituency in DEMO_PLACES:
+        _get_or_create(
+            PlaceConstituency,
+            report,
+            {"body_id": body.id, "key": key_of(place), "constituency": constituency},
+            place=place,
+        )
+
+
 def seed_demo() -> SeedReport:
     """Load the default campaign and the fictional representatives; commit."""
     report = SeedReport()
@@ -153,6 +183,7 @@ def seed_demo() -> SeedReport:
                 constituency=constituency,
                 language=language,
             )
+    _seed_places(report)
     ep = _get_or_create(
         Body, report, {"country": "EU", "name": "European Parliament"}, kind="european_parliament"
     )

@@ -85,6 +85,10 @@ class LetterForm(FlaskForm):
     # set per request (countries in the interface language, the chosen bodies'
     # constituencies); "" states nothing.
     residence = SelectField(_l("Country where you live (optional)"), choices=[], default="")
+    place = StringField(
+        _l("Your postcode or town (optional)"),
+        validators=[Optional(), at_most(120), single_line, no_control_characters],
+    )
     constituency = SelectField(_l("Your constituency (optional)"), choices=[], default="")
     # Asked only when the paragraph's language differs from a letter's.
     keep_language = BooleanField(_l("Keep my paragraph as it is"), default=False)

@@ -31,6 +31,7 @@ from ..services import (
     compose,
     directory,
     letter_language,
+    places,
     public_counts,
     residence,
     submissions,
@@ -231,6 +232,29 @@ def _constituency_choices(places) -> list[tuple[str, str]]:
     ]
 
 
+def _found_constituency(form, lookup_bodies) -> bool:
+    """Fill the constituency from the postcode or place typed, where the bodies'
+    tables know it; with several, offer only those and ask. False after marking a
+    field that needs the supporter's choice."""
+    typed = (form.place.data or "").strip()
+    if not typed or form.constituency.data or not lookup_bodies:
+        return True
+    found = [
+        f"{body_id}:{name}" for body_id, name in places.constituencies_at(typed, lookup_bodies)
+    ]
+    if len(found) == 1:
+        form.constituency.data = found[0]
+        return True
+    if found:
+        form.constituency.choices = [c for c in form.constituency.choices if c[0] in {"", *found}]
+        message = _("This postcode or place lies in several constituencies: please choose yours.")
+        form.constituency.errors = [*form.constituency.errors, message]
+    else:
+        message = _("We do not know this postcode or place: please choose your constituency.")
+        form.place.errors = [*form.place.errors, message]
+    return False
+
+
 def _stated_residence(form, country: str) -> residence.Residence | None:
     """Where the supporter said they live, or None after marking the field that
     contradicts itself. A constituency states the country it lies in."""
@@ -290,8 +314,11 @@ def write_letters(country: str):
         return redirect(url_for(".choose_representatives", country=country, error="none"))
     form.representatives.data = [str(r.id) for r in representatives]
     form.residence.choices = _residence_choices()
-    places = directory.constituencies(list(dict.fromkeys(r.body for r in representatives)), country)
-    form.constituency.choices = _constituency_choices(places)
+    constituencies = directory.constituencies(
+        list(dict.fromkeys(r.body for r in representatives)), country
+    )
+    form.constituency.choices = _constituency_choices(constituencies)
+    lookup_bodies = places.bodies_with_places([body for body, _names in constituencies])
     # A language switch on the posted page comes back to these letters.
     g.language_switch_args = {"rep": form.representatives.data}
 
@@ -300,7 +327,8 @@ def write_letters(country: str):
     if request.method == "POST":
         valid = form.validate()
         home = None
-        if not (form.residence.errors or form.constituency.errors):
+        found = _found_constituency(form, lookup_bodies)
+        if found and not (form.residence.errors or form.constituency.errors):
             home = _stated_residence(form, country)
         paragraph_language = letter_language.detect(form.personal_paragraph.data or "")
         language_prompt = _language_prompt(campaign, representatives, paragraph_language)
@@ -344,7 +372,8 @@ def write_letters(country: str):
             # A preview is not a sending: nothing is marked wrong yet.
             form.form_errors = []
             for each in form:
-                each.errors = []
+                if each.name not in ("place", "constituency"):  # the lookup's answer stays
+                    each.errors = []
     previews = _previews(campaign, representatives, supporter_vars)
     return render_template(
         "supporters/letters.html",
@@ -356,6 +385,7 @@ def write_letters(country: str):
             sorted({language_name(letter.language) for _rep, letter, _copy in previews})
         ),
         language_prompt=language_prompt,
+        place_lookup=bool(lookup_bodies),
         city_required=any(r.body.requires_city for r in representatives),
     )
 

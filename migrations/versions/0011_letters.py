@@ -1,5 +1,5 @@
 """letters say only what is true: the campaign's organiser, a copy of the letters on
-request, limited resends of the confirmation link
+request, limited resends of the confirmation link, postcodes and places to constituencies
 
 Revision ID: 0011_letters
 Revises: 0007
@@ -43,7 +43,25 @@ def upgrade():
         )
 
 
+    op.create_table('place_constituency',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('body_id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=120), nullable=False),
+        sa.Column('place', sa.String(length=120), nullable=False),
+        sa.Column('constituency', sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(['body_id'], ['body.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('body_id', 'key', 'constituency')
+    )
+    with op.batch_alter_table('place_constituency', schema=None) as batch_op:
+        batch_op.create_index('ix_place_constituency_lookup', ['body_id', 'key'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('place_constituency', schema=None) as batch_op:
+        batch_op.drop_index('ix_place_constituency_lookup')
+    op.drop_table('place_constituency')
+
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.drop_column("resent_at")
         batch_op.drop_column("wants_copy")
