@@ -260,3 +260,48 @@ def test_a_belarusian_confirmation_has_a_belarusian_sender_and_one_full_stop(
     assert message["From"].addresses[0].display_name == "Час вызвалення — цяпер"
     text = _text(message)
     assert "г.." not in text and re.search(r"\d{4}\s?г\. ", text)
+
+
+# -- representatives in the reader's language -----------------------------------------
+
+
+def test_titles_and_body_names_in_the_readers_language_agree_with_gender(seeded, client):
+    client.set_cookie("lang", "be")
+    html = client.get("/write/PL").get_data(as_text=True)
+    assert "Дэпутатка Zofia Przykład" in html and "Дэпутат Jan Testowy" in html
+    assert "Еўрапейскі парламент" in html and "European Parliament" not in html
+    assert "Сейм (дэма)" in html and "Poseł" not in html
+    client.set_cookie("lang", "pl")
+    html = client.get("/write/PL").get_data(as_text=True)
+    assert "Posłanka Zofia Przykład" in html and "Poseł Jan Testowy" in html
+    client.set_cookie("lang", "fr")
+    html = client.get("/write/FR").get_data(as_text=True)
+    assert "Membre du parlement Camille Exemple" in html  # gender not given: neutral
+    assert "Député Louis Essai" in html
+
+
+def test_a_ministry_is_named_in_the_readers_language_without_a_title(seeded, client):
+    client.set_cookie("lang", "ru")
+    html = client.get("/write/DE").get_data(as_text=True)
+    assert "Федеральное министерство иностранных дел (демо)" in html
+    assert "Minister" not in html
+
+
+def test_organisers_name_a_body_in_other_languages(seeded, client):
+    from campaign.models import Body
+
+    from .organisers_support import log_in_as, token_of
+
+    log_in_as(client)
+    body = db.session.execute(db.select(Body).filter_by(name="Dáil Éireann (demo)")).scalar_one()
+    url = f"/organise/bodies/{body.id}/names"
+    refused = client.post(url, data={"csrf_token": token_of(client, url), "names": "xx Dáil"})
+    assert refused.status_code == 422 and "line 1: write a language code" in refused.get_data(
+        as_text=True
+    )
+    saved = client.post(
+        url, data={"csrf_token": token_of(client, url), "names": "be: Дойл Эрэн (дэма)\n"}
+    )
+    assert saved.status_code == 302
+    client.set_cookie("lang", "be")
+    assert "Дойл Эрэн (дэма)" in client.get("/write/IE").get_data(as_text=True)

@@ -100,5 +100,8 @@ class Body(db.Model):
     kind: Mapped[str] = mapped_column(db.String(32))
     # Some offices answer only constituents: then the supporter must give a city or postcode.
     requires_city: Mapped[bool] = mapped_column(default=False)
+    # The body's name in other languages, {"be": "…", "ru": "…"}, set by organisers:
+    # supporters read it in their interface language where one is given.
+    names: Mapped[dict] = mapped_column(db.JSON, default=dict)
 
     representatives = relationship("Representative", back_populates="body")

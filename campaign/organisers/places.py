@@ -21,13 +21,12 @@ class PlacesForm(FlaskForm):
 
 
 def _bodies_with_constituencies() -> list[Body]:
+    with_members = db.select(Representative.body_id).filter(
+        Representative.constituency != "", Representative.active.is_(True)
+    )
     return list(
         db.session.execute(
-            db.select(Body)
-            .join(Representative)
-            .filter(Representative.constituency != "", Representative.active.is_(True))
-            .distinct()
-            .order_by(Body.country, Body.name)
+            db.select(Body).filter(Body.id.in_(with_members)).order_by(Body.country, Body.name)
         ).scalars()
     )
 

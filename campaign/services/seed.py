@@ -47,7 +47,7 @@ DEMO_BODIES = [
     ("PL", "Sejm (demo)", "parliament", "pl", "Poseł"),
     ("LT", "Seimas (demo)", "parliament", "lt", "Seimo narys"),
     ("IE", "Dáil Éireann (demo)", "parliament", "en", "TD"),
-    ("DE", "Federal Foreign Office (demo)", "ministry", "de", "Minister"),
+    ("DE", "Federal Foreign Office (demo)", "ministry", "de", "Bundesminister"),
 ]
 DEMO_PEOPLE = {
     "DE": [
@@ -72,6 +72,51 @@ DEMO_PEOPLE = {
         ("Seán Sample", "Demo Party B", "Cork Demo"),
     ],
 }
+# What the demo's sources say of each person's gender; Camille Exemple's is not given.
+DEMO_GENDERS = {
+    "female": {"Anna Beispiel", "Lea Probe", "Zofia Przykład", "Rūta Pavyzdytė", "Aoife Example"}
+    | {"Marie Beispielfrau", "Ewa Demonstracyjna", "Ona Demonstracinė", "Niamh Demo"}
+    | {"Eva Beispielhaft"},
+    "male": {"Jonas Muster", "Louis Essai", "Jan Testowy", "Tomas Bandinys", "Seán Sample"}
+    | {"Paul Exemplaire"},
+}
+# Titles as each parliament writes them, agreeing with gender where the language does.
+DEMO_FEMININE_TITLES = {
+    "Poseł": "Posłanka",
+    "Seimo narys": "Seimo narė",
+    "Député": "Députée",
+    "Bundesminister": "Bundesministerin",
+}
+# The demo bodies' names for readers of other interface languages.
+DEMO_BODY_NAMES = {
+    "Bundestag (demo)": {
+        "be": "Бундэстаг (дэма)",
+        "ru": "Бундестаг (демо)",
+        "uk": "Бундестаг (демо)",
+    },
+    "Federal Foreign Office (demo)": {
+        "be": "Федэральнае міністэрства замежных спраў (дэма)",
+        "ru": "Федеральное министерство иностранных дел (демо)",
+        "uk": "Федеральне міністерство закордонних справ (демо)",
+        "de": "Auswärtiges Amt (Demo)",
+        "pl": "Federalne Ministerstwo Spraw Zagranicznych (demo)",
+        "lt": "Federalinė užsienio reikalų ministerija (demo)",
+        "lv": "Federālā ārlietu ministrija (demo)",
+        "fr": "Ministère fédéral des Affaires étrangères (démo)",
+    },
+    "Sejm (demo)": {"be": "Сейм (дэма)", "ru": "Сейм (демо)", "uk": "Сейм (демо)"},
+    "Seimas (demo)": {
+        "be": "Сейм Літвы (дэма)",
+        "ru": "Сейм Литвы (демо)",
+        "uk": "Сейм Литви (демо)",
+    },
+}
+
+
+def gender_of(name: str) -> str:
+    return next((g for g, names in DEMO_GENDERS.items() if name in names), "")
+
+
 DEMO_MEPS = [
     ("DE", "Marie Beispielfrau", "Demo Group A", "de"),
     ("FR", "Paul Exemplaire", "Demo Group B", "fr"),
@@ -164,20 +209,25 @@ def seed_demo() -> SeedReport:
     report = SeedReport()
     seed_campaign(report)
     for country, name, kind, language, title in DEMO_BODIES:
-        body = _get_or_create(Body, report, {"country": country, "name": name}, kind=kind)
-        people = (
-            DEMO_PEOPLE[country]
-            if kind == "parliament"
-            else [("Minister of Foreign Affairs (demo)", "", "")]
+        body = _get_or_create(
+            Body,
+            report,
+            {"country": country, "name": name},
+            kind=kind,
+            names=DEMO_BODY_NAMES.get(name, {}),
         )
+        people = DEMO_PEOPLE[country] if kind == "parliament" else [("Eva Beispielhaft", "", "")]
         for index, (person, party, constituency) in enumerate(people, start=1):
             _get_or_create(
                 Representative,
                 report,
                 {"body_id": body.id, "external_id": f"demo-{country.lower()}-{kind}-{index}"},
                 country=country,
-                title=title,
+                title=DEMO_FEMININE_TITLES.get(title, title)
+                if gender_of(person) == "female"
+                else title,
                 name=person,
+                gender=gender_of(person),
                 email=f"{kind}.{country.lower()}.{index}@example.org",
                 party=party,
                 constituency=constituency,
@@ -195,6 +245,7 @@ def seed_demo() -> SeedReport:
             country=country,
             title="MEP",
             name=person,
+            gender=gender_of(person),
             email=f"mep.{country.lower()}.{index}@example.org",
             party=group,
             language=language,

@@ -40,6 +40,7 @@ from ..services import (
 from ..services.urls import public_url
 from . import bp
 from .forms import ConfirmForm, LetterForm, city_given, honeypot_filled
+from .names import body_name
 
 PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
 # The session key holding the number of the submission just made (see after_sending).
@@ -469,7 +470,7 @@ def _letter_states(submission: Submission) -> list[dict]:
     return [
         {
             "representative": letter.representative.name,
-            "body": letter.representative.body.name,
+            "body": body_name(letter.representative.body),
             "state": letter.state,
             "label": state_label(letter.state),
             "settled": letter.state in SETTLED,

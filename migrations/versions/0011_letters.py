@@ -43,6 +43,12 @@ def upgrade():
         )
 
 
+    with op.batch_alter_table('representative', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('gender', sa.String(length=10), nullable=False, server_default=''))
+
+    with op.batch_alter_table('body', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('names', sa.JSON(), nullable=False, server_default='{}'))
+
     op.create_table('place_constituency',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('body_id', sa.Integer(), nullable=False),
@@ -58,6 +64,12 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('body', schema=None) as batch_op:
+        batch_op.drop_column('names')
+
+    with op.batch_alter_table('representative', schema=None) as batch_op:
+        batch_op.drop_column('gender')
+
     with op.batch_alter_table('place_constituency', schema=None) as batch_op:
         batch_op.drop_index('ix_place_constituency_lookup')
     op.drop_table('place_constituency')
