@@ -68,7 +68,7 @@ def test_residence_in_the_country_is_claimed_to_its_representatives(seeded, clie
     assert flow.submit(client, "DE", [r.id for r in reps], details).status_code == 302
     letters = _letters()
     assert "ich lebe in Ihrem Land" in letters["Anna Beispiel"].body
-    assert "Ich lebe in Ihrem Land." in letters["Eva Beispielhaft"].body
+    assert "Ich lebe in Ihrem Land." in letters["Eva Vorbild"].body
     assert "in dem Land, das Sie im Europäischen Parlament vertreten" in (
         letters["Marie Beispielfrau"].body
     )

@@ -76,7 +76,7 @@ DEMO_PEOPLE = {
 DEMO_GENDERS = {
     "female": {"Anna Beispiel", "Lea Probe", "Zofia Przykład", "Rūta Pavyzdytė", "Aoife Example"}
     | {"Marie Beispielfrau", "Ewa Demonstracyjna", "Ona Demonstracinė", "Niamh Demo"}
-    | {"Eva Beispielhaft"},
+    | {"Eva Vorbild"},
     "male": {"Jonas Muster", "Louis Essai", "Jan Testowy", "Tomas Bandinys", "Seán Sample"}
     | {"Paul Exemplaire"},
 }
@@ -216,7 +216,7 @@ def seed_demo() -> SeedReport:
             kind=kind,
             names=DEMO_BODY_NAMES.get(name, {}),
         )
-        people = DEMO_PEOPLE[country] if kind == "parliament" else [("Eva Beispielhaft", "", "")]
+        people = DEMO_PEOPLE[country] if kind == "parliament" else [("Eva Vorbild", "", "")]
         for index, (person, party, constituency) in enumerate(people, start=1):
             _get_or_create(
                 Representative,

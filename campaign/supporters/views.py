@@ -4,6 +4,7 @@ confirmation link → status."""
 from __future__ import annotations
 
 import unicodedata
+from types import SimpleNamespace
 
 from babel import Locale
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -99,14 +101,27 @@ def campaign_title(campaign) -> str:
 
 
 def site_campaign():
-    """The campaign this site runs, once per request, for every page's footer; None
-    before one is set up (or when the database cannot say: the page still shows)."""
-    if "site_campaign" not in g:
-        try:
-            g.site_campaign = directory.default_campaign(current_app.config.get("CAMPAIGN_SLUG"))
-        except SQLAlchemyError:
-            g.site_campaign = None
-    return g.site_campaign
+    """Who runs the site (the campaign's organiser fields), for every page's and
+    mail's footer; None before a campaign is set up, or when the database cannot
+    say (the page still shows). A copy, not the row: a worker renders many mails
+    in one app context, each job with a fresh session."""
+    if has_request_context() and "site_campaign" in g:
+        return g.site_campaign
+    try:
+        campaign = directory.default_campaign(current_app.config.get("CAMPAIGN_SLUG"))
+    except SQLAlchemyError:
+        campaign = None
+    found = None
+    if campaign is not None:
+        found = SimpleNamespace(
+            organiser_name=campaign.organiser_name,
+            organiser_address=campaign.organiser_address,
+            organiser_email=campaign.organiser_email,
+            organiser_website=campaign.organiser_website,
+        )
+    if has_request_context():
+        g.site_campaign = found
+    return found
 
 
 @bp.app_template_filter("date_before_stop")
