@@ -105,8 +105,11 @@ def site_campaign():
     mail's footer; None before a campaign is set up, or when the database cannot
     say (the page still shows). A copy, not the row: a worker renders many mails
     in one app context, each job with a fresh session."""
-    if has_request_context() and "site_campaign" in g:
-        return g.site_campaign
+    # Cached in the request's environ, not in g: an app context (a worker's, or a
+    # test's) can outlive many requests.
+    cache = request.environ if has_request_context() else {}
+    if "campaign.site_campaign" in cache:
+        return cache["campaign.site_campaign"]
     try:
         campaign = directory.default_campaign(current_app.config.get("CAMPAIGN_SLUG"))
     except SQLAlchemyError:
@@ -119,8 +122,7 @@ def site_campaign():
             organiser_email=campaign.organiser_email,
             organiser_website=campaign.organiser_website,
         )
-    if has_request_context():
-        g.site_campaign = found
+    cache["campaign.site_campaign"] = found
     return found
 
 
