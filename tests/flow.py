@@ -22,6 +22,13 @@ class Details:
     city: str = "Vilnius"
     personal_paragraph: str = "My cousin has been held since 2021."
     consent: bool = True
+    # Where the supporter says they live: a country code, and "body_id:constituency".
+    residence: str = ""
+    constituency: str = ""
+    # The paragraph above is English: kept as written in letters in other languages.
+    keep_language: bool = True
+    name_latin: str = ""
+    place: str = ""
 
     def form(self, token: str, rep_ids: list[int], action: str = "send") -> dict:
         data = {
@@ -35,6 +42,16 @@ class Details:
         }
         if self.consent:
             data["consent"] = "y"
+        if self.keep_language:
+            data["keep_language"] = "y"
+        if self.name_latin:
+            data["name_latin"] = self.name_latin
+        if self.place:
+            data["place"] = self.place
+        if self.residence:
+            data["residence"] = self.residence
+        if self.constituency:
+            data["constituency"] = self.constituency
         return data
 
 

@@ -324,6 +324,7 @@ def test_ep_api_sitting_mep():
             language="it",
             active=True,
             term="10",
+            gender="male",
         )
     ]
 
@@ -431,7 +432,7 @@ def test_own_csv_round_trip():
     text = write_csv(records)
     assert text.splitlines()[0] == (
         "external_id,country,body,body_kind,title,name,email,party,constituency,"
-        "language,active,term"
+        "language,active,term,gender"
     )
     result = parse("csv", text.encode("utf-8"))
     assert result.skipped == []
@@ -917,3 +918,26 @@ def test_country_aliases_and_names():
         ("LT", "lt"),
         ("LT", "lt"),
     ]
+
+
+def test_gender_is_kept_from_sources_that_state_it(ep_csv):
+    """EveryPolitician and the EP's CSV say female or male; the EP API an authority
+    URI. A source that says nothing leaves it unknown, never guessed."""
+    from campaign.importers.base import normalise_gender
+
+    text = EVERYPOLITICIAN_HEADER + (
+        "a,Ann Ash,,ann@example.org,,,Red,red,1,North,Saeima,13,,,,female,Q1\n"
+        "b,Ben Birch,,ben@example.org,,,Red,red,2,South,Saeima,13,,2019-01-31,,male,Q2\n"
+        "b,Ben Birch,,ben@example.org,,,Green,green,3,East,Saeima,13,2019-02-01,,,,\n"
+        "c,Cy Cedar,,cy@example.org,,,Green,green,2,South,Saeima,13,,,,,\n"
+    )
+    result = parse("everypolitician", text.encode(), country="LV")
+    assert {r.name: r.gender for r in result.records} == {
+        "Ann Ash": "female",
+        "Ben Birch": "male",
+        "Cy Cedar": "",
+    }
+    assert {"female", "male"} <= {record.gender for record in ep_csv.records}
+    api = parse("ep-api", (EP_API / "101039.json").read_bytes(), today=date(2025, 6, 1))
+    assert [record.gender for record in api.records] == ["male"]  # from hasGender
+    assert normalise_gender("unknown") == normalise_gender(None) == ""

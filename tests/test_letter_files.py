@@ -41,7 +41,7 @@ PAIRS = [(kind, lang) for kind in BODY_KINDS for lang in LANGUAGES]
 REQUIRED_HEADERS = ("Subject", "Reviewed", "Language")
 ALLOWED_VARIABLES = {
     "representative": {"title", "name", "body", "party", "constituency"},
-    "supporter": {"name", "city", "personal_paragraph"},
+    "supporter": {"name", "city", "personal_paragraph", "constituent", "resident", "place"},
     "figures": {
         "imprisoned",
         "released_after_sentence",
@@ -108,7 +108,7 @@ def parse(path: Path) -> tuple[dict[str, str], str]:
     return headers, body
 
 
-def context(*, full: bool) -> dict[str, dict[str, str]]:
+def context(*, full: bool, resident_only: bool = False) -> dict[str, dict[str, str]]:
     return {
         "representative": {
             "title": "MP" if full else "",
@@ -121,6 +121,10 @@ def context(*, full: bool) -> dict[str, dict[str, str]]:
             "name": "Robin Supporter",
             "city": "Sampletown" if full else "",
             "personal_paragraph": PERSONAL_PARAGRAPH if full else "",
+            # A full supporter lives in the member's constituency; a bare one said nothing.
+            "constituent": full and not resident_only,
+            "resident": full,
+            "place": ("Sampleland" if resident_only else "Sample North") if full else "",
         },
         "figures": dict(FIGURES),
     }
@@ -236,8 +240,35 @@ def test_personal_paragraph_is_its_own_paragraph(letter):
     assert PERSONAL_PARAGRAPH not in bare
     # Removing the paragraph leaves exactly the letter without it.
     assert full.replace(f"{PERSONAL_PARAGRAPH}\n\n", "", 1).replace("Sampletown\n", "") == (
-        render(body, {**context(full=True), "supporter": context(full=False)["supporter"]})
+        render(
+            body,
+            {
+                **context(full=True),
+                "supporter": {
+                    **context(full=True)["supporter"],
+                    "city": "",
+                    "personal_paragraph": "",
+                },
+            },
+        )
     )
+
+
+def test_residence_is_claimed_only_as_stated(letter):
+    """Constituent: the member's constituency is named. Resident elsewhere in the
+    country: a claim of living there, never the member's constituency. Nothing
+    stated: no sentence of either."""
+    kind, _, path, _, body = letter
+    constituent = render(body, context(full=True))
+    resident = render(body, context(full=True, resident_only=True))
+    nothing = render(body, {**context(full=True), "supporter": context(full=False)["supporter"]})
+    assert "Sample North" not in resident, f"{path.name}: constituency claimed without one"
+    claimed = set(resident.split("\n")) - set(nothing.split("\n")) - {"Sampletown", ""}
+    claimed -= {PERSONAL_PARAGRAPH}
+    assert claimed, f"{path.name}: no sentence says the supporter lives in the country"
+    assert not claimed & set(nothing.split("\n"))
+    if kind != "ministry":
+        assert set(constituent.split("\n")) - set(resident.split("\n")) - {PERSONAL_PARAGRAPH}
 
 
 def test_body_length_is_a_short_letter(letter):

@@ -17,7 +17,16 @@ GOLDEN = Path(__file__).parent / "golden"
 LETTERS = default_letters()
 
 
-def _context(language: str) -> dict:
+# What the supporter stated, three ways: their member's constituency, only the
+# recipient's country, nothing. Each letter claims exactly that much.
+CLAIMS = {
+    "constituent": {"constituent": True, "resident": True, "place": "Demo District"},
+    "resident": {"constituent": False, "resident": True, "place": "Demo Country"},
+    "stated nothing": {"constituent": False, "resident": False, "place": ""},
+}
+
+
+def _context(language: str, claims: dict) -> dict:
     campaign = Campaign(**APPEAL_FIGURES)
     return {
         "representative": {
@@ -31,6 +40,7 @@ def _context(language: str) -> dict:
             "name": "Sam Sample",
             "city": "Demo City",
             "personal_paragraph": "A paragraph of my own.",
+            **claims,
         },
         "figures": compose.figures_for(campaign, language),
     }
@@ -38,14 +48,17 @@ def _context(language: str) -> dict:
 
 @pytest.mark.parametrize("letter", LETTERS, ids=[p.path.name for p in LETTERS])
 def test_rendered_letter_matches_the_stored_copy(letter):
-    context = _context(letter.language)
-    rendered = (
-        "Subject: "
-        + compose.render_text(letter.subject, context).strip()
-        + "\n\n"
-        + compose.render_text(letter.body, context).strip()
-        + "\n"
-    )
+    rendered = ""
+    for stated, claims in CLAIMS.items():
+        context = _context(letter.language, claims)
+        rendered += (
+            f"==== The supporter stated: {stated} ====\n"
+            + "Subject: "
+            + compose.render_text(letter.subject, context).strip()
+            + "\n\n"
+            + compose.render_text(letter.body, context).strip()
+            + "\n\n"
+        )
     golden = GOLDEN / letter.path.name
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(rendered, encoding="utf-8")

@@ -99,7 +99,7 @@ def test_an_organiser_imports_a_parliament_and_adjusts_its_letter(seeded, client
     # A mistake: an {% if %} left open. Clear message with the line; nothing saved.
     lines = original.body.splitlines(keepends=True)
     broken_line = next(
-        i for i, line in enumerate(lines) if line.startswith("{% if representative.constituency")
+        i for i, line in enumerate(lines) if line.startswith("{% if supporter.constituent")
     )
     first_endif = next(
         i for i, line in enumerate(lines) if i > broken_line and line.startswith("{% endif %}")

@@ -375,6 +375,12 @@ def test_the_form_asks_only_what_a_letter_needs_and_warns_of_public_records(seed
         "name",
         "email",
         "city",
+        # Where the supporter lives, so that letters claim only that; the name in
+        # Latin letters for Latin-script letters; a copy only if ticked.
+        "residence",
+        "constituency",
+        "name_latin",
+        "copy",
         "consent",
         "website",
         "preview",

@@ -3,6 +3,7 @@ files of ../shared/data/reps (never mailed: these are real officials)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -99,7 +100,7 @@ def test_deactivate_missing_only_when_asked(app, tmp_path):
     export = app.test_cli_runner().invoke(args=["reps", "export", "--country", "LT"])
     lines = export.output.splitlines()
     smaller = tmp_path / "smaller.csv"
-    active_dropped = [line for line in lines[1:] if line.endswith(",true,")][:3]
+    active_dropped = [line for line in lines[1:] if re.search(r",true,,(female|male)?$", line)][:3]
     smaller.write_text(
         "\n".join(line for line in lines if line not in active_dropped) + "\n", encoding="utf-8"
     )

@@ -117,6 +117,7 @@ def export_command(country):
             constituency=rep.constituency,
             language=rep.language,
             active=rep.active,
+            gender=rep.gender,
         )
         for rep in db.session.execute(query).scalars()
     )

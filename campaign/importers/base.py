@@ -62,6 +62,16 @@ class RepRecord:
     language: str = ""  # ISO 639-1
     active: bool = True  # False when the membership ended or a death date is set
     term: str = ""
+    # "female", "male" or "" (unknown): kept from sources that state it, so that
+    # titles and salutations can agree with it.
+    gender: str = ""
+
+
+def normalise_gender(value) -> str:
+    """ "female", "male" or "" from a source's value: female/male, f/m, or the EU's
+    authority URI (…/human-sex/FEMALE)."""
+    word = str(value or "").strip().rsplit("/", 1)[-1].casefold()
+    return {"female": "female", "f": "female", "male": "male", "m": "male"}.get(word, "")
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from .base import (
     decode_utf8,
     email_skip_reason,
     normalise_country,
+    normalise_gender,
     normalise_language,
     read_csv,
     row_ref,
@@ -72,6 +73,7 @@ COLUMNS = (
     "language",
     "active",
     "term",
+    "gender",
 )
 
 _TRUE = {"true", "yes", "y", "1", "t"}
@@ -98,6 +100,7 @@ def write_csv(records: Iterable[RepRecord]) -> str:
             r.language,
             "true" if r.active else "false",
             r.term,
+            r.gender,
         ]
         writer.writerow([safe_cell(cell) for cell in cells])
     return buffer.getvalue()
@@ -195,4 +198,5 @@ def _record(row: dict[str, str], opts: ParseOptions) -> RepRecord | str:
         language=language,
         active=active,
         term=term,
+        gender=normalise_gender(row.get("gender", "")),
     )

@@ -46,6 +46,7 @@ from .base import (
     id_ref,
     load_json,
     normalise_country,
+    normalise_gender,
     parse_date,
     shown,
     squash,
@@ -246,4 +247,5 @@ def _record(
         language=opts.language or language_for(country),
         active=active,
         term=(_term_of(mandate) if mandate else "") or (opts.term or ""),
+        gender=normalise_gender(text(person.get("hasGender"))),
     )

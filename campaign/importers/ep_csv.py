@@ -40,6 +40,7 @@ from .base import (
     clean_email,
     email_skip_reason,
     normalise_country,
+    normalise_gender,
     read_csv,
     row_ref,
     shown,
@@ -132,5 +133,6 @@ def _record(row: dict[str, str], name: str, body: str, opts: ParseOptions) -> Re
         email=email,
         language=opts.language or language_for(country),
         active=not row.get("mep_death_date", ""),
+        gender=normalise_gender(row.get("mep_gender", "")),
         term=opts.term or "",
     )

@@ -38,6 +38,7 @@ from .base import (
     decode_utf8,
     email_skip_reason,
     ended,
+    normalise_gender,
     parse_date,
     read_csv,
     row_ref,
@@ -158,5 +159,7 @@ def _record(
         constituency=squash(latest.get("area", "")),
         language=opts.language or language_for(country),
         active=active,
+        # Any stint that states it: later rows of one person often leave it empty.
+        gender=next((g for _, row in stints if (g := normalise_gender(row.get("gender")))), ""),
         term=latest.get("term", "") or (opts.term or ""),
     )

@@ -43,6 +43,7 @@ from .base import (
     id_ref,
     listed,
     load_json,
+    normalise_gender,
     parse_date,
     shown,
     squash,
@@ -242,4 +243,5 @@ def _record(
         language=opts.language or language_for(opts.country or ""),
         active=active,
         term=term,
+        gender=normalise_gender(person.get("gender")),
     )

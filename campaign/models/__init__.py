@@ -5,6 +5,7 @@ from .campaign import Body, Campaign
 from .imports import ImportRun, ImportRunBody
 from .letter import Letter, LetterEvent, LetterState, Submission, Supporter
 from .office import OfficeRequest
+from .place import PlaceConstituency
 from .representative import Representative
 from .security import LoginLink, RecoveryCode, SecuritySetting
 from .template import LetterTemplate, TemplateVersion
@@ -37,6 +38,7 @@ __all__ = [
     "LoggedResponse",
     "LoginLink",
     "OfficeRequest",
+    "PlaceConstituency",
     "RecoveryCode",
     "Reply",
     "Representative",

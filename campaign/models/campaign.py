@@ -70,6 +70,12 @@ class Campaign(db.Model):
     send_window_weekdays_only: Mapped[bool] = mapped_column(default=False)
     # Whether the public responsiveness page shows this campaign (organisers opt in).
     public_responsiveness: Mapped[bool] = mapped_column(default=False, server_default=db.false())
+    # Who runs the campaign: named in every page's footer, the privacy notice and
+    # at the end of every letter. Empty until organisers set it.
+    organiser_name: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
+    organiser_address: Mapped[str] = mapped_column(db.String(400), default="", server_default="")
+    organiser_email: Mapped[str] = mapped_column(db.String(320), default="", server_default="")
+    organiser_website: Mapped[str] = mapped_column(db.String(300), default="", server_default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -96,5 +102,8 @@ class Body(db.Model):
     kind: Mapped[str] = mapped_column(db.String(32))
     # Some offices answer only constituents: then the supporter must give a city or postcode.
     requires_city: Mapped[bool] = mapped_column(default=False)
+    # The body's name in other languages, {"be": "…", "ru": "…"}, set by organisers:
+    # supporters read it in their interface language where one is given.
+    names: Mapped[dict] = mapped_column(db.JSON, default=dict)
 
     representatives = relationship("Representative", back_populates="body")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
@@ -83,6 +84,10 @@ class Submission(db.Model):
     network_hash: Mapped[str | None] = mapped_column(db.String(64), index=True)
     # Why the letters wait for staff review once confirmed; None when they need none.
     hold_reason: Mapped[str | None] = mapped_column(db.String(200))
+    # The supporter asked for a copy of their letters once confirmed (off unless asked).
+    wants_copy: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # When the confirmation link was last mailed again on request (resends are limited).
+    resent_at = mapped_column(UTCDateTime)
 
     campaign = relationship("Campaign")
     supporter = relationship("Supporter")

@@ -24,6 +24,9 @@ class Representative(db.Model):
     party: Mapped[str] = mapped_column(db.String(200), default="")
     constituency: Mapped[str] = mapped_column(db.String(200), default="")
     language: Mapped[str] = mapped_column(db.String(8))
+    # "female", "male" or "" when the source does not say: titles and salutations
+    # agree with it, and stay neutral when it is unknown.
+    gender: Mapped[str] = mapped_column(db.String(10), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True, index=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

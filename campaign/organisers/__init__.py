@@ -5,4 +5,13 @@ from flask import Blueprint
 bp = Blueprint("organisers", __name__, url_prefix="/organise")
 
 # View modules register their routes on import; add new ones here.
-from . import campaigns, imports, representatives, sending, templates, views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    body_names,
+    campaigns,
+    imports,
+    places,
+    representatives,
+    sending,
+    templates,
+    views,
+)

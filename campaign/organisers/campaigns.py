@@ -35,6 +35,11 @@ def _values(form: CampaignForm) -> dict:
         target_body_kinds=list(form.target_body_kinds.data or []),
         send_window_weekdays_only=bool(form.send_window_weekdays_only.data),
         public_responsiveness=bool(form.public_responsiveness.data),
+        **{
+            name: (getattr(form, name).data or "").strip().replace("\r\n", "\n")
+            for name in ("organiser_name", "organiser_address", "organiser_email")
+            + ("organiser_website",)
+        },
     )
     return values
 

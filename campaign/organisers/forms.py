@@ -91,6 +91,10 @@ class CampaignForm(FlaskForm):
     send_window_start = TimeField(_l("Send from (recipient's time)"), validators=[Optional()])
     send_window_end = TimeField(_l("Send until (recipient's time)"), validators=[Optional()])
     send_window_weekdays_only = BooleanField(_l("Send on weekdays only"))
+    organiser_name = StringField(_l("Organisation"), validators=[Length(max=200)])
+    organiser_address = TextAreaField(_l("Postal address"), validators=[Length(max=400)])
+    organiser_email = StringField(_l("Contact email address"), validators=[Length(max=320)])
+    organiser_website = StringField(_l("Website"), validators=[Length(max=300)])
     default_letters = BooleanField(_l("Start with the default letters"), default=True)
     public_responsiveness = BooleanField(
         _l("Publish how responsive representatives are (the public responsiveness page)")

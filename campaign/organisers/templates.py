@@ -69,6 +69,7 @@ def _editor(template: LetterTemplate, form: TemplateForm, problems=(), result=No
             form=form,
             problems=problems,
             preview=result,
+            preview_text=both_ways(result) if result and not result.problems else "",
             origin=editing.editor_text(template).origin,
             variables=editing.variables_help(),
             refused=editing.stored_problems(template),
@@ -169,8 +170,18 @@ def preview_text(template_id: int):
     if result.problems:
         text = "\n".join(str(p) for p in result.problems)
         return Response(text, 422, mimetype="text/plain")
-    subject_label = _("Subject")
-    return Response(f"{subject_label}: {result.subject}\n\n{result.body}", mimetype="text/plain")
+    return Response(both_ways(result), mimetype="text/plain")
+
+
+def both_ways(result: editing.Preview) -> str:
+    """The preview's text: the letter from a constituent, then from a supporter
+    living elsewhere, so that what each will claim is seen before publishing."""
+    return (
+        f"{_('Subject')}: {result.subject}\n\n"
+        f"── {_('From a constituent (or a resident of their country)')} ──\n\n{result.body}\n"
+        f"── {_('From a supporter who lives elsewhere or did not say')} ──\n\n"
+        f"{result.body_elsewhere}"
+    )
 
 
 @bp.post("/letters/<int:template_id>/draft")

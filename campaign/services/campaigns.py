@@ -36,6 +36,10 @@ FIELDS = (
     "send_window_end",
     "send_window_weekdays_only",
     "public_responsiveness",
+    "organiser_name",
+    "organiser_address",
+    "organiser_email",
+    "organiser_website",
 )
 FIGURES = ("imprisoned", "released_after_sentence", "freed_early", "died_in_custody", "vulnerable")
 WHOLE_LIMITS = ("throttle_rep_per_hour", "throttle_rep_per_day", "throttle_domain_per_minute")
@@ -94,6 +98,12 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
     opens, closes = values.get("opens_at"), values.get("closes_at")
     if opens and closes and closes < opens:
         errors["closes_at"] = _("The campaign cannot close before it opens.")
+    email = (values.get("organiser_email") or "").strip()
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        errors["organiser_email"] = _("Give an email address, e.g. contact@example.org.")
+    website = (values.get("organiser_website") or "").strip()
+    if website and not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", website):
+        errors["organiser_website"] = _("Give the whole address, starting with https://")
     for name in FIGURES:
         value = values.get(name)
         if not isinstance(value, int) or value < 0:

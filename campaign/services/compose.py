@@ -15,9 +15,12 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Campaign, LetterTemplate, Representative, TemplateVersion
+from .letter_language import introduced, signing_name
 from .letter_rules import Problem, source_problems
 from .letter_sandbox import TEMPLATE_VARIABLES
 from .letter_sandbox import sandbox as _sandbox
+from .residence import claims
+from .sent_through import with_closing_line
 
 # The supporter's values, as long as the letter form takes them.
 PERSONAL_PARAGRAPH_MAX = 2000
@@ -224,8 +227,10 @@ def render_letter(
     published: PublishedLetters | None = None,
 ) -> RenderedLetter:
     """Render the letter exactly as it will be sent. ``supporter`` holds name,
-    city and personal_paragraph. ``language`` renders the same letter in another
-    language instead (the supporter's reading copy; never what is sent).
+    city, personal_paragraph and, when given, residence (a residence.Residence),
+    name_latin and paragraph_language (services.letter_language).
+    ``language`` renders the same letter in another language instead (the
+    supporter's reading copy; never what is sent).
     ``published`` shares version lookups between the letters of one request.
     Raises NoTemplate, or RenderError (UnsafeTemplate for a stored text that breaks
     letter_rules, TooLong past the size limit)."""
@@ -235,12 +240,24 @@ def render_letter(
     context = {
         "representative": representative_vars(representative),
         "supporter": {
-            "name": supporter.get("name", ""),
+            "name": signing_name(
+                supporter.get("name", ""), supporter.get("name_latin", ""), language
+            ),
             "city": supporter.get("city", ""),
-            "personal_paragraph": clean_paragraph(supporter.get("personal_paragraph", "")),
+            "personal_paragraph": introduced(
+                clean_paragraph(supporter.get("personal_paragraph", "")),
+                supporter.get("paragraph_language"),
+                language,
+            ),
+            **claims(representative, supporter.get("residence"), language),
         },
         "figures": figures_for(campaign, language),
     }
     subject = " ".join(render_text(version.subject, context, SUBJECT_MAX_CHARS).split())
-    body = render_text(version.body, context, LETTER_MAX_CHARS).strip() + "\n"
+    body = with_closing_line(
+        render_text(version.body, context, LETTER_MAX_CHARS),
+        campaign,
+        context["supporter"]["name"],
+        language,
+    )
     return RenderedLetter(subject=subject, body=body, language=language, version=version)

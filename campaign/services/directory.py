@@ -56,3 +56,26 @@ def representatives_for(country: str, query: str = "") -> list[BodyGroup]:
     for rep in db.session.execute(statement).scalars():
         groups.setdefault(rep.body_id, BodyGroup(rep.body, [])).representatives.append(rep)
     return list(groups.values())
+
+
+def constituencies(bodies: list[Body], country: str) -> list[tuple[Body, list[str]]]:
+    """For each of ``bodies`` whose members for ``country`` have constituencies, the
+    constituencies' names in order, each once (a multi-member district is one
+    place); members elected from a list without one are in none."""
+    if not bodies:
+        return []
+    rows = db.session.execute(
+        db.select(Representative.body_id, Representative.constituency)
+        .filter(
+            Representative.body_id.in_([b.id for b in bodies]),
+            Representative.country == country,
+            Representative.active.is_(True),
+            Representative.constituency != "",
+        )
+        .distinct()
+        .order_by(Representative.body_id, Representative.constituency)
+    ).all()
+    found: dict[int, list[str]] = {}
+    for body_id, name in rows:
+        found.setdefault(body_id, []).append(name)
+    return [(body, found[body.id]) for body in bodies if body.id in found]

@@ -29,7 +29,17 @@ from ..models.base import utcnow
 from . import audit
 
 # The representative's fields an import sets.
-FIELDS = ("country", "title", "name", "email", "party", "constituency", "language", "active")
+FIELDS = (
+    "country",
+    "title",
+    "name",
+    "email",
+    "party",
+    "constituency",
+    "language",
+    "active",
+    "gender",
+)
 EU = "EU"
 # An upload not confirmed within this time is forgotten.
 PENDING_KEPT_FOR = timedelta(days=2)

@@ -17,7 +17,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # The variables a letter template may use, documented for organisers.
 TEMPLATE_VARIABLES = {
     "representative": ("title", "name", "body", "party", "constituency"),
-    "supporter": ("name", "city", "personal_paragraph"),
+    # constituent, resident and place say only what the supporter stated (services.residence).
+    "supporter": ("name", "city", "personal_paragraph", "constituent", "resident", "place"),
     "figures": (
         "imprisoned",
         "released_after_sentence",

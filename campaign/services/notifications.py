@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
@@ -25,23 +25,85 @@ def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMess
         "confirm_url": public_url(
             "supporters.confirm", token=tokens.make_token(tokens.CONFIRM, submission.id)
         ),
+        "status_url": public_url(
+            "supporters.status", token=tokens.make_token(tokens.STATUS, submission.id)
+        ),
         "deadline": confirmation_deadline(submission),
         "reminder": reminder,
     }
     # In the language the supporter used on the site when they wrote.
-    locale = supporter.locale if supporter.locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
-    with force_locale(locale):
+    with force_locale(_supporter_locale(submission)):
         subject = render_template("email/confirm_subject.txt", **context).strip()
         text = render_template("email/confirm.txt", **context)
+        from_name = _sender_name(submission)
     return OutgoingMessage(
         to_email=supporter.email,
         to_name=supporter.name,
         from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
+        from_name=from_name,
         subject=subject,
         text=text,
         kind="reminder" if reminder else "confirmation",
     )
+
+
+def _sender_name(submission: Submission) -> str:
+    """The sender's display name in the supporter's language (call within
+    force_locale): the campaign's title, translated when it is the appeal's own."""
+    return gettext(submission.campaign.title) or current_app.config["MAIL_FROM_NAME"]
+
+
+def _supporter_locale(submission: Submission) -> str:
+    locale = submission.supporter.locale
+    return locale if locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
+
+
+def _confirmed_letters(submission: Submission) -> list:
+    return [
+        letter
+        for letter in submission.letters
+        if letter.state not in (LetterState.AWAITING_CONFIRMATION, LetterState.EXPIRED)
+        and letter.text_removed_at is None
+    ]
+
+
+def copy_message(submission: Submission) -> OutgoingMessage:
+    """Every confirmed letter of the submission exactly as it goes out."""
+    supporter = submission.supporter
+    sent = _confirmed_letters(submission)
+    context = {
+        "supporter_name": supporter.name,
+        "campaign": submission.campaign,
+        "letters": sent,
+        "status_url": public_url(
+            "supporters.status", token=tokens.make_token(tokens.STATUS, submission.id)
+        ),
+    }
+    with force_locale(_supporter_locale(submission)):
+        subject = render_template("email/copy_subject.txt", **context).strip()
+        text = render_template("email/copy.txt", **context)
+        from_name = _sender_name(submission)
+    return OutgoingMessage(
+        to_email=supporter.email,
+        to_name=supporter.name,
+        from_email=current_app.config["MAIL_FROM"],
+        from_name=from_name,
+        subject=subject,
+        text=text,
+        kind="copy",
+    )
+
+
+def send_copy(submission_id: int) -> bool:
+    """Mail the supporter a copy of their confirmed letters (asked for on the form).
+    Returns False, sending nothing, when the submission or its texts are gone."""
+    submission = with_letters(submission_id)
+    if submission is None or not submission.wants_copy:
+        return False
+    if not _confirmed_letters(submission):
+        return False
+    get_backend().send(copy_message(submission))
+    return True
 
 
 def send_confirmation(submission_id: int, reminder: bool = False) -> bool:

@@ -8,8 +8,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..extensions import db
-from ..models import Body, Campaign, LetterTemplate, Representative, TemplateVersion
+from ..models import (
+    Body,
+    Campaign,
+    LetterTemplate,
+    PlaceConstituency,
+    Representative,
+    TemplateVersion,
+)
 from .letter_files import default_letters
+from .places import key_of
 
 DEFAULT_SLUG = "time-for-release"
 
@@ -23,6 +31,14 @@ APPEAL_FIGURES = {
     "figures_as_of": date(2025, 3, 1),
 }
 
+# A fictional organiser: a real deployment names the organisation that runs it.
+DEMO_ORGANISER = {
+    "organiser_name": "Time for Release (demo organiser)",
+    "organiser_address": "Demo Street 1\n10115 Berlin\nGermany",
+    "organiser_email": "contact@example.org",
+    "organiser_website": "https://example.org",
+}
+
 # Fictional people and offices. Every address is at example.org, which can never
 # receive mail, so a demo can never write to a real person.
 DEMO_BODIES = [
@@ -31,7 +47,7 @@ DEMO_BODIES = [
     ("PL", "Sejm (demo)", "parliament", "pl", "Poseł"),
     ("LT", "Seimas (demo)", "parliament", "lt", "Seimo narys"),
     ("IE", "Dáil Éireann (demo)", "parliament", "en", "TD"),
-    ("DE", "Federal Foreign Office (demo)", "ministry", "de", "Minister"),
+    ("DE", "Federal Foreign Office (demo)", "ministry", "de", "Bundesminister"),
 ]
 DEMO_PEOPLE = {
     "DE": [
@@ -56,6 +72,51 @@ DEMO_PEOPLE = {
         ("Seán Sample", "Demo Party B", "Cork Demo"),
     ],
 }
+# What the demo's sources say of each person's gender; Camille Exemple's is not given.
+DEMO_GENDERS = {
+    "female": {"Anna Beispiel", "Lea Probe", "Zofia Przykład", "Rūta Pavyzdytė", "Aoife Example"}
+    | {"Marie Beispielfrau", "Ewa Demonstracyjna", "Ona Demonstracinė", "Niamh Demo"}
+    | {"Eva Vorbild"},
+    "male": {"Jonas Muster", "Louis Essai", "Jan Testowy", "Tomas Bandinys", "Seán Sample"}
+    | {"Paul Exemplaire"},
+}
+# Titles as each parliament writes them, agreeing with gender where the language does.
+DEMO_FEMININE_TITLES = {
+    "Poseł": "Posłanka",
+    "Seimo narys": "Seimo narė",
+    "Député": "Députée",
+    "Bundesminister": "Bundesministerin",
+}
+# The demo bodies' names for readers of other interface languages.
+DEMO_BODY_NAMES = {
+    "Bundestag (demo)": {
+        "be": "Бундэстаг (дэма)",
+        "ru": "Бундестаг (демо)",
+        "uk": "Бундестаг (демо)",
+    },
+    "Federal Foreign Office (demo)": {
+        "be": "Федэральнае міністэрства замежных спраў (дэма)",
+        "ru": "Федеральное министерство иностранных дел (демо)",
+        "uk": "Федеральне міністерство закордонних справ (демо)",
+        "de": "Auswärtiges Amt (Demo)",
+        "pl": "Federalne Ministerstwo Spraw Zagranicznych (demo)",
+        "lt": "Federalinė užsienio reikalų ministerija (demo)",
+        "lv": "Federālā ārlietu ministrija (demo)",
+        "fr": "Ministère fédéral des Affaires étrangères (démo)",
+    },
+    "Sejm (demo)": {"be": "Сейм (дэма)", "ru": "Сейм (демо)", "uk": "Сейм (демо)"},
+    "Seimas (demo)": {
+        "be": "Сейм Літвы (дэма)",
+        "ru": "Сейм Литвы (демо)",
+        "uk": "Сейм Литви (демо)",
+    },
+}
+
+
+def gender_of(name: str) -> str:
+    return next((g for g, names in DEMO_GENDERS.items() if name in names), "")
+
+
 DEMO_MEPS = [
     ("DE", "Marie Beispielfrau", "Demo Group A", "de"),
     ("FR", "Paul Exemplaire", "Demo Group B", "fr"),
@@ -93,6 +154,7 @@ def seed_campaign(report: SeedReport) -> Campaign:
         {"slug": DEFAULT_SLUG},
         title="The time for release is now",
         default_language="en",
+        **DEMO_ORGANISER,
         **APPEAL_FIGURES,
     )
     for letter in default_letters():
@@ -120,30 +182,58 @@ def seed_campaign(report: SeedReport) -> Campaign:
     return campaign
 
 
+# Demo postcodes of the demo Bundestag: 80331 lies in two constituencies.
+DEMO_PLACES = [
+    ("10115", "Wahlkreis 1"),
+    ("20095", "Wahlkreis 2"),
+    ("80331", "Wahlkreis 2"),
+    ("80331", "Wahlkreis 3"),
+]
+
+
+def _seed_places(report: SeedReport) -> None:
+    body = db.session.execute(
+        db.select(Body).filter_by(country="DE", name="Bundestag (demo)")
+    ).scalar_one()
+    for place, constituency in DEMO_PLACES:
+        _get_or_create(
+            PlaceConstituency,
+            report,
+            {"body_id": body.id, "key": key_of(place), "constituency": constituency},
+            place=place,
+        )
+
+
 def seed_demo() -> SeedReport:
     """Load the default campaign and the fictional representatives; commit."""
     report = SeedReport()
     seed_campaign(report)
     for country, name, kind, language, title in DEMO_BODIES:
-        body = _get_or_create(Body, report, {"country": country, "name": name}, kind=kind)
-        people = (
-            DEMO_PEOPLE[country]
-            if kind == "parliament"
-            else [("Minister of Foreign Affairs (demo)", "", "")]
+        body = _get_or_create(
+            Body,
+            report,
+            {"country": country, "name": name},
+            kind=kind,
+            names=DEMO_BODY_NAMES.get(name, {}),
         )
+        people = DEMO_PEOPLE[country] if kind == "parliament" else [("Eva Vorbild", "", "")]
         for index, (person, party, constituency) in enumerate(people, start=1):
             _get_or_create(
                 Representative,
                 report,
                 {"body_id": body.id, "external_id": f"demo-{country.lower()}-{kind}-{index}"},
                 country=country,
-                title=title,
+                title=DEMO_FEMININE_TITLES.get(title, title)
+                if gender_of(person) == "female"
+                else title,
                 name=person,
+                gender=gender_of(person),
                 email=f"{kind}.{country.lower()}.{index}@example.org",
                 party=party,
                 constituency=constituency,
                 language=language,
             )
+    _seed_places(report)
     ep = _get_or_create(
         Body, report, {"country": "EU", "name": "European Parliament"}, kind="european_parliament"
     )
@@ -155,6 +245,7 @@ def seed_demo() -> SeedReport:
             country=country,
             title="MEP",
             name=person,
+            gender=gender_of(person),
             email=f"mep.{country.lower()}.{index}@example.org",
             party=group,
             language=language,

@@ -23,6 +23,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit
 from . import abuse, address_holds, compose
+from .residence import NOWHERE, Residence
 
 
 class SubmissionError(ValueError):
@@ -37,9 +38,24 @@ class SupporterDetails:
     city: str = ""
     personal_paragraph: str = ""
     locale: str = "en"
+    # A copy of the letters by email once confirmed: only when asked for.
+    wants_copy: bool = False
+    # The name in Latin letters, for letters in Latin-script languages (optional).
+    name_latin: str = ""
+    # The paragraph's language when the supporter kept it unlike a recipient's.
+    paragraph_language: str | None = None
+    # Where the supporter said they live; letters claim nothing more (services.residence).
+    residence: Residence = NOWHERE
 
-    def as_letter_vars(self) -> dict[str, str]:
-        return {"name": self.name, "city": self.city, "personal_paragraph": self.personal_paragraph}
+    def as_letter_vars(self) -> dict:
+        return {
+            "name": self.name,
+            "city": self.city,
+            "personal_paragraph": self.personal_paragraph,
+            "residence": self.residence,
+            "name_latin": self.name_latin,
+            "paragraph_language": self.paragraph_language,
+        }
 
 
 def selectable_representatives(campaign: Campaign, ids: list[int]) -> list[Representative]:
@@ -96,7 +112,7 @@ def submit(
     supporter.last_activity_at = utcnow()
     db.session.flush()
 
-    submission = Submission(campaign=campaign, supporter=supporter)
+    submission = Submission(campaign=campaign, supporter=supporter, wants_copy=details.wants_copy)
     if origin is not None:
         submission.hold_reason = abuse.hold_reason(origin, supporter.id)
         submission.ip_hash, submission.network_hash = origin.ip_hash, origin.network_hash
@@ -183,11 +199,37 @@ def confirm(submission: Submission) -> int:
             letter.transition(LetterState.HELD, f"held for review: {submission.hold_reason}"[:500])
     else:
         delivery.queue_confirmed(waiting, "confirmed by the supporter")
-    if submission.confirmed_at is None:
+    first_time = submission.confirmed_at is None
+    if first_time:
         submission.confirmed_at = utcnow()
     submission.supporter.last_activity_at = utcnow()
+    if first_time and submission.wants_copy and waiting:
+        from ..tasks.notifications import send_copy
+
+        enqueue_after_commit(NOTIFICATIONS, send_copy, submission.id)
     db.session.commit()
     return len(waiting)
+
+
+# One resend of the confirmation link per submission in this time, however asked.
+RESEND_INTERVAL = timedelta(minutes=5)
+
+
+def resend_confirmation(submission: Submission) -> bool:
+    """Mail the confirmation link again for the same letters (never new ones), once
+    committed. Returns False, and sends nothing, when no letter awaits confirmation
+    or the link was resent less than RESEND_INTERVAL ago."""
+    if not any(letter.state == LetterState.AWAITING_CONFIRMATION for letter in submission.letters):
+        return False
+    now = utcnow()
+    if submission.resent_at is not None and now - submission.resent_at < RESEND_INTERVAL:
+        return False
+    submission.resent_at = now
+    from ..tasks.notifications import send_confirmation
+
+    enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id)
+    db.session.commit()
+    return True
 
 
 def with_letters(submission_id: int) -> Submission | None:

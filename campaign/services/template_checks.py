@@ -51,8 +51,19 @@ def _sample_contexts(campaign: Campaign, template_language: str, body_kind: str)
     """Every combination of present and empty optional values the letter can meet."""
     full_rep = sample_representative(body_kind)
     bare_rep = SimpleNamespace(**{**vars(full_rep), "title": "", "party": "", "constituency": ""})
-    full_supporter = sample_supporter()
-    bare_supporter = {"name": full_supporter["name"], "city": "", "personal_paragraph": ""}
+    # A constituent of this member, a resident of the country elsewhere, and someone
+    # who stated nowhere: the three claims a letter can make.
+    full_supporter = {**sample_supporter(), "constituent": True, "resident": True}
+    full_supporter["place"] = full_rep.constituency
+    elsewhere = {**full_supporter, "constituent": False, "place": "Sample Country"}
+    bare_supporter = {
+        "name": full_supporter["name"],
+        "city": "",
+        "personal_paragraph": "",
+        "constituent": False,
+        "resident": False,
+        "place": "",
+    }
     figures = compose.figures_for(campaign, template_language)
     return [
         {
@@ -61,7 +72,7 @@ def _sample_contexts(campaign: Campaign, template_language: str, body_kind: str)
             "figures": figures,
         }
         for rep in (full_rep, bare_rep)
-        for supporter in (full_supporter, bare_supporter)
+        for supporter in (full_supporter, elsewhere, bare_supporter)
     ]
 
 

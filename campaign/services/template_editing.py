@@ -27,6 +27,7 @@ from ..models.base import utcnow
 from ..models.campaign import BODY_KINDS
 from . import audit, compose
 from .letter_files import LetterFile, default_letters
+from .residence import Residence
 from .template_checks import (  # noqa: F401 - part of this module's interface
     Problem,
     normalise,
@@ -57,6 +58,8 @@ class Preview:
     body: str
     problems: list[Problem]
     recipient: str  # who the letter was rendered for
+    # The same letter from a supporter who stated no residence: what it claims then.
+    body_elsewhere: str = ""
 
 
 def _unsaved_version(template: LetterTemplate, subject: str, body: str) -> SimpleNamespace:
@@ -81,13 +84,21 @@ def preview(
     problems = validate(template, subject, body)
     if problems:
         return Preview("", "", problems, recipient)
-    rendered = compose.render_letter(
-        template.campaign,
-        rep,
-        supporter or sample_supporter(),
-        version=_unsaved_version(template, subject, body),
+    version = _unsaved_version(template, subject, body)
+    supporter = supporter or sample_supporter()
+    # Rendered both ways, so that organisers see what each supporter will claim.
+    constituent = Residence(
+        country=getattr(rep, "country", ""),
+        body_id=getattr(rep, "body_id", None),
+        constituency=rep.constituency or "",
     )
-    return Preview(rendered.subject, rendered.body, [], recipient)
+    rendered = compose.render_letter(
+        template.campaign, rep, {**supporter, "residence": constituent}, version=version
+    )
+    elsewhere = compose.render_letter(
+        template.campaign, rep, {**supporter, "residence": None}, version=version
+    )
+    return Preview(rendered.subject, rendered.body, [], recipient, elsewhere.body)
 
 
 def preview_choices(template: LetterTemplate, limit: int = 300) -> list[Representative]:

@@ -1,6 +1,15 @@
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..services.compose import PERSONAL_PARAGRAPH_MAX, SUPPORTER_CITY_MAX, SUPPORTER_NAME_MAX
@@ -15,6 +24,12 @@ def no_control_characters(form, field):
 def single_line(form, field):
     if any(ch in (field.data or "") for ch in "\r\n"):
         raise ValidationError(_l("Please keep this on one line."))
+
+
+def latin_only(form, field):
+    letters = [ch for ch in field.data or "" if ch.isalpha()]
+    if any("LATIN" not in unicodedata.name(ch, "") for ch in letters):
+        raise ValidationError(_l("Please use Latin letters only, as in a passport."))
 
 
 def at_most(limit: int) -> Length:
@@ -50,6 +65,10 @@ class LetterForm(FlaskForm):
             no_control_characters,
         ],
     )
+    name_latin = StringField(
+        _l("Your name in Latin letters (optional)"),
+        validators=[Optional(), at_most(120), single_line, no_control_characters, latin_only],
+    )
     email = EmailField(
         _l("Your email address"),
         validators=[
@@ -62,6 +81,19 @@ class LetterForm(FlaskForm):
         _l("City or postcode (optional)"),
         validators=[Optional(), at_most(SUPPORTER_CITY_MAX), single_line, no_control_characters],
     )
+    # Where the supporter lives: letters claim only what is chosen here. Choices are
+    # set per request (countries in the interface language, the chosen bodies'
+    # constituencies); "" states nothing.
+    residence = SelectField(_l("Country where you live (optional)"), choices=[], default="")
+    place = StringField(
+        _l("Your postcode or town (optional)"),
+        validators=[Optional(), at_most(120), single_line, no_control_characters],
+    )
+    constituency = SelectField(_l("Your constituency (optional)"), choices=[], default="")
+    # Asked only when the paragraph's language differs from a letter's.
+    keep_language = BooleanField(_l("Keep my paragraph as it is"), default=False)
+    # Off unless ticked: a mailbox holding the letters can be inspected, at a border too.
+    copy = BooleanField(_l("Email me a copy of my letters"), default=False)
     consent = BooleanField(
         _l("I have read how my data is used, and I want these letters sent in my name."),
         validators=[DataRequired(_l("Please tick this box to send your letters."))],

@@ -4,24 +4,41 @@ confirmation link → status."""
 from __future__ import annotations
 
 import unicodedata
+from types import SimpleNamespace
 
 from babel import Locale
-from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import limits
-from ..i18n import current_language, prefer_supporter_locale
+from ..i18n import current_language, language_name, prefer_supporter_locale
 from ..models import LetterState, Submission
 from ..services import (
     abuse,
     address_holds,
     compose,
     directory,
+    letter_language,
+    places,
     privacy,
     public_counts,
+    residence,
     status_links,
     submissions,
     tokens,
@@ -29,8 +46,11 @@ from ..services import (
 from ..services.urls import public_url
 from . import bp
 from .forms import ConfirmForm, LetterForm, city_given, honeypot_filled
+from .names import body_name
 
 PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
+# The session key holding the number of the submission just made (see after_sending).
+SUBMITTED = "submitted"
 
 
 def current_campaign():
@@ -85,13 +105,66 @@ def campaign_title(campaign) -> str:
     return _(campaign.title)
 
 
+def site_campaign():
+    """Who runs the site (the campaign's organiser fields), for every page's and
+    mail's footer; None before a campaign is set up, or when the database cannot
+    say (the page still shows). A copy, not the row: a worker renders many mails
+    in one app context, each job with a fresh session."""
+    # Cached in the request's environ, not in g: an app context (a worker's, or a
+    # test's) can outlive many requests.
+    cache = request.environ if has_request_context() else {}
+    if "campaign.site_campaign" in cache:
+        return cache["campaign.site_campaign"]
+    try:
+        campaign = directory.default_campaign(current_app.config.get("CAMPAIGN_SLUG"))
+    except SQLAlchemyError:
+        campaign = None
+    found = None
+    if campaign is not None:
+        found = SimpleNamespace(
+            organiser_name=campaign.organiser_name,
+            organiser_address=campaign.organiser_address,
+            organiser_email=campaign.organiser_email,
+            organiser_website=campaign.organiser_website,
+        )
+    cache["campaign.site_campaign"] = found
+    return found
+
+
+@bp.app_template_filter("date_before_stop")
+def date_before_stop(value) -> str:
+    """A long date (Babel) for a sentence that ends right after it: without the
+    date's own final abbreviation point ("11 снежня 2026 г."), which the sentence's
+    full stop then gives back, instead of doubling it."""
+    return format_date(value, "long").removesuffix(".")
+
+
 @bp.app_context_processor
 def inject_helpers():
     return {
         "country_name": country_name,
         "state_label": state_label,
         "campaign_title": campaign_title,
+        "site_campaign": site_campaign,
+        "privacy_url": lambda: public_url("supporters.privacy"),
+        "representative_sees_text": representative_sees(),
     }
+
+
+def representative_sees() -> str:
+    """One statement of what the representative sees, wherever it is said: it follows
+    from services.delivery.letter_message (replies come through a reply address of
+    the letter when INBOUND_DOMAIN is set, else straight to the supporter)."""
+    if current_app.config.get("INBOUND_DOMAIN"):
+        return _(
+            "The representative sees your name, the letter and the city if you give one. "
+            "Not your email address: their reply comes to a reply address of the letter "
+            "and we forward it to you."
+        )
+    return _(
+        "The representative sees your name, the letter, the city if you give one, and "
+        "your email address, so that they can answer you."
+    )
 
 
 @bp.get("/")
@@ -161,6 +234,91 @@ def _previews(campaign, representatives, supporter_vars):
     return previews
 
 
+# Babel's territories include regions and codes for no country at all.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+
+
+def _residence_choices() -> list[tuple[str, str]]:
+    codes = [
+        code
+        for code in Locale.parse(str(get_locale())).territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
+    return [("", _("I would rather not say"))] + [
+        (code, country_name(code)) for code in sorted(codes, key=country_sort_key)
+    ]
+
+
+def _constituency_choices(places) -> list[tuple[str, str]]:
+    several = len(places) > 1
+    return [("", _("None of these, or I would rather not say"))] + [
+        (f"{body.id}:{name}", f"{name} ({body.name})" if several else name)
+        for body, names in places
+        for name in names
+    ]
+
+
+def _found_constituency(form, lookup_bodies) -> bool:
+    """Fill the constituency from the postcode or place typed, where the bodies'
+    tables know it; with several, offer only those and ask. False after marking a
+    field that needs the supporter's choice."""
+    typed = (form.place.data or "").strip()
+    if not typed or form.constituency.data or not lookup_bodies:
+        return True
+    found = [
+        f"{body_id}:{name}" for body_id, name in places.constituencies_at(typed, lookup_bodies)
+    ]
+    if len(found) == 1:
+        form.constituency.data = found[0]
+        return True
+    if found:
+        form.constituency.choices = [c for c in form.constituency.choices if c[0] in {"", *found}]
+        message = _("This postcode or place lies in several constituencies: please choose yours.")
+        form.constituency.errors = [*form.constituency.errors, message]
+    else:
+        message = _("We do not know this postcode or place: please choose your constituency.")
+        form.place.errors = [*form.place.errors, message]
+    return False
+
+
+def _stated_residence(form, country: str) -> residence.Residence | None:
+    """Where the supporter said they live, or None after marking the field that
+    contradicts itself. A constituency states the country it lies in."""
+    home = residence.Residence(country=form.residence.data or "")
+    if not form.constituency.data:
+        return home
+    body_id, _sep, name = form.constituency.data.partition(":")
+    if home.country and home.country != country:
+        form.constituency.errors = [
+            *form.constituency.errors,
+            _("This constituency is not in the country you said you live in."),
+        ]
+        return None
+    return residence.Residence(country=country, body_id=int(body_id), constituency=name)
+
+
+def _language_prompt(campaign, representatives, paragraph_language: str | None) -> str | None:
+    """What to ask when the paragraph's language differs from a letter's, else None."""
+    if not paragraph_language:
+        return None
+    published = compose.PublishedLetters(campaign)
+    published.load(representatives)
+    languages = set()
+    for rep in representatives:
+        try:
+            languages.add(published.version_for(rep).template.language)
+        except compose.NoTemplate:
+            continue
+    if languages <= {paragraph_language}:
+        return None
+    return _(
+        "Your paragraph seems to be in %(language)s, and not every letter is. It is sent "
+        "exactly as you wrote it. Rewrite it in the letters' language, or keep it: each "
+        "letter then says, in its own language, that your paragraph is in %(language)s.",
+        language=language_name(paragraph_language),
+    )
+
+
 def _selected_ids(values) -> list[int]:
     # ASCII digits only ("²".isdigit() is true), and no id wider than a database integer.
     return [int(v) for v in map(str, values) if v.isascii() and v.isdigit() and len(v) <= 18][:500]
@@ -181,49 +339,95 @@ def write_letters(country: str):
     if not representatives:
         return redirect(url_for(".choose_representatives", country=country, error="none"))
     form.representatives.data = [str(r.id) for r in representatives]
+    form.residence.choices = _residence_choices()
+    constituencies = directory.constituencies(
+        list(dict.fromkeys(r.body for r in representatives)), country
+    )
+    form.constituency.choices = _constituency_choices(constituencies)
+    lookup_bodies = places.bodies_with_places([body for body, _names in constituencies])
     # A language switch on the posted page comes back to these letters.
     g.language_switch_args = {"rep": form.representatives.data}
 
     supporter_vars = PLACEHOLDER_SUPPORTER
+    language_prompt = None
     if request.method == "POST":
+        valid = form.validate()
+        home = None
+        found = _found_constituency(form, lookup_bodies)
+        if found and not (form.residence.errors or form.constituency.errors):
+            home = _stated_residence(form, country)
+        paragraph_language = letter_language.detect(form.personal_paragraph.data or "")
+        language_prompt = _language_prompt(campaign, representatives, paragraph_language)
         supporter_vars = {
             "name": form.name.data or "",
+            "name_latin": form.name_latin.data or "",
             "city": form.city.data or "",
             "personal_paragraph": form.personal_paragraph.data or "",
+            "residence": home,
+            "paragraph_language": paragraph_language,
         }
+        if language_prompt and "send" in request.form and not form.keep_language.data:
+            form.personal_paragraph.errors = [*form.personal_paragraph.errors, language_prompt]
+            valid = False
         if "send" in request.form and honeypot_filled(form):
             # A robot: it sees the usual page and nothing is stored.
             return redirect(url_for(".check_email"))
-        if "send" in request.form and form.validate() and city_given(form, representatives):
+        if "send" in request.form and valid and home and city_given(form, representatives):
             details = submissions.SupporterDetails(
                 name=form.name.data.strip(),
                 email=form.email.data.strip(),
                 city=(form.city.data or "").strip(),
                 personal_paragraph=form.personal_paragraph.data or "",
                 locale=str(get_locale()),
+                residence=home,
+                wants_copy=bool(form.copy.data),
+                name_latin=(form.name_latin.data or "").strip(),
+                paragraph_language=paragraph_language,
             )
             try:
                 origin = abuse.origin_of(request.remote_addr)
-                submissions.submit(campaign, representatives, details, origin)
+                submission = submissions.submit(campaign, representatives, details, origin)
             except submissions.SubmissionError as exc:
                 form.representatives.errors = [str(exc)]
             else:
+                # Only its number, in the signed session: the next page names the
+                # address and can resend the link, and no URL carries either.
+                session[SUBMITTED] = submission.id
                 return redirect(url_for(".check_email"))
         elif "send" not in request.form:
+            # A preview is not a sending: nothing is marked wrong yet.
             form.form_errors = []
+            for each in form:
+                if each.name not in ("place", "constituency"):  # the lookup's answer stays
+                    each.errors = []
+    previews = _previews(campaign, representatives, supporter_vars)
     return render_template(
         "supporters/letters.html",
         campaign=campaign,
         country=country,
         form=form,
-        previews=_previews(campaign, representatives, supporter_vars),
+        previews=previews,
+        letter_languages=", ".join(
+            sorted({language_name(letter.language) for _rep, letter, _copy in previews})
+        ),
+        language_prompt=language_prompt,
+        place_lookup=bool(lookup_bodies),
         city_required=any(r.body.requires_city for r in representatives),
     )
 
 
-@bp.get("/check-your-email")
-def check_email():
-    return render_template("supporters/check_email.html", campaign=current_campaign())
+# What the privacy notice names as the service that carries mail.
+MAIL_SERVICES = {"sendgrid": "SendGrid (Twilio Inc.)", "smtp": "SMTP"}
+
+
+@bp.get("/privacy")
+def privacy():
+    backend = current_app.config["MAIL_BACKEND"]
+    return render_template(
+        "supporters/privacy.html",
+        campaign=current_campaign(),
+        mail_service=MAIL_SERVICES.get(backend, backend),
+    )
 
 
 def _submission_from(token: str, purpose: str, max_age: int | None):
@@ -249,10 +453,18 @@ def confirm(token: str):
     if problem:
         return render_template("supporters/link_expired.html"), 410
     form = ConfirmForm()
+    status_token = status_links.status_token(submission.id)
+    pending = any(
+        letter.state == LetterState.AWAITING_CONFIRMATION for letter in submission.letters
+    )
     if request.method == "POST" and form.validate_on_submit():
-        submission_id = submission.id  # read before the commit expires it
         submissions.confirm(submission)
-        return redirect(url_for(".status", token=status_links.status_token(submission_id)))
+        # The letters' page shows a thank-you and what happens next, once.
+        flash("confirmed", "thanks")
+        return redirect(url_for(".status", token=status_token))
+    if not pending and submission.confirmed_at:
+        # Opened again after confirming: the letters' page says how they are doing.
+        return redirect(url_for(".status", token=status_token))
     return render_template(
         "supporters/confirm.html", submission=submission, form=form, campaign=submission.campaign
     )
@@ -340,7 +552,7 @@ def _letter_states(submission: Submission) -> list[dict]:
     return [
         {
             "representative": letter.representative.name,
-            "body": letter.representative.body.name,
+            "body": body_name(letter.representative.body),
             "state": letter.state,
             "label": state_label(letter.state),
             "settled": letter.state in SETTLED,

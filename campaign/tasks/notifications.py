@@ -5,3 +5,8 @@ from .queues import job
 @job
 def send_confirmation(submission_id: int, reminder: bool = False) -> bool:
     return notifications.send_confirmation(submission_id, reminder)
+
+
+@job
+def send_copy(submission_id: int) -> bool:
+    return notifications.send_copy(submission_id)

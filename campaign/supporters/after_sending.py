@@ -1,0 +1,47 @@
+"""After the letters are written: the page asking to check one's email, which names
+the address and resends the link (limited; the same letters, never new ones)."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, session, url_for
+
+from ..services import submissions
+from . import bp
+from .forms import ConfirmForm
+from .views import SUBMITTED, current_campaign
+
+
+def _just_submitted():
+    """The submission this browser has just made, or None."""
+    submission_id = session.get(SUBMITTED)
+    if not isinstance(submission_id, int):
+        return None
+    return submissions.with_letters(submission_id)
+
+
+@bp.get("/check-your-email")
+def check_email():
+    submission = _just_submitted()
+    return render_template(
+        "supporters/check_email.html",
+        campaign=current_campaign(),
+        email=submission.supporter.email if submission else None,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/check-your-email/resend")
+def resend():
+    submission = _just_submitted()
+    form = ConfirmForm()
+    if submission is None or not form.validate_on_submit():
+        return redirect(url_for(".check_email"))
+    sent = submissions.resend_confirmation(submission)
+    return render_template(
+        "supporters/check_email.html",
+        campaign=current_campaign(),
+        email=submission.supporter.email,
+        form=form,
+        resent=sent,
+        not_resent=not sent,
+    ), (200 if sent else 429)
