@@ -420,8 +420,8 @@ def write_letters(country: str):
 MAIL_SERVICES = {"sendgrid": "SendGrid (Twilio Inc.)", "smtp": "SMTP"}
 
 
-@bp.get("/privacy")
-def privacy():
+@bp.get("/privacy", endpoint="privacy")
+def privacy_notice():
     backend = current_app.config["MAIL_BACKEND"]
     return render_template(
         "supporters/privacy.html",
