@@ -16,11 +16,12 @@ from campaign.models import AddressFlag, Letter
 from campaign.services import dispatch
 from campaign.services.seed import seed_demo
 
+from . import procfile
 from . import tracking_helpers as th
 from .address_holds_support import bounce, queue_letters
 from .delivery_support import sendgrid, sendgrid_settings  # noqa: F401 - fixture
 from .organisers_support import log_in_as, token_of
-from .test_throttle_processes import start_workers, stop_workers
+from .test_throttle_processes import start_workers
 
 
 def _wait_for_states(letters, wanted: list[str], timeout: float = 30) -> list[str]:
@@ -70,7 +71,7 @@ def test_a_flagged_address_receives_nothing_more_from_the_workers(
             assert _wait_for_states(later, ["sent"] * 4) == ["sent"] * 4
             received = Counter(m.to[0] for m in sendgrid.messages)
         finally:
-            stop_workers(processes)
+            procfile.stop(processes)
         logs = "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
         assert "Traceback" not in logs, logs
         assert received == {bad.email: 3, good.email: 3}
