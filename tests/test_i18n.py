@@ -361,3 +361,37 @@ def test_countries_are_listed_in_the_readers_alphabetical_order(seeded, client):
     html = text(client.get("/", headers={"Accept-Language": "be"}))
     names = re.findall(r'<option value="[A-Z]{2}">([^<]+)</option>', html)
     assert names == ["Германія", "Ірландыя", "Літва", "Польшча", "Францыя"]
+
+
+# -- dates that end a sentence ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", INTERFACE_LANGUAGES)
+def test_a_date_ending_a_sentence_gets_one_full_stop(seeded, client, app, drain, language):
+    # Babel's long date ends with an abbreviation in some languages ("11 декабря 2026 г.",
+    # "2026 m. gruodžio 11 d."): the sentence around it must not add a second full stop.
+    client.set_cookie("lang", language)
+    rep = flow.representatives_of("DE")[0]
+    flow.submit(client, "DE", [rep.id], flow.Details())
+    drain()
+    message = flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[0]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert not re.search(r"(?<!\.)\.\.(?!\.)", text), text
+
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from flask_babel import force_locale
+
+    sent = db.session.execute(db.select(Letter)).scalars().first()
+    context = {
+        "supporter_name": "Ada",
+        "representative": rep,
+        "letter": SimpleNamespace(sent_at=sent.created_at),
+        "reply": SimpleNamespace(
+            from_name="", from_addr="office@example.org", subject="Re", text="Yes"
+        ),
+    }
+    with app.test_request_context(), force_locale(language):
+        forward = render_template("email/forward.txt", **context)
+    assert not re.search(r"(?<!\.)\.\.(?!\.)", forward), forward
