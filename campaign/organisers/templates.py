@@ -15,11 +15,12 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..mail import MailError
 from ..models import Campaign, LetterTemplate, Representative, Role
+from ..services import letter_reviews
 from ..services import template_editing as editing
 from ..services.campaigns import known_language
 from . import bp
 from .common import get_or_404
-from .forms import BODY_KIND_LABELS, NewTemplateForm, TemplateForm
+from .forms import BODY_KIND_LABELS, NewTemplateForm, PublishForm, TemplateForm
 
 SAMPLE = "sample"
 
@@ -39,8 +40,6 @@ def _form(template: LetterTemplate) -> TemplateForm:
     if not form.is_submitted():
         text = editing.editor_text(template)
         form.subject.data, form.body.data = text.subject, text.body
-        published = template.published_version
-        form.reviewed.data = bool(published and published.reviewed)
     return form
 
 
@@ -192,23 +191,74 @@ def save_draft(template_id: int):
     return redirect(url_for(".edit_template", template_id=template.id))
 
 
+def _publish_page(template: LetterTemplate, form: PublishForm, check, status: int = 200):
+    form.subject.data, form.body.data = check.subject, check.body
+    form.compared_with.data = str(check.published.number if check.published else 0)
+    return (
+        render_template(
+            "organisers/template_publish.html",
+            template=template,
+            form=form,
+            check=check,
+            kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
+        ),
+        status,
+    )
+
+
 @bp.post("/letters/<int:template_id>/publish")
 @roles_required(Role.ORGANISER)
 def publish_template(template_id: int):
+    """The first step of publishing: the comparison with the published text, and
+    the questions to answer. Nothing is published here."""
     template = _template(template_id)
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
     try:
-        version = editing.publish(
-            template, form.subject.data, form.body.data, bool(form.reviewed.data), current_user
-        )
+        check = editing.check_publish(template, form.subject.data, form.body.data)
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was published: please correct the problems below."), "error")
         return _editor(template, form, exc.problems, status=422)
+    return _publish_page(template, PublishForm(formdata=None), check)
+
+
+@bp.post("/letters/<int:template_id>/publish/confirm")
+@roles_required(Role.ORGANISER)
+def confirm_publish(template_id: int):
+    template = _template(template_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        abort(
+            400, _("The confirmation could not be read: go back to the editor and publish again.")
+        )
+    compared_with = form.compared_with.data or ""
+    try:
+        check = editing.check_publish(template, form.subject.data, form.body.data)
+        version = editing.publish(
+            template,
+            form.subject.data,
+            form.body.data,
+            bool(form.reviewed.data),
+            current_user,
+            accept_losses=bool(form.accept_losses.data),
+            compared_with=int(compared_with) if compared_with.isdigit() else -1,
+        )
+    except editing.TemplateInvalid as exc:
+        editor_form = _form(template)
+        editor_form.subject.data, editor_form.body.data = form.subject.data, form.body.data
+        flash(_("Nothing was published: please correct the problems below."), "error")
+        return _editor(template, editor_form, exc.problems, status=422)
+    except editing.LossesNotAccepted:
+        form.accept_losses.errors = [
+            _("Nothing was published: tick this box to publish a text that drops this.")
+        ]
+        return _publish_page(template, form, check, 422)
     except editing.EditingError as exc:
         flash(str(exc), "error")
-        return _editor(template, form, status=422)
+        db.session.expire_all()
+        check = editing.check_publish(template, form.subject.data, form.body.data)
+        return _publish_page(template, PublishForm(formdata=None), check, 409)
     flash(
         _("Version %(number)d is published: supporters get it from now on.", number=version.number),
         "success",
@@ -268,10 +318,10 @@ def template_versions(template_id: int):
     template = _template(template_id)
     versions = list(reversed(template.versions))
     old, new = request.args.get("old", ""), request.args.get("new", "")
-    diff_lines, error = None, None
+    comparison, error = None, None
     if old.isdigit() and new.isdigit():
         try:
-            diff_lines = editing.diff(template, int(old), int(new))
+            comparison = editing.compare_versions(template, int(old), int(new))
         except editing.EditingError as exc:
             error = str(exc)
     elif versions:
@@ -284,7 +334,7 @@ def template_versions(template_id: int):
         versions=versions,
         old=old,
         new=new,
-        diff_lines=diff_lines,
+        comparison=comparison,
         error=error,
         kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
     ), (404 if error else 200)
@@ -310,3 +360,24 @@ def rollback_template(template_id: int, number: int):
             "success",
         )
     return redirect(url_for(".template_versions", template_id=template.id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/translations")
+@roles_required(Role.ORGANISER)
+def translations(campaign_id: int):
+    """Every letter of the campaign by body kind and language: reviewed by a native
+    speaker (who, when), not reviewed, or missing."""
+    campaign = get_or_404(Campaign, campaign_id, _("There is no such campaign."))
+    kinds, languages, cells = letter_reviews.overview(campaign)
+    totals = {state: 0 for state in ("reviewed", "unreviewed", "missing")}
+    for cell in cells.values():
+        totals[cell.state] += 1
+    return render_template(
+        "organisers/translations.html",
+        campaign=campaign,
+        kinds=kinds,
+        languages=languages,
+        cells=cells,
+        totals=totals,
+        kind_labels=BODY_KIND_LABELS,
+    )
