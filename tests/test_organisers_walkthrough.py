@@ -135,7 +135,9 @@ def test_an_organiser_imports_a_parliament_and_adjusts_its_letter(seeded, client
 
     # Compared with the first version.
     versions = client.get(f"{editor_url}/versions?old=1&new=2").get_data(as_text=True)
-    assert "<ins>Ačiū už Jūsų darbą, {{ representative.name }}.</ins>" in versions.replace("\n", "")
+    assert "<ins>Ačiū už Jūsų darbą, ⟦Representative&#39;s name⟧.</ins>" in versions.replace(
+        "\n", ""
+    )
 
     # Rolled back: the old text is published again, as version 3.
     rolled = client.post(

@@ -111,6 +111,8 @@ class TemplateForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])
     representative = SelectField(_l("Preview for"), choices=[], validate_choice=False)
+    # "markers" when the text is written with readable markers, else raw template text.
+    mode = HiddenField()
 
 
 class PublishForm(FlaskForm):

@@ -15,7 +15,7 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..mail import MailError
 from ..models import Campaign, LetterTemplate, Representative, Role
-from ..services import letter_reviews
+from ..services import letter_markers, letter_reviews
 from ..services import template_editing as editing
 from ..services.campaigns import known_language
 from . import bp
@@ -40,7 +40,28 @@ def _form(template: LetterTemplate) -> TemplateForm:
     if not form.is_submitted():
         text = editing.editor_text(template)
         form.subject.data, form.body.data = text.subject, text.body
+        if request.args.get("raw") != "1":
+            _show_markers(form)
     return form
+
+
+def _show_markers(form: TemplateForm) -> None:
+    """Put the text in the form with readable markers, unless it cannot be."""
+    subject = letter_markers.to_markers(form.subject.data or "")
+    body = letter_markers.to_markers(form.body.data or "")
+    if subject is not None and body is not None:
+        form.subject.data, form.body.data, form.mode.data = subject, body, "markers"
+
+
+def _raw(form: TemplateForm) -> tuple[str, str, list]:
+    """The template text the form holds, and the problems of its markers, if any.
+    Raw text (no ``mode``) passes through unchanged."""
+    subject, body = form.subject.data or "", form.body.data or ""
+    if form.mode.data != "markers":
+        return subject, body, []
+    subject, subject_problems = letter_markers.from_markers(subject, "subject")
+    body, body_problems = letter_markers.from_markers(body, "body")
+    return subject, body, subject_problems + body_problems
 
 
 def _chosen_representative(form: TemplateForm, template: LetterTemplate) -> Representative | None:
@@ -73,6 +94,7 @@ def _editor(template: LetterTemplate, form: TemplateForm, problems=(), result=No
             refused=editing.stored_problems(template),
             default=default,
             kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
+            markers=letter_markers.markers() if form.mode.data == "markers" else None,
         ),
         status,
     )
@@ -135,7 +157,9 @@ def edit_template(template_id: int):
     if request.args.get("start") == "default":
         default = editing.default_letter(template.body_kind, template.language)
         if default is not None:
-            form.subject.data, form.body.data = default.subject, default.body
+            form.subject.data, form.body.data, form.mode.data = default.subject, default.body, ""
+            if request.args.get("raw") != "1":
+                _show_markers(form)
             flash(_("The default text is in the editor; it is not saved yet."), "notice")
     return _editor(template, form)
 
@@ -147,9 +171,10 @@ def preview_template(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
-    result = editing.preview(
-        template, form.subject.data, form.body.data, _chosen_representative(form, template)
-    )
+    subject, body, problems = _raw(form)
+    if problems:
+        return _editor(template, form, problems, status=422)
+    result = editing.preview(template, subject, body, _chosen_representative(form, template))
     return _editor(template, form, result.problems, result, 422 if result.problems else 200)
 
 
@@ -162,9 +187,10 @@ def preview_text(template_id: int):
     if not form.validate_on_submit():
         errors = [e for field in form for e in field.errors] or [_("The form could not be read.")]
         return Response("\n".join(map(str, errors)), 422, mimetype="text/plain")
-    result = editing.preview(
-        template, form.subject.data, form.body.data, _chosen_representative(form, template)
-    )
+    subject, body, problems = _raw(form)
+    if problems:
+        return Response("\n".join(map(str, problems)), 422, mimetype="text/plain")
+    result = editing.preview(template, subject, body, _chosen_representative(form, template))
     if result.problems:
         text = "\n".join(str(p) for p in result.problems)
         return Response(text, 422, mimetype="text/plain")
@@ -179,8 +205,11 @@ def save_draft(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
+    subject, body, problems = _raw(form)
     try:
-        kept = editing.save_draft(template, form.subject.data, form.body.data, current_user)
+        if problems:
+            raise editing.TemplateInvalid(problems)
+        kept = editing.save_draft(template, subject, body, current_user)
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was saved: please correct the problems below."), "error")
         return _editor(template, form, exc.problems, status=422)
@@ -215,8 +244,11 @@ def publish_template(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
+    subject, body, problems = _raw(form)
     try:
-        check = editing.check_publish(template, form.subject.data, form.body.data)
+        if problems:
+            raise editing.TemplateInvalid(problems)
+        check = editing.check_publish(template, subject, body)
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was published: please correct the problems below."), "error")
         return _editor(template, form, exc.problems, status=422)
@@ -273,13 +305,12 @@ def send_test_letter(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
+    subject, body, problems = _raw(form)
     try:
+        if problems:
+            raise editing.TemplateInvalid(problems)
         editing.send_test(
-            template,
-            form.subject.data,
-            form.body.data,
-            current_user,
-            _chosen_representative(form, template),
+            template, subject, body, current_user, _chosen_representative(form, template)
         )
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was sent: please correct the problems below."), "error")

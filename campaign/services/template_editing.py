@@ -26,6 +26,7 @@ from ..models.base import utcnow
 from ..models.campaign import BODY_KINDS
 from . import audit, compose
 from .letter_files import LetterFile, default_letters
+from .letter_markers import to_markers
 from .template_checks import (  # noqa: F401 - part of this module's interface
     Problem,
     losses,
@@ -36,7 +37,8 @@ from .template_checks import (  # noqa: F401 - part of this module's interface
     validate,
     variables_help,
 )
-from .text_compare import Comparison, compare, letter_text
+from .text_compare import Comparison, compare
+from .text_compare import letter_text as _code_text
 
 
 class EditingError(ValueError):
@@ -251,6 +253,13 @@ class PublishCheck:
     published: TemplateVersion | None
     comparison: Comparison
     losses: list[str]
+
+
+def letter_text(subject: str, body: str) -> str:
+    """A version as organisers read it in a comparison: with markers where the
+    text has them (see letter_markers), else as template code."""
+    text = _code_text(subject, body)
+    return to_markers(text) or text
 
 
 def check_publish(template: LetterTemplate, subject: str, body: str) -> PublishCheck:

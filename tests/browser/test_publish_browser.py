@@ -76,7 +76,9 @@ def test_publish_after_reading_the_comparison(
     # A text that drops the supporter's paragraph asks for the loss to be accepted.
     page.goto(editor_url)
     body = page.locator("textarea#body")
-    body.fill(re.sub(r"\{\{ *supporter\.personal_paragraph *\}\}", "", body.input_value()))
+    # The editor shows markers: the paragraph's is removed, its condition stays.
+    assert "⟦Supporter's paragraph⟧" in body.input_value()
+    body.fill(body.input_value().replace("⟦Supporter's paragraph⟧", ""))
     page.get_by_role("button", name="Publish…").click()
     expect(page.locator("#losses")).to_contain_text("will be thrown away")
     expect(page.get_by_label(re.compile("I understand what supporters lose"))).not_to_be_checked()
@@ -87,3 +89,41 @@ def test_publish_after_reading_the_comparison(
     audit(page, width)
     db.session.expire_all()
     assert db.session.get(LetterTemplate, template.id).published_version.number == 2
+
+
+def test_marker_buttons_insert_at_the_cursor(live_server, app_context, browser_factory, screenshot):
+    app = app_context
+    require_endpoints(app, "organisers.edit_template", "organisers.preview_text")
+    seed_demo()
+    make_user("organiser@example.org", "organiser")
+    template = db.session.execute(
+        db.select(LetterTemplate).filter_by(language="en", body_kind="parliament")
+    ).scalar_one()
+    page = browser_factory(locale="en-GB").new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server.url, "organiser@example.org")
+    page.goto(live_server.path(f"/organise/letters/{template.id}"))
+    body = page.locator("textarea#body")
+    body.fill("Dear ⟦Representative's name⟧,\n\nGreetings from  today.\n")
+    # The cursor between the two spaces after "from".
+    position = len("Dear ⟦Representative's name⟧,\n\nGreetings from ")
+    body.evaluate(f"(el) => {{ el.focus(); el.setSelectionRange({position}, {position}); }}")
+    page.get_by_role("button", name="Supporter's city", exact=True).click()
+    expect(body).to_have_value(
+        "Dear ⟦Representative's name⟧,\n\nGreetings from ⟦Supporter's city⟧ today.\n"
+    )
+    # A condition goes around the selected words.
+    start = len("Dear ⟦Representative's name⟧,\n\n")
+    end = start + len("Greetings from ⟦Supporter's city⟧ today.")
+    body.evaluate(f"(el) => {{ el.focus(); el.setSelectionRange({start}, {end}); }}")
+    page.get_by_role("button", name="Only if the supporter gave a city").click()
+    expect(body).to_have_value(
+        "Dear ⟦Representative's name⟧,\n\n⟦Only if the supporter gave a city⟧Greetings from "
+        "⟦Supporter's city⟧ today.⟦End of condition⟧\n"
+    )
+    # The preview renders the markers' values, through the same sandbox.
+    expect(page.locator("#preview-text")).to_contain_text(
+        "Greetings from Sampletown today.", timeout=15_000
+    )
+    screenshot(page, "marker-editor")
+    audit(page, None)
