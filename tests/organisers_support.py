@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from campaign.extensions import db
 from campaign.models import LetterTemplate
@@ -42,3 +43,21 @@ def template_for(kind: str, language: str) -> LetterTemplate:
     return db.session.execute(
         db.select(LetterTemplate).filter_by(body_kind=kind, language=language)
     ).scalar_one()
+
+
+def publish_confirmed(client, editor_url: str, form: dict, **answers):
+    """Publish as an organiser does: the editor's Publish button shows the
+    comparison, and its confirmation (with ``answers``: reviewed, accept_losses)
+    publishes. Returns the confirmation's response."""
+    form = {k: v for k, v in form.items() if k not in ("reviewed", "accept_losses")}
+    step = client.post(f"{editor_url}/publish", data=form)
+    html = step.get_data(as_text=True)
+    assert step.status_code == 200 and "Nothing is published yet." in html, html[-2000:]
+    fields = dict(
+        re.findall(r'<input[^>]*name="(subject|body|compared_with)"[^>]*value="([^"]*)"', html)
+    )
+    data = {name: unescape(value) for name, value in fields.items()}
+    return client.post(
+        f"{editor_url}/publish/confirm",
+        data={"csrf_token": csrf_token(html), **data, **answers},
+    )

@@ -138,11 +138,12 @@ def test_drafts_publish_versions_diff_and_rollback(seeded):
     with pytest.raises(editing.EditingError, match="nothing to publish"):
         editing.publish(template, version.subject, version.body, True, organiser)
 
-    diff = editing.diff(template, 1, 2)
-    assert diff[:2] == ["--- version 1", "+++ version 2"]
-    assert "+P.S. Ačiū." in diff
+    comparison = editing.compare_versions(template, 1, 2)
+    added = "".join(text for kind, text in comparison.new if kind == "added")
+    assert added.strip() == "P.S. Ačiū." and comparison.added_words == 3
+    assert all(kind == "same" for kind, _text in comparison.old)
     with pytest.raises(editing.EditingError, match="no version 9"):
-        editing.diff(template, 1, 9)
+        editing.compare_versions(template, 1, 9)
 
     back = editing.rollback(template, 1, organiser)
     assert back.number == 3 and (back.subject, back.body, back.reviewed) == (
@@ -175,7 +176,7 @@ def test_letters_record_the_version_they_were_written_from(seeded, client):
     template = template_for("parliament", "de")
     organiser = flow_user("organiser")
     version = editing.publish(
-        template, "Neu: {{ representative.name }}", GOOD_BODY, False, organiser
+        template, "Neu: {{ representative.name }}", GOOD_BODY, False, organiser, accept_losses=True
     )
     rep_ids = [r.id for r in flow.representatives_of("DE") if r.body.kind == "parliament"][:1]
     assert flow.submit(client, "DE", rep_ids, flow.Details()).status_code == 302

@@ -26,3 +26,17 @@ def field_errors(form, errors: dict[str, str]) -> None:
 
 def page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and len(value) < 7 else 1
+
+
+class ListPage:
+    """One page of a list already in memory, shaped like Flask-SQLAlchemy's
+    Pagination (items, page, pages, total) so templates treat both alike."""
+
+    def __init__(self, items: list, page: int, per_page: int):
+        self.total = len(items)
+        self.pages = max(1, -(-self.total // per_page))
+        self.page = min(max(page, 1), self.pages)
+        start = (self.page - 1) * per_page
+        self.items = items[start : start + per_page]
+        self.first = start + 1 if self.items else 0
+        self.last = start + len(self.items)

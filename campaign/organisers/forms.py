@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -114,7 +115,21 @@ class TemplateForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])
     representative = SelectField(_l("Preview for"), choices=[], validate_choice=False)
-    reviewed = BooleanField(_l("A native speaker has reviewed this text"))
+    # "markers" when the text is written with readable markers, else raw template text.
+    mode = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    """The confirmation step of publishing: the text travels unchanged from the
+    editor; the review mark and the acceptance of losses are asked here, afresh."""
+
+    subject = HiddenField(validators=[Length(max=500)])
+    body = HiddenField(validators=[Length(max=50_000)])
+    compared_with = HiddenField()
+    reviewed = BooleanField(_l("A native speaker has reviewed this very text"))
+    accept_losses = BooleanField(
+        _l("I understand what supporters lose with this text, and publish it anyway")
+    )
 
 
 class NewTemplateForm(FlaskForm):

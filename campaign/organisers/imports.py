@@ -6,7 +6,7 @@ was shown with (its fingerprint travels in the form)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -17,10 +17,14 @@ from ..extensions import db
 from ..models import ImportRun, Role
 from ..services import imports as import_service
 from . import bp
-from .common import page_number
+from .common import ListPage, page_number
 from .forms import FORMAT_LABELS, ImportForm
+from .import_sample import COLUMN_HELP, sample_csv
 
 PER_PAGE = 30
+# Names listed per page in each section of a dry run.
+CHANGES_PER_PAGE = 50
+CHANGE_KINDS = ("created", "updated", "deactivated", "skipped")
 
 
 class ConfirmForm(FlaskForm):
@@ -63,14 +67,27 @@ def new_import():
         except import_service.NothingToImport as exc:
             form.file.errors = [str(exc)]
             return render_template(
-                "organisers/import_form.html", form=form, skipped=exc.skipped
+                "organisers/import_form.html",
+                form=form,
+                skipped=exc.skipped,
+                columns=COLUMN_HELP,
             ), 422
         except import_service.ImportRejected as exc:
             form.file.errors = [_("This file cannot be imported: %(reason)s", reason=str(exc))]
         else:
             return redirect(url_for(".import_run", token=run.token))
-    return render_template("organisers/import_form.html", form=form, skipped=[]), (
-        422 if form.errors else 200
+    return render_template(
+        "organisers/import_form.html", form=form, skipped=[], columns=COLUMN_HELP
+    ), (422 if form.errors else 200)
+
+
+@bp.get("/imports/sample.csv")
+@roles_required(Role.ORGANISER)
+def import_sample():
+    return Response(
+        sample_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="representatives-sample.csv"'},
     )
 
 
@@ -88,11 +105,19 @@ def _dry_run_page(run: ImportRun, form: ConfirmForm, status: int = 200):
         flash(str(exc), "error")
         return redirect(url_for(".new_import"))
     form.digest.data = plan.digest()
+    listing = plan.listing()
+    # Each section pages on its own (?created=2), keeping the others where they were.
+    pages = {kind: page_number(request.args.get(kind)) for kind in CHANGE_KINDS}
+    sections = {
+        kind: ListPage(listing[kind], pages[kind], CHANGES_PER_PAGE) for kind in CHANGE_KINDS
+    }
     return render_template(
         "organisers/import_dry_run.html",
         run=run,
         plan=plan,
         form=form,
+        sections=sections,
+        pages={kind: section.page for kind, section in sections.items()},
         format_labels=FORMAT_LABELS,
     ), status
 

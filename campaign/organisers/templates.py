@@ -15,11 +15,12 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..mail import MailError
 from ..models import Campaign, LetterTemplate, Representative, Role
+from ..services import letter_markers, letter_reviews
 from ..services import template_editing as editing
 from ..services.campaigns import known_language
 from . import bp
 from .common import get_or_404
-from .forms import BODY_KIND_LABELS, NewTemplateForm, TemplateForm
+from .forms import BODY_KIND_LABELS, NewTemplateForm, PublishForm, TemplateForm
 
 SAMPLE = "sample"
 
@@ -39,9 +40,28 @@ def _form(template: LetterTemplate) -> TemplateForm:
     if not form.is_submitted():
         text = editing.editor_text(template)
         form.subject.data, form.body.data = text.subject, text.body
-        published = template.published_version
-        form.reviewed.data = bool(published and published.reviewed)
+        if request.args.get("raw") != "1":
+            _show_markers(form)
     return form
+
+
+def _show_markers(form: TemplateForm) -> None:
+    """Put the text in the form with readable markers, unless it cannot be."""
+    subject = letter_markers.to_markers(form.subject.data or "")
+    body = letter_markers.to_markers(form.body.data or "")
+    if subject is not None and body is not None:
+        form.subject.data, form.body.data, form.mode.data = subject, body, "markers"
+
+
+def _raw(form: TemplateForm) -> tuple[str, str, list]:
+    """The template text the form holds, and the problems of its markers, if any.
+    Raw text (no ``mode``) passes through unchanged."""
+    subject, body = form.subject.data or "", form.body.data or ""
+    if form.mode.data != "markers":
+        return subject, body, []
+    subject, subject_problems = letter_markers.from_markers(subject, "subject")
+    body, body_problems = letter_markers.from_markers(body, "body")
+    return subject, body, subject_problems + body_problems
 
 
 def _chosen_representative(form: TemplateForm, template: LetterTemplate) -> Representative | None:
@@ -75,6 +95,7 @@ def _editor(template: LetterTemplate, form: TemplateForm, problems=(), result=No
             refused=editing.stored_problems(template),
             default=default,
             kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
+            markers=letter_markers.markers() if form.mode.data == "markers" else None,
         ),
         status,
     )
@@ -137,7 +158,9 @@ def edit_template(template_id: int):
     if request.args.get("start") == "default":
         default = editing.default_letter(template.body_kind, template.language)
         if default is not None:
-            form.subject.data, form.body.data = default.subject, default.body
+            form.subject.data, form.body.data, form.mode.data = default.subject, default.body, ""
+            if request.args.get("raw") != "1":
+                _show_markers(form)
             flash(_("The default text is in the editor; it is not saved yet."), "notice")
     return _editor(template, form)
 
@@ -149,9 +172,10 @@ def preview_template(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
-    result = editing.preview(
-        template, form.subject.data, form.body.data, _chosen_representative(form, template)
-    )
+    subject, body, problems = _raw(form)
+    if problems:
+        return _editor(template, form, problems, status=422)
+    result = editing.preview(template, subject, body, _chosen_representative(form, template))
     return _editor(template, form, result.problems, result, 422 if result.problems else 200)
 
 
@@ -164,9 +188,10 @@ def preview_text(template_id: int):
     if not form.validate_on_submit():
         errors = [e for field in form for e in field.errors] or [_("The form could not be read.")]
         return Response("\n".join(map(str, errors)), 422, mimetype="text/plain")
-    result = editing.preview(
-        template, form.subject.data, form.body.data, _chosen_representative(form, template)
-    )
+    subject, body, problems = _raw(form)
+    if problems:
+        return Response("\n".join(map(str, problems)), 422, mimetype="text/plain")
+    result = editing.preview(template, subject, body, _chosen_representative(form, template))
     if result.problems:
         text = "\n".join(str(p) for p in result.problems)
         return Response(text, 422, mimetype="text/plain")
@@ -191,8 +216,11 @@ def save_draft(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
+    subject, body, problems = _raw(form)
     try:
-        kept = editing.save_draft(template, form.subject.data, form.body.data, current_user)
+        if problems:
+            raise editing.TemplateInvalid(problems)
+        kept = editing.save_draft(template, subject, body, current_user)
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was saved: please correct the problems below."), "error")
         return _editor(template, form, exc.problems, status=422)
@@ -203,23 +231,77 @@ def save_draft(template_id: int):
     return redirect(url_for(".edit_template", template_id=template.id))
 
 
+def _publish_page(template: LetterTemplate, form: PublishForm, check, status: int = 200):
+    form.subject.data, form.body.data = check.subject, check.body
+    form.compared_with.data = str(check.published.number if check.published else 0)
+    return (
+        render_template(
+            "organisers/template_publish.html",
+            template=template,
+            form=form,
+            check=check,
+            kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
+        ),
+        status,
+    )
+
+
 @bp.post("/letters/<int:template_id>/publish")
 @roles_required(Role.ORGANISER)
 def publish_template(template_id: int):
+    """The first step of publishing: the comparison with the published text, and
+    the questions to answer. Nothing is published here."""
     template = _template(template_id)
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
+    subject, body, problems = _raw(form)
     try:
-        version = editing.publish(
-            template, form.subject.data, form.body.data, bool(form.reviewed.data), current_user
-        )
+        if problems:
+            raise editing.TemplateInvalid(problems)
+        check = editing.check_publish(template, subject, body)
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was published: please correct the problems below."), "error")
         return _editor(template, form, exc.problems, status=422)
+    return _publish_page(template, PublishForm(formdata=None), check)
+
+
+@bp.post("/letters/<int:template_id>/publish/confirm")
+@roles_required(Role.ORGANISER)
+def confirm_publish(template_id: int):
+    template = _template(template_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        abort(
+            400, _("The confirmation could not be read: go back to the editor and publish again.")
+        )
+    compared_with = form.compared_with.data or ""
+    try:
+        check = editing.check_publish(template, form.subject.data, form.body.data)
+        version = editing.publish(
+            template,
+            form.subject.data,
+            form.body.data,
+            bool(form.reviewed.data),
+            current_user,
+            accept_losses=bool(form.accept_losses.data),
+            compared_with=int(compared_with) if compared_with.isdigit() else -1,
+        )
+    except editing.TemplateInvalid as exc:
+        editor_form = _form(template)
+        editor_form.subject.data, editor_form.body.data = form.subject.data, form.body.data
+        flash(_("Nothing was published: please correct the problems below."), "error")
+        return _editor(template, editor_form, exc.problems, status=422)
+    except editing.LossesNotAccepted:
+        form.accept_losses.errors = [
+            _("Nothing was published: tick this box to publish a text that drops this.")
+        ]
+        return _publish_page(template, form, check, 422)
     except editing.EditingError as exc:
         flash(str(exc), "error")
-        return _editor(template, form, status=422)
+        db.session.expire_all()
+        check = editing.check_publish(template, form.subject.data, form.body.data)
+        return _publish_page(template, PublishForm(formdata=None), check, 409)
     flash(
         _("Version %(number)d is published: supporters get it from now on.", number=version.number),
         "success",
@@ -234,13 +316,12 @@ def send_test_letter(template_id: int):
     form = _form(template)
     if not form.validate_on_submit():
         return _editor(template, form, status=422)
+    subject, body, problems = _raw(form)
     try:
+        if problems:
+            raise editing.TemplateInvalid(problems)
         editing.send_test(
-            template,
-            form.subject.data,
-            form.body.data,
-            current_user,
-            _chosen_representative(form, template),
+            template, subject, body, current_user, _chosen_representative(form, template)
         )
     except editing.TemplateInvalid as exc:
         flash(_("Nothing was sent: please correct the problems below."), "error")
@@ -279,10 +360,10 @@ def template_versions(template_id: int):
     template = _template(template_id)
     versions = list(reversed(template.versions))
     old, new = request.args.get("old", ""), request.args.get("new", "")
-    diff_lines, error = None, None
+    comparison, error = None, None
     if old.isdigit() and new.isdigit():
         try:
-            diff_lines = editing.diff(template, int(old), int(new))
+            comparison = editing.compare_versions(template, int(old), int(new))
         except editing.EditingError as exc:
             error = str(exc)
     elif versions:
@@ -295,7 +376,7 @@ def template_versions(template_id: int):
         versions=versions,
         old=old,
         new=new,
-        diff_lines=diff_lines,
+        comparison=comparison,
         error=error,
         kind_label=BODY_KIND_LABELS.get(template.body_kind, template.body_kind),
     ), (404 if error else 200)
@@ -321,3 +402,24 @@ def rollback_template(template_id: int, number: int):
             "success",
         )
     return redirect(url_for(".template_versions", template_id=template.id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/translations")
+@roles_required(Role.ORGANISER)
+def translations(campaign_id: int):
+    """Every letter of the campaign by body kind and language: reviewed by a native
+    speaker (who, when), not reviewed, or missing."""
+    campaign = get_or_404(Campaign, campaign_id, _("There is no such campaign."))
+    kinds, languages, cells = letter_reviews.overview(campaign)
+    totals = {state: 0 for state in ("reviewed", "unreviewed", "missing")}
+    for cell in cells.values():
+        totals[cell.state] += 1
+    return render_template(
+        "organisers/translations.html",
+        campaign=campaign,
+        kinds=kinds,
+        languages=languages,
+        cells=cells,
+        totals=totals,
+        kind_labels=BODY_KIND_LABELS,
+    )

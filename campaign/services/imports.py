@@ -139,6 +139,30 @@ class ImportPlan:
             "deactivated": len(self.deactivations),
         }
 
+    def listing(self) -> dict[str, list[dict]]:
+        """Every change the plan would make, by kind, in file order: what the dry
+        run lists name by name (created, updated, deactivated, skipped)."""
+        return {
+            "created": [
+                {"name": r.name, "external_id": r.external_id, "body": b.label, "email": r.email}
+                for b, r in self.creates
+            ],
+            "updated": [
+                {
+                    "name": u.name,
+                    "external_id": u.external_id,
+                    "body": u.body,
+                    "changes": {k: list(v) for k, v in u.changes.items()},
+                }
+                for u in self.updates
+            ],
+            "deactivated": [
+                {"name": d.name, "external_id": d.external_id, "body": d.body}
+                for d in self.deactivations
+            ],
+            "skipped": [{"ref": s.ref, "reason": s.reason} for s in self.skipped],
+        }
+
     def summary_line(self) -> str:
         c = self.counts
         return (

@@ -196,3 +196,43 @@ def sample_supporter() -> dict[str, str]:
         "city": "Sampletown",
         "personal_paragraph": _("Here the supporter's own paragraph appears, if they write one."),
     }
+
+
+# -- what supporters would lose -------------------------------------------------
+
+# Values no letter text contains by chance: where they show up in a rendering, the
+# text used the supporter's name or paragraph.
+_NAME_MARK = "\ue000supporter-name\ue000"
+_PARAGRAPH_MARK = "\ue000supporter-paragraph\ue000"
+
+
+def losses(template: LetterTemplate, subject: str, body: str) -> list[str]:
+    """What supporters would lose with this (valid) text, one sentence each: their
+    name not signed under the letter, their own paragraph thrown away. Empty when
+    a supporter who gives both sees both in the letter."""
+    context = _sample_contexts(template.campaign, template.language, template.body_kind)[0]
+    context["supporter"] = {
+        **context["supporter"],
+        "name": _NAME_MARK,
+        "personal_paragraph": _PARAGRAPH_MARK,
+    }
+    rendered = "\n".join(
+        compose.render_text(source, context, compose.SIZE_LIMITS[field])
+        for field, source in (("subject", subject), ("body", body))
+    )
+    found = []
+    if _NAME_MARK not in rendered:
+        found.append(
+            _(
+                "The letter does not carry the supporter's name: representatives will not "
+                "know who wrote to them, and the letter reads as anonymous."
+            )
+        )
+    if _PARAGRAPH_MARK not in rendered:
+        found.append(
+            _(
+                "The letter has no place for the supporter's own paragraph: what "
+                "supporters write in “Your own paragraph” will be thrown away."
+            )
+        )
+    return found

@@ -12,7 +12,6 @@ first, and nothing is saved when they find a problem.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -27,9 +26,11 @@ from ..models.base import utcnow
 from ..models.campaign import BODY_KINDS
 from . import audit, compose
 from .letter_files import LetterFile, default_letters
+from .letter_markers import to_markers
 from .residence import Residence
 from .template_checks import (  # noqa: F401 - part of this module's interface
     Problem,
+    losses,
     normalise,
     sample_representative,
     sample_supporter,
@@ -37,6 +38,8 @@ from .template_checks import (  # noqa: F401 - part of this module's interface
     validate,
     variables_help,
 )
+from .text_compare import Comparison, compare
+from .text_compare import letter_text as _code_text
 
 
 class EditingError(ValueError):
@@ -242,18 +245,87 @@ def _add_version(
     return version
 
 
-def publish(
-    template: LetterTemplate, subject: str, body: str, reviewed: bool, user: User
-) -> TemplateVersion:
-    """Publish the text as a new version, which supporters get from now on, and
-    drop the draft. Raises TemplateInvalid, or EditingError when the text and the
-    review mark are those of the published version already; nothing is saved then."""
+class LossesNotAccepted(EditingError):
+    """The text would drop the supporter's name or paragraph, and the organiser
+    did not say they accept it; ``losses`` says what supporters would lose."""
+
+    def __init__(self, found: list[str]):
+        super().__init__(" ".join(found))
+        self.losses = found
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What the organiser confirms before publishing: the comparison with the
+    published text, and what supporters would lose."""
+
+    subject: str
+    body: str
+    published: TemplateVersion | None
+    comparison: Comparison
+    losses: list[str]
+
+
+def letter_text(subject: str, body: str) -> str:
+    """A version as organisers read it in a comparison: with markers where the
+    text has them (see letter_markers), else as template code."""
+    text = _code_text(subject, body)
+    return to_markers(text) or text
+
+
+def check_publish(template: LetterTemplate, subject: str, body: str) -> PublishCheck:
+    """Check a text about to be published without saving anything. Raises
+    TemplateInvalid when the text cannot be published at all."""
     subject, body = normalise(subject, body)
     problems = validate(template, subject, body)
     if problems:
         raise TemplateInvalid(problems)
+    current = template.published_version
+    old = letter_text(current.subject, current.body) if current is not None else ""
+    return PublishCheck(
+        subject=subject,
+        body=body,
+        published=current,
+        comparison=compare(old, letter_text(subject, body)),
+        losses=losses(template, subject, body),
+    )
+
+
+def publish(
+    template: LetterTemplate,
+    subject: str,
+    body: str,
+    reviewed: bool,
+    user: User,
+    *,
+    accept_losses: bool = False,
+    compared_with: int | None = None,
+) -> TemplateVersion:
+    """Publish the text as a new version, which supporters get from now on, and
+    drop the draft. ``reviewed`` is the organiser's answer for this very text.
+
+    Raises TemplateInvalid; LossesNotAccepted when the text drops the supporter's
+    name or paragraph and ``accept_losses`` is false; EditingError when the
+    published version is no longer ``compared_with`` (the number the organiser
+    compared with; 0 for none; None skips the check), or the text and review mark
+    are those of the published version already. Nothing is saved then."""
+    subject, body = normalise(subject, body)
+    problems = validate(template, subject, body)
+    if problems:
+        raise TemplateInvalid(problems)
+    found = losses(template, subject, body)
+    if found and not accept_losses:
+        raise LossesNotAccepted(found)
     template = _locked(template)
     current = _published(template)
+    if compared_with is not None and (current.number if current else 0) != compared_with:
+        db.session.rollback()
+        raise EditingError(
+            _(
+                "Another version was published while you compared: nothing was published. "
+                "Compare with it and confirm again."
+            )
+        )
     if current is not None and (current.subject, current.body, current.reviewed) == (
         subject,
         body,
@@ -269,7 +341,8 @@ def publish(
             "template",
             template.id,
             f"published version {version.number} of {_label(template)}"
-            + (" (reviewed)" if reviewed else " (not reviewed)"),
+            + (" (reviewed)" if reviewed else " (not reviewed)")
+            + (f" (accepted {len(found)} loss(es) for supporters)" if found else ""),
             user=user,
             changes={"published_version": [current.number if current else None, version.number]},
         )
@@ -320,24 +393,14 @@ def rollback(template: LetterTemplate, number: int, user: User) -> TemplateVersi
     return version
 
 
-def _as_text(version: TemplateVersion) -> list[str]:
-    return [f"Subject: {version.subject}\n", "\n", *version.body.splitlines(keepends=True)]
-
-
-def diff(template: LetterTemplate, old_number: int, new_number: int) -> list[str]:
-    """A unified diff between two versions (subject included), line by line.
+def compare_versions(template: LetterTemplate, old_number: int, new_number: int) -> Comparison:
+    """A word-level comparison of two versions, subject included.
     Raises EditingError when either version does not exist."""
     old, new = find_version(template, old_number), find_version(template, new_number)
     missing = old_number if old is None else new_number if new is None else None
     if missing is not None:
         raise EditingError(_("There is no version %(number)d.", number=missing))
-    lines = difflib.unified_diff(
-        _as_text(old),
-        _as_text(new),
-        fromfile=f"version {old.number}",
-        tofile=f"version {new.number}",
-    )
-    return [line.rstrip("\n") for line in lines]
+    return compare(letter_text(old.subject, old.body), letter_text(new.subject, new.body))
 
 
 # -- new templates -------------------------------------------------------------

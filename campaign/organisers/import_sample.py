@@ -1,0 +1,133 @@
+"""The sample file offered on the import page: the project's CSV with every
+column filled in once, and what each column means.
+
+The rows are made up and their addresses are at example.org, so importing the
+sample by mistake can never mail a real person."""
+
+from __future__ import annotations
+
+from ..importers.base import RepRecord
+from ..importers.csv_format import write_csv
+
+# (column, required, meaning): the import page shows these beside the sample.
+COLUMN_HELP = (
+    (
+        "external_id",
+        True,
+        "A stable id from your source, unique within the body. A later "
+        "import with the same id updates that person instead of adding them again.",
+    ),
+    (
+        "country",
+        True,
+        "Two-letter country code (LT, PL, DE); a three-letter code or the "
+        "English name works too. Can be left out when you give the country on the form.",
+    ),
+    (
+        "body",
+        True,
+        "The body's name: Seimas, Bundestag, European Parliament, Ministry of "
+        "Foreign Affairs. Can be left out when you give the body on the form.",
+    ),
+    (
+        "body_kind",
+        False,
+        "parliament, european_parliament or ministry. Empty: "
+        "european_parliament when the body is European Parliament, else parliament.",
+    ),
+    (
+        "title",
+        False,
+        "How supporters address them: MP, MEP, Minister. Empty: taken from body_kind.",
+    ),
+    ("name", True, "The person's name as letters should show it."),
+    (
+        "email",
+        True,
+        "Their work address. mailto: is removed; in a cell with several "
+        "addresses the first valid one is used. A row without one is skipped.",
+    ),
+    ("party", False, "Party or group, shown in the list supporters choose from."),
+    ("constituency", False, "Constituency or region, shown in the list supporters choose from."),
+    (
+        "language",
+        False,
+        "Two-letter language code of the letter they get (lt, pl, de). "
+        "Empty: the country's main language.",
+    ),
+    (
+        "active",
+        False,
+        "true or false (yes/no, 1/0 work too). Empty: true. Inactive people get no letters.",
+    ),
+    (
+        "term",
+        False,
+        "The legislative term, e.g. 14. When you give a term on the form, only "
+        "rows of that term are read.",
+    ),
+)
+
+_SAMPLE = (
+    RepRecord(
+        "lt-0001",
+        "LT",
+        "Seimas",
+        "parliament",
+        "MP",
+        "Ona Pavyzdinė",
+        "ona.pavyzdine@example.org",
+        "Example Party",
+        "Vilnius North",
+        "lt",
+        True,
+        "14",
+    ),
+    RepRecord(
+        "pl-0001",
+        "PL",
+        "Sejm",
+        "parliament",
+        "MP",
+        "Jan Przykładowy",
+        "jan.przykladowy@example.org",
+        "",
+        "Warszawa I",
+        "pl",
+        True,
+        "10",
+    ),
+    RepRecord(
+        "ep-0001",
+        "DE",
+        "European Parliament",
+        "european_parliament",
+        "MEP",
+        "Erika Beispiel",
+        "erika.beispiel@example.org",
+        "Example Group",
+        "",
+        "de",
+        True,
+        "10",
+    ),
+    RepRecord(
+        "de-mfa",
+        "DE",
+        "Federal Foreign Office",
+        "ministry",
+        "Minister",
+        "Max Mustermann",
+        "max.mustermann@example.org",
+        "",
+        "",
+        "de",
+        False,
+        "",
+    ),
+)
+
+
+def sample_csv() -> str:
+    """The sample file's text, header included, in the form the importer reads."""
+    return write_csv(_SAMPLE)
