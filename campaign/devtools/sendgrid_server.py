@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -1049,7 +1050,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     status = serve_until_signalled(server, lambda: server.host)
-    print(f"largest number of requests open at once: {server.stats['max_open']}", flush=True)
+    with contextlib.suppress(OSError):  # whoever started the server may have gone
+        print(f"largest number of requests open at once: {server.stats['max_open']}", flush=True)
     return status
 
 
