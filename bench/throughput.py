@@ -20,6 +20,7 @@ from _common import (
     make_app,
     services,
     settings,
+    start_sending,
     state_counts,
     wait_settled,
 )
@@ -43,13 +44,19 @@ def plain_loop(host: str, messages: list) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the loopback server waits per answer"
+    )
     parser.add_argument("--letters", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--representatives", type=int, default=500)
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
 
-    with services() as (database_url, redis_url), SendGridServer() as server:
+    with (
+        services() as (database_url, redis_url),
+        SendGridServer("--latency", str(args.latency)) as server,
+    ):
         env = settings(
             database_url,
             redis_url,
@@ -65,7 +72,9 @@ def main() -> None:
         from campaign.services import delivery, dispatch
 
         with app.app_context():
-            backlog = make_backlog(args.letters, args.representatives, domains=20)
+            backlog = make_backlog(
+                args.letters, args.representatives, domains=20, sending_status="paused"
+            )
             letters = db.session.execute(
                 db.select(Letter)
                 .options(db.joinedload(Letter.representative), db.joinedload(Letter.supporter))
@@ -80,6 +89,7 @@ def main() -> None:
             time.sleep(2.0)  # let the workers start (imports, connections)
             started = time.perf_counter()
             with app.app_context():
+                start_sending()
                 dispatch.kick(args.letters)
             wait_settled(app, args.letters, timeout=1800, poll=0.1)
             pipeline_seconds = time.perf_counter() - started
