@@ -10,21 +10,65 @@ database pool and its kept-open HTTP connection to SendGrid serve every job inst
 of being rebuilt after a fork for each one. Run one worker process per core (or more
 when most of the time is spent waiting on SendGrid); they share all their state
 through PostgreSQL and Redis.
+
+A worker or clock that cannot reach PostgreSQL or Redis keeps trying for
+WORKER_CONNECT_RETRY_SECONDS (at start, and while it runs), then exits with status 3
+and one line naming what it could not reach, so that a process supervisor notices.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 
 from campaign import create_app
 from campaign.config import ConfigError
 from campaign.redaction import configure_logging
 
+UNREACHABLE = 3
+
+
+def give_up(role: str, what: str) -> None:
+    """One line for the operator (no address, no password), then exit at once."""
+    print(f"{role}: {what}; exiting", file=sys.stderr, flush=True)
+    os._exit(UNREACHABLE)
+
+
+def wait_for_services(app, role: str) -> None:
+    """Reach PostgreSQL and Redis, retrying for WORKER_CONNECT_RETRY_SECONDS."""
+    from sqlalchemy import text
+
+    from campaign.extensions import db
+    from campaign.services.watchdog import which_service
+    from campaign.tasks.queues import redis_connection
+
+    limit = app.config["WORKER_CONNECT_RETRY_SECONDS"]
+    deadline = time.monotonic() + limit
+    with app.app_context():
+        while True:
+            try:
+                db.session.execute(text("SELECT 1"))
+                db.session.remove()
+                redis_connection().ping()
+                return
+            except Exception as exc:  # noqa: BLE001 - classified below
+                db.session.remove()
+                service = which_service(exc)
+                if service is None:
+                    raise
+                if time.monotonic() >= deadline:
+                    give_up(role, f"{service} unreachable for {limit:g} s ({type(exc).__name__})")
+            time.sleep(1.0)
+
 
 def run_worker(app, burst: bool, log_level: str) -> None:
+    from campaign.services import watchdog
     from campaign.tasks.queues import make_worker
 
+    if not burst:
+        watchdog.start(app, lambda what: give_up("worker", what))
     with app.app_context():
         worker = make_worker()
         worker.work(with_scheduler=True, burst=burst, logging_level=log_level)
@@ -61,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         # A wrong setting is a sentence for the operator, not a traceback.
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    role = "clock" if args.clock else "worker"
+    wait_for_services(app, role)
     if args.clock:
         run_clock(app)
     else:

@@ -30,6 +30,7 @@ from _common import (
     services,
     settings,
     sliding_max,
+    start_sending,
     state_counts,
     wait_settled,
 )
@@ -37,6 +38,9 @@ from _common import (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the loopback server waits per answer"
+    )
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--cap", type=int, default=3)
@@ -47,7 +51,10 @@ def main() -> None:
     parser.add_argument("--hot-letters", type=int, default=200)
     args = parser.parse_args()
 
-    with services() as (database_url, redis_url), SendGridServer() as server:
+    with (
+        services() as (database_url, redis_url),
+        SendGridServer("--latency", str(args.latency)) as server,
+    ):
         env = settings(
             database_url,
             redis_url,
@@ -71,6 +78,7 @@ def main() -> None:
                 args.wide_representatives,
                 domains=10,
                 campaign_slug="wide",
+                sending_status="paused",
                 throttle_per_second=args.rate,
                 throttle_domain_per_minute=100000,
                 **loose,
@@ -81,6 +89,7 @@ def main() -> None:
                 domains=1,
                 campaign_slug="hot",
                 tag="h",
+                sending_status="paused",
                 throttle_per_second=args.rate,
                 throttle_domain_per_minute=100000,
                 throttle_rep_per_hour=args.cap,
@@ -96,6 +105,7 @@ def main() -> None:
         with Workers(args.workers, env):
             time.sleep(2.0)
             with app.app_context():
+                start_sending()
                 dispatch.kick(args.wide_letters + args.hot_letters)
                 deadline = time.monotonic() + 600
                 while True:

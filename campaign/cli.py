@@ -23,7 +23,7 @@ def seed_demo_command():
 
 @letters.command("status")
 def letters_status_command():
-    """How many letters are in each state."""
+    """How many letters are in each state; whether workers are taking due letters."""
     from .models import Letter, LetterState
 
     counts = dict(
@@ -31,6 +31,30 @@ def letters_status_command():
     )
     for state in LetterState:
         click.echo(f"{state.value:<22} {counts.get(state.value, 0)}")
+    from .services.queue_status import dispatch_health, duplicates
+
+    # One "name value" pair a line, as above, for scripts; "stalled" when letters have
+    # been due for DISPATCH_STALL_SECONDS and no worker took one meanwhile.
+    health = dispatch_health()
+    idle = "never" if health.idle_seconds is None else f"{health.idle_seconds:.0f}s_ago"
+    click.echo(f"{'dispatch':<22} {'stalled' if health.stalled else 'ok'}")
+    click.echo(f"{'last_taken':<22} {idle}")
+    click.echo(f"{'sent_twice':<22} {duplicates()}")
+
+
+@letters.command("after-restore")
+def letters_after_restore_command():
+    """Run after restoring PostgreSQL, before starting workers: letters the backup
+    shows unsent but SendGrid accepted (send journal, delivery events) become sent."""
+    from .services.reconcile import after_restore
+
+    report = after_restore()
+    click.echo(
+        f"checked {report.checked} queued or sending letters: "
+        f"{report.from_journal + report.from_events} recorded as sent "
+        f"({report.from_journal} from the send journal, {report.from_events} from "
+        "SendGrid's delivery events); the others will be sent"
+    )
 
 
 @users.command("create")

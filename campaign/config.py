@@ -105,6 +105,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_BATCH_SIZE": env_int("DISPATCH_BATCH_SIZE", 50),
         "DISPATCH_CONCURRENCY": env_int("DISPATCH_CONCURRENCY", 4),
         "DISPATCH_JOB_SECONDS": env_float("DISPATCH_JOB_SECONDS", 5.0),
+        # A worker or clock that cannot reach PostgreSQL or Redis this long exits.
+        "WORKER_CONNECT_RETRY_SECONDS": env_float("WORKER_CONNECT_RETRY_SECONDS", 60.0),
+        # Letters due this long with none taken: `letters status` and /healthz say so.
+        "DISPATCH_STALL_SECONDS": env_int("DISPATCH_STALL_SECONDS", 120),
         # Abuse and privacy (README "Privacy"; campaign/limits.py, services/abuse.py, privacy.py).
         "IP_HASH_KEY": env_str("IP_HASH_KEY"),
         "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0),
@@ -216,3 +220,9 @@ def validate_delivery(config: dict) -> None:
         # A worker must be able to finish a request well inside its lease, or the
         # reconciler could hand the letter to another worker while it is in flight.
         raise ConfigError("SENDING_LEASE_SECONDS must be more than twice SENDGRID_TIMEOUT")
+    # The fence (services.dispatch) sends only while SENDGRID_TIMEOUT plus a 5 s margin
+    # fits in what is left of the lease: a shorter lease would never send.
+    if config.get("SENDING_LEASE_SECONDS", 120) < config.get("SENDGRID_TIMEOUT", 10.0) + 7:
+        raise ConfigError("SENDING_LEASE_SECONDS must be at least SENDGRID_TIMEOUT + 7")
+    if config.get("WORKER_CONNECT_RETRY_SECONDS", 60) < 0:
+        raise ConfigError("WORKER_CONNECT_RETRY_SECONDS must not be negative")

@@ -1,4 +1,4 @@
-"""GET /healthz: is the database reachable, is Redis reachable."""
+"""GET /healthz: is the database reachable, is Redis reachable; are letters being taken."""
 
 from flask import Blueprint, jsonify
 from sqlalchemy import text
@@ -22,4 +22,17 @@ def healthz():
     except Exception:  # noqa: BLE001
         checks["redis"] = "unavailable"
     healthy = all(v == "ok" for v in checks.values())
+    # Informative only: a stalled dispatcher is for the operator, not the load
+    # balancer (the site itself still works), so it does not change the status code.
+    checks["dispatch"] = _dispatch() if checks["database"] == "ok" else "unknown"
     return jsonify(status="ok" if healthy else "unavailable", **checks), 200 if healthy else 503
+
+
+def _dispatch() -> str:
+    from .services.queue_status import dispatch_health
+
+    try:
+        return "stalled" if dispatch_health().stalled else "ok"
+    except Exception:  # noqa: BLE001 - never let this field break the health check
+        db.session.rollback()
+        return "unknown"

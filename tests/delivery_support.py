@@ -3,8 +3,14 @@ server, backlogs of queued letters, and running the dispatcher in this process."
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +101,73 @@ def drain_jobs() -> None:
 
     make_worker().work(burst=True, with_scheduler=False)
     db.session.remove()
+
+
+# -- worker processes ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def worker_env(database_url: str, redis_url: str, sendgrid_host: str, **settings) -> dict:
+    """Environment of `python worker.py` against the test database, Redis and the
+    loopback SendGrid server; ``settings`` override (as environment variables)."""
+    env = {
+        **os.environ,
+        "CAMPAIGN_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MAIL_BACKEND": "sendgrid",
+        "MAIL_FROM": "letters@campaign.example.org",
+        "SENDGRID_API_KEY": API_KEY,
+        "SENDGRID_API_HOST": sendgrid_host,
+        "SENDGRID_TIMEOUT": "2",
+        "THROTTLE_ENABLED": "0",
+        "SEND_RETRY_BASE_SECONDS": "30",
+    }
+    env.update({key: str(value) for key, value in settings.items()})
+    return env
+
+
+def start_worker(env: dict, log: Path, *args: str) -> subprocess.Popen:
+    """`python worker.py` in its own process group (with the RQ scheduler it forks)."""
+    with open(log, "a") as out:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "worker.py"), "--log-level", "WARNING", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def signal_worker(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    signal_worker(process, signal.SIGCONT)
+    signal_worker(process, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        signal_worker(process, signal.SIGKILL)
+        process.wait()
+
+
+def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Poll ``condition()`` until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        time.sleep(interval)
+
+
+def copies_by_letter(server) -> Counter:
+    """How many times the loopback server accepted each letter (by its letter_id)."""
+    return Counter(int(m.custom_args["letter_id"]) for m in server.messages)

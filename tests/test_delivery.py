@@ -216,7 +216,7 @@ def test_duplicate_jobs_and_retries_after_success_send_nothing(sg_app, sendgrid)
     assert [m[1] for m in moves(backlog.letter_ids[0])].count("sending") == 1
 
 
-def test_an_outcome_is_only_recorded_under_its_own_attempt(sg_app):
+def test_a_late_acceptance_is_recorded_and_a_second_one_reported_as_a_duplicate(sg_app, caplog):
     backlog = make_backlog(2, 2)
     a, b = backlog.letter_ids
     taken = delivery.take_letters([a, b])
@@ -234,9 +234,19 @@ def test_an_outcome_is_only_recorded_under_its_own_attempt(sg_app):
             delivery.Outcome(b, 1, "sent", message_id="m-b-late"),
         ]
     )
-    assert written == {"sent": 1}
+    # b was accepted under attempt 1: it is sent, whatever attempt 2 does.
+    assert written == {"sent": 2}
     assert letter(a).state == "sent" and letter(a).provider_message_id == "m-a"
-    assert letter(b).state == "sending" and letter(b).provider_message_id is None
+    assert letter(b).state == "sent" and letter(b).provider_message_id == "m-b-late"
+    # Attempt 2 was accepted too: a warning with both ids, an entry in b's history.
+    assert delivery.record([delivery.Outcome(b, 2, "sent", message_id="m-b-2")]) == {}
+    assert letter(b).provider_message_id == "m-b-late"
+    (event,) = [e for e in letter(b).events if e.cause.startswith("sent twice")]
+    assert "m-b-2" in event.cause and "m-b-late" in event.cause
+    assert "letter 2: sent twice" in caplog.text and "m-b-2" in caplog.text
+    # A retry of attempt 2 changes nothing.
+    assert delivery.record([delivery.Outcome(b, 2, "retry", "timeout", delay=1)]) == {}
+    assert letter(b).state == "sent"
 
 
 def test_a_late_success_is_recorded_if_no_one_took_the_letter_again(sg_app):

@@ -9,7 +9,12 @@ from campaign.config import ConfigError, load_config
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "dispatch": "ok",
+    }
 
 
 def test_healthz_503_when_redis_is_down(make_app):

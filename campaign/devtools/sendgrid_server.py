@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -67,7 +68,8 @@ __all__ = [
 MAIL_SEND_PATH = "/v3/mail/send"
 CONTROL_PREFIX = "/__loopback/"
 FAULT_KINDS = ("429", "500", "503", "hang", "reset")
-SCRIPT_ANSWERS = (*FAULT_KINDS, "ok")
+# "no-id": accepted and recorded, but the 202 carries no X-Message-Id.
+SCRIPT_ANSWERS = (*FAULT_KINDS, "ok", "no-id")
 BIND_ADDRESS = "127.0.0.1"
 
 # SendGrid refuses a request body larger than 30 MB.
@@ -92,6 +94,7 @@ STAT_KEYS = (
     "control",  # requests to the /__loopback/ side API
     "not_found",  # any other path or method
     "server_errors",  # unexpected exceptions in the server itself (a bug here)
+    "max_open",  # the largest number of mail send requests open at once
 )
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -693,8 +696,21 @@ class SendGridLoopback(RecordingServer[ReceivedMail]):
 
     ``messages``, ``wait_for``, ``clear`` and ``stats`` come from RecordingServer."""
 
-    def __init__(self, api_key: str = "test-key", port: int = 0, faults: Faults | None = None):
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        port: int = 0,
+        faults: Faults | None = None,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+    ):
+        """``latency``: seconds every mail send request waits before its answer's
+        status line (a distant API's round trip), plus up to ``jitter`` more."""
         super().__init__(STAT_KEYS)
+        if latency < 0 or jitter < 0:
+            raise ValueError("latency and jitter must not be negative")
+        self.latency, self.jitter = latency, jitter
+        self._open = 0
         self.api_key = api_key
         self._requested_port = port
         self._script: collections.deque[str] = collections.deque()
@@ -787,6 +803,8 @@ class SendGridLoopback(RecordingServer[ReceivedMail]):
                 self._stats["scripted"] += 1
                 answer = self._script.popleft()
                 kind = None if answer == "ok" else answer
+                if kind == "no-id":
+                    return kind
             else:
                 faults = self._faults
                 kind = None
@@ -798,8 +816,23 @@ class SendGridLoopback(RecordingServer[ReceivedMail]):
             return kind
 
     def _handle_mail_send(self, handler: _Handler, body: bytes) -> None:
+        with self._lock:
+            self._open += 1
+            self._stats["max_open"] = max(self._stats["max_open"], self._open)
+        try:
+            if self.latency or self.jitter:
+                self._stopping.wait(self.latency + random.uniform(0, self.jitter))
+            self._answer_mail_send(handler, body)
+        finally:
+            with self._lock:
+                self._open -= 1
+
+    def _answer_mail_send(self, handler: _Handler, body: bytes) -> None:
         faults = self._faults
+        with_id = True
         kind = self._draw_fault()
+        if kind == "no-id":
+            kind, with_id = None, False
         if kind == "429":
             reset_at = int(time.time()) + int(faults.retry_after)
             handler.respond_errors(
@@ -863,7 +896,7 @@ class SendGridLoopback(RecordingServer[ReceivedMail]):
             payload=payload,
         )
         self._accept(mail, "accepted")
-        handler.respond(202, headers=[("X-Message-Id", mail.message_id)])
+        handler.respond(202, headers=[("X-Message-Id", mail.message_id)] if with_id else [])
 
     def _handle_control(self, handler: _Handler, method: str, path: str, body: bytes) -> None:
         self._count("control")
@@ -989,6 +1022,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hang-seconds", type=float, default=30.0)
     parser.add_argument("--retry-after", type=int, default=1)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before every answer's status line"
+    )
+    parser.add_argument("--jitter", type=float, default=0.0, help="up to this much more")
     args = parser.parse_args(argv)
     try:
         faults = Faults(
@@ -1002,8 +1039,20 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
-    server = SendGridLoopback(api_key=args.api_key, port=args.port, faults=faults)
-    return serve_until_signalled(server, lambda: server.host)
+    try:
+        server = SendGridLoopback(
+            api_key=args.api_key,
+            port=args.port,
+            faults=faults,
+            latency=args.latency,
+            jitter=args.jitter,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    status = serve_until_signalled(server, lambda: server.host)
+    with contextlib.suppress(OSError):  # whoever started the server may have gone
+        print(f"largest number of requests open at once: {server.stats['max_open']}", flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ class ConnectionPool:
                 conn.sock.settimeout(timeout)
         try:
             conn.request(method, path or "/", body=body, headers=headers)
+            self._local.sent_at = time.monotonic()
             response = conn.getresponse()
             data = response.read()
         except BaseException:
@@ -114,6 +115,10 @@ class ConnectionPool:
         if response.will_close:
             self.discard()
         return response.status, response.reason, response.headers, data
+
+    def last_sent_at(self) -> float | None:
+        """When (time.monotonic()) this thread's last request had left the socket."""
+        return getattr(self._local, "sent_at", None)
 
     def close(self) -> None:
         """Close every thread's connection."""

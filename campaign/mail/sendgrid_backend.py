@@ -61,6 +61,10 @@ class SendGridBackend:
     def close(self) -> None:
         self.pool.close()
 
+    def request_left_at(self) -> float | None:
+        """When (time.monotonic()) this thread's last request had been written out."""
+        return self.pool.last_sent_at()
+
     def send(self, message: OutgoingMessage) -> str:
         try:
             response = self.client.send(build_payload(message))

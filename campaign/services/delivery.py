@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
@@ -45,6 +45,11 @@ S = LetterState
 LETTERS = Letter.__table__
 JOURNAL_PREFIX = "campaign:sent:"
 JOURNAL_TTL = 7 * 86400
+# A 202 without X-Message-Id: delivery events still find the letter by its letter_id.
+NO_MESSAGE_ID_CAUSE = (
+    "accepted by the mail provider without a message id (no X-Message-Id in its answer); "
+    "delivery events are matched by letter_id"
+)
 
 
 # -- queueing -------------------------------------------------------------------------
@@ -182,7 +187,7 @@ def take_letters(letter_ids: list[int], now: datetime | None = None) -> dict[int
     if not letter_ids:
         return {}
     now = now or utcnow()
-    lease = now + timedelta(seconds=current_app.config["SENDING_LEASE_SECONDS"])
+    lease = lease_end(now)
     taken = dict(
         db.session.execute(
             update(Letter)
@@ -201,6 +206,32 @@ def take_letters(letter_ids: list[int], now: datetime | None = None) -> dict[int
         [(letter_id, S.QUEUED, S.SENDING, "taken by a worker") for letter_id in taken], now
     )
     return taken
+
+
+def lease_end(taken_at: datetime) -> datetime:
+    """When the lease of a letter taken at ``taken_at`` ends (wall clock, UTC)."""
+    return taken_at + timedelta(seconds=current_app.config["SENDING_LEASE_SECONDS"])
+
+
+def renew_leases(held: dict[int, int], now: datetime) -> set[int]:
+    """Extend the leases of letters this worker still holds ({letter id: attempt})
+    to a full lease from ``now``, and commit. Returns the ids still held; a letter
+    handed back or taken again meanwhile is not among them."""
+    if not held:
+        return set()
+    rows = db.session.execute(
+        update(Letter)
+        .where(
+            tuple_(Letter.id, Letter.attempts).in_(list(held.items())),
+            Letter.state == S.SENDING.value,
+        )
+        .values(lease_until=lease_end(now))
+        .returning(Letter.id)
+        .execution_options(synchronize_session=False)
+    )
+    renewed = set(rows.scalars())
+    db.session.commit()
+    return renewed
 
 
 def take_letter(letter_id: int) -> bool:
@@ -348,7 +379,10 @@ def _row(o: Outcome, now: datetime, max_attempts: int, cancelled: set[int]) -> _
             "provider_message_id": o.message_id or None,
             "last_error": None,
         }
-        return _Row(o, S.SENT, "accepted by the mail provider", values)
+        cause = "accepted by the mail provider"
+        if not o.message_id:
+            cause = NO_MESSAGE_ID_CAUSE
+        return _Row(o, S.SENT, cause, values)
     if o.kind == "failed":
         return _Row(o, S.FAILED, o.reason[:500], {"last_error": o.reason})
     if o.kind == "cancelled" or o.letter_id in cancelled:
@@ -406,7 +440,8 @@ def _write(rows: list[_Row], now: datetime) -> dict[str, int]:
 
 def _write_one(row: _Row, now: datetime) -> str | None:
     """One outcome when the batch could not be written as a whole: the letter moved
-    meanwhile (its lease expired and the reconciler took it back)."""
+    meanwhile (its lease expired and the reconciler took it back, another worker took
+    it again, or another attempt was recorded)."""
     o = row.outcome
     letter = db.session.execute(
         select(Letter).where(Letter.id == o.letter_id).with_for_update()
@@ -415,26 +450,86 @@ def _write_one(row: _Row, now: datetime) -> str | None:
         return None
     if letter.state == S.SENDING and letter.attempts == o.attempt:
         pass
-    elif o.kind == "sent" and letter.state == S.QUEUED and letter.attempts == o.attempt:
-        # Handed back after the lease ran out, but not taken again: record the send.
+    elif o.kind != "sent":
+        # An unsent outcome of an attempt the letter has moved past changes nothing.
+        return None
+    elif letter.state in (S.SENT, S.DELIVERED, S.BOUNCED, S.REPLIED):
+        if (letter.provider_message_id or "") != o.message_id or letter.attempts != o.attempt:
+            note_duplicate(letter, o.attempt, o.message_id, now)
+        return None
+    elif letter.state == S.QUEUED:
+        # Handed back (lease expired, or a later attempt that did not get through),
+        # and not taken again: record the send, so that it does not go again.
         letter.transition(S.SENDING, f"late result of attempt {o.attempt}")
+    elif letter.state == S.SENDING:
+        # Another worker holds a later attempt: the letter was accepted already, so
+        # it is sent. If the other attempt is accepted too, its record finds the
+        # letter sent and reports the duplicate with both message ids.
+        log.warning(
+            "letter %s: attempt %s was accepted (message id %s) while attempt %s was under way",
+            letter.id,
+            o.attempt,
+            o.message_id or "none",
+            letter.attempts,
+        )
     else:
-        if o.kind == "sent" and letter.state not in (S.SENT, S.DELIVERED, S.BOUNCED, S.REPLIED):
-            log.error(
-                "letter %s: attempt %s was accepted (%s) after the letter moved on to %s "
-                "(attempt %s): it may have been sent twice",
-                letter.id,
-                o.attempt,
-                o.message_id,
-                letter.state,
-                letter.attempts,
-            )
+        log.warning(
+            "letter %s: attempt %s was accepted (message id %s) after the letter became %s",
+            letter.id,
+            o.attempt,
+            o.message_id or "none",
+            letter.state,
+        )
+        _history(
+            letter,
+            f"attempt {o.attempt} was accepted (message id {o.message_id or 'none'}) "
+            f"after the letter became {letter.state}",
+            now,
+        )
         return None
     for name, value in row.values.items():
         setattr(letter, name, value)
     letter.lease_until = None
     letter.transition(row.to, row.cause)
     return o.kind
+
+
+DUPLICATE_CAUSE = "sent twice"
+
+
+def note_duplicate(letter: Letter, attempt: int, message_id: str, now: datetime) -> None:
+    """A letter already recorded as sent was accepted once more (a worker paused past
+    its lease, or killed inside the documented window): log it as a warning with both
+    message ids and write it to the letter's history, where the staff queue page
+    counts it (queue_status.duplicates). The caller commits."""
+    recorded = letter.provider_message_id or "none"
+    log.warning(
+        "letter %s: sent twice: attempt %s accepted with message id %s, already recorded "
+        "with message id %s",
+        letter.id,
+        attempt,
+        message_id or "none",
+        recorded,
+    )
+    _history(
+        letter,
+        f"{DUPLICATE_CAUSE}: attempt {attempt} was also accepted (message id "
+        f"{message_id or 'none'}; recorded: {recorded})",
+        now,
+    )
+
+
+def _history(letter: Letter, cause: str, now: datetime) -> None:
+    """An entry in the letter's history that is not a move (its state stays)."""
+    db.session.add(
+        LetterEvent(
+            letter_id=letter.id,
+            from_state=letter.state,
+            to_state=letter.state,
+            cause=cause[:500],
+            created_at=now,
+        )
+    )
 
 
 def record_events(moves: list[tuple[int, LetterState, LetterState, str]], now: datetime) -> None:

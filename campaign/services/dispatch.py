@@ -7,8 +7,10 @@ DISPATCH_JOB_SECONDS, then enqueues the next job of the chain, so that confirmat
 mails (a queue the workers look at first) never wait long behind letters. A chain
 ends when nothing is due; it then schedules a wake-up job (RQ's scheduler) for the
 moment the next deferred letter may go. Committing new queued letters starts chains
-in free slots (``kick``). If Redis loses the jobs, the wake-ups or the slots, the
-reconciler kicks again within a minute: the letters themselves are in the database.
+in free slots (``kick``). While a chain's job runs, its worker's heartbeat keeps the
+slot (services.chains); every worker's watchdog starts chains in free slots when
+letters are due (services.watchdog), so a killed worker's chains, or chains Redis
+forgot, run again within seconds: the letters themselves are in the database.
 
 One pass:
 
@@ -21,9 +23,12 @@ One pass:
 3. the letters the throttle grants are taken (compare-and-set, with a lease) and the
    transaction commits;
 4. each takes its slot in the global schedule right before its request (the worker
-   sleeps until then, a fraction of a second), is sent, and is noted in the send
-   journal; the outcomes are written to the database together, at least every
-   RECORD_EVERY_SECONDS.
+   sleeps until then, a fraction of a second); then, by the wall clock, the lease
+   stored with the letter must outlast the request's whole timeout (the fence: a
+   worker paused past its lease sends nothing); it is sent, noted in the send
+   journal, and its outcome handed to the writer thread, which has it in the
+   database milliseconds later (services.outcome_writer). Leases of the letters
+   still to send are renewed as the batch goes.
 """
 
 from __future__ import annotations
@@ -37,7 +42,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from rq import get_current_job
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
@@ -47,20 +51,20 @@ from ..mail import PermanentMailError, TransientMailError, get_backend
 from ..models import Campaign, Letter, LetterState, Representative
 from ..models.base import utcnow
 from ..tasks.queues import LETTERS, get_queue, redis_connection
-from . import address_holds, delivery
+from . import address_holds, chains, delivery, send_metrics
+from .outcome_writer import Batch, get_writer
 from .send_window import next_opening
 from .throttle import MAX_SLOT_WAIT, Limits, Request, Reservation, Throttle, email_domain
 
 log = logging.getLogger(__name__)
 
 S = LetterState
-SLOT_KEY = "campaign:dispatch:slot:{}"
-# Time a request may take beyond the timeout before the lease would be at risk.
+SLOT_KEY = chains.SLOT_KEY
+# Time a request may take beyond its timeout, and the clocks of two machines may
+# differ by, before the lease would be at risk.
 LEASE_MARGIN_SECONDS = 5.0
 # How often a pass looks again at whether its campaigns were paused or cancelled.
 STATUS_CHECK_SECONDS = 1.0
-# How often a pass writes down the outcomes so far (at its end in any case).
-RECORD_EVERY_SECONDS = 0.2
 
 
 def get_throttle() -> Throttle:
@@ -73,11 +77,9 @@ def get_throttle() -> Throttle:
 # -- chains ---------------------------------------------------------------------------
 
 
-def _slot_ttl() -> int:
-    """How long a chain's slot lives without being refreshed. The chain refreshes it
-    at least every second while it works, except during one request or one wait for
-    a global slot; the next job of the chain may wait in the queue for about one job.
-    A chain whose worker was killed frees its slot after this."""
+def _queued_slot_ttl() -> int:
+    """How long a slot lives while its chain's next job waits in the queue (behind
+    jobs of about this length): the job is in Redis, no process has to be alive."""
     config = current_app.config
     return int(config["DISPATCH_JOB_SECONDS"] + config["SENDGRID_TIMEOUT"] + MAX_SLOT_WAIT) + 5
 
@@ -98,19 +100,29 @@ def kick(letters: int = 1) -> int:
     for slot, value in enumerate(held):
         if started >= need:
             break
-        if value is None and redis.set(keys[slot], "starting", nx=True, ex=_slot_ttl()):
-            _enqueue_link(slot)
+        token = secrets.token_hex(8)
+        if value is None and redis.set(keys[slot], token, nx=True, ex=_queued_slot_ttl()):
+            _enqueue_link(slot, token)
             started += 1
     return started
 
 
-def _enqueue_link(slot: int) -> None:
+def free_slots() -> int:
+    """How many dispatch slots no chain holds."""
+    slots = current_app.config["DISPATCH_CONCURRENCY"]
+    held = redis_connection().mget([SLOT_KEY.format(slot) for slot in range(slots)])
+    return sum(1 for value in held if value is None)
+
+
+def _enqueue_link(slot: int, token: str) -> None:
     from ..tasks.letters import dispatch as dispatch_job
 
     config = current_app.config
+    redis_connection().set(SLOT_KEY.format(slot), token, ex=_queued_slot_ttl())
     get_queue(LETTERS).enqueue(
         dispatch_job,
         slot,
+        token,
         job_timeout=int(config["DISPATCH_JOB_SECONDS"] + config["SENDING_LEASE_SECONDS"] + 30),
         ttl=24 * 3600,
         result_ttl=60,
@@ -118,46 +130,55 @@ def _enqueue_link(slot: int) -> None:
     )
 
 
-def run_chain(slot: int) -> dict[str, int]:
-    """One job of a dispatch chain (see the module docstring). Returns counts."""
+def run_chain(slot: int, token: str | None = None) -> dict[str, int]:
+    """One job of a dispatch chain (see the module docstring). Returns counts. A job
+    whose slot another chain holds meanwhile (its own slot lapsed while it waited)
+    ends at once: the other chain does its work."""
     config = current_app.config
     redis = redis_connection()
     key = SLOT_KEY.format(slot)
-    job = get_current_job()
-    redis.set(key, job.id if job else "direct", ex=_slot_ttl())
+    token = token or secrets.token_hex(8)
+    holder = redis.get(key)
+    if holder is None:
+        if not redis.set(key, token, nx=True, ex=chains.HEARTBEAT_TTL):
+            return {"superseded": 1}
+    elif holder.decode() != token:
+        return {"superseded": 1}
     deadline = time.monotonic() + config["DISPATCH_JOB_SECONDS"]
     totals: Counter[str] = Counter()
-    ttl = _slot_ttl()
-
-    def keepalive():
-        redis.expire(key, ttl)
-
-    while True:
-        result = dispatch_pass(config["DISPATCH_BATCH_SIZE"], keepalive)
-        totals.update(result.counts)
-        keepalive()
-        if result.global_wait is not None and not result.counts.get("taken"):
-            # The global rate is taken for the next moments by other chains (or held
-            # after a 429): short waits are slept here, longer ones end the chain.
-            wait = result.global_wait
-            if wait <= 1.0 and time.monotonic() + wait < deadline:
-                time.sleep(wait)
-                continue
-            redis.delete(key)
-            schedule_wake(utcnow() + timedelta(seconds=wait))
-            return dict(totals)
-        if result.idle:
-            break
-        if (
-            result.counts.get("taken", 0) + result.counts.get("deferred", 0)
-            >= config["DISPATCH_BATCH_SIZE"]
-        ):
-            # A full batch: there is a backlog, let the other slots help.
-            kick(config["DISPATCH_CONCURRENCY"] * config["DISPATCH_BATCH_SIZE"])
-        if time.monotonic() >= deadline:
-            _enqueue_link(slot)
-            return dict(totals)
-    redis.delete(key)
+    # From here on the worker's watchdog thread keeps the slot alive, every second,
+    # whatever this thread is doing (a request, a wait): a killed or paused worker
+    # frees its slot within chains.HEARTBEAT_TTL seconds.
+    chain = chains.running(slot, token)
+    try:
+        while chain.owned:
+            result = dispatch_pass(config["DISPATCH_BATCH_SIZE"])
+            totals.update(result.counts)
+            if result.global_wait is not None and not result.counts.get("taken"):
+                # The global rate is taken for the next moments by other chains (or
+                # held after a 429): short waits are slept here, longer ones end the chain.
+                wait = result.global_wait
+                if wait <= 1.0 and time.monotonic() + wait < deadline:
+                    time.sleep(wait)
+                    continue
+                chain.release()
+                schedule_wake(utcnow() + timedelta(seconds=wait))
+                return dict(totals)
+            if result.idle:
+                break
+            if (
+                result.counts.get("taken", 0) + result.counts.get("deferred", 0)
+                >= config["DISPATCH_BATCH_SIZE"]
+            ):
+                # A full batch: there is a backlog, let the other slots help.
+                kick(config["DISPATCH_CONCURRENCY"] * config["DISPATCH_BATCH_SIZE"])
+            if time.monotonic() >= deadline:
+                chain.hand_on()
+                _enqueue_link(slot, token)
+                return dict(totals)
+        chain.release()
+    finally:
+        chain.stop()
     # A letter committed while this chain was ending found its slot taken: look again.
     if due_letters_exist():
         kick(1)
@@ -236,23 +257,30 @@ class _Candidate:
     country: str
 
 
-def dispatch_pass(limit: int, keepalive=None) -> PassResult:
-    """Take, send and record up to ``limit`` due letters (see the module docstring).
-    ``keepalive`` is called about every second while the pass sends."""
+def dispatch_pass(limit: int) -> PassResult:
+    """Take, send and record up to ``limit`` due letters (see the module docstring)."""
     try:
         taken, result = _claim(limit)
-    except OperationalError:
+    except OperationalError as exc:
+        if not _write_race(exc):
+            # A lost or refused database is not a race: let the job fail, loudly.
+            raise
         # SQLite: another process wrote between our read and our write. Try again.
         db.session.rollback()
-        log.info("dispatch pass lost a write race; retrying", exc_info=True)
+        log.info("dispatch pass lost a write race; retrying")
         time.sleep(0.05)
         return PassResult(counts=Counter(retried=1))
     if taken:
-        counts, held = _send(taken, keepalive)
+        counts, held = _send(taken)
         result.counts.update(counts)
         if held is not None:
             result.global_wait = held
     return result
+
+
+def _write_race(exc: OperationalError) -> bool:
+    """Whether the error is SQLite's "database is locked" (another writer)."""
+    return db.engine.dialect.name == "sqlite" and "locked" in str(exc.orig).lower()
 
 
 @dataclass
@@ -264,6 +292,7 @@ class _Taken:
     attempt: int
     request: Request
     planned: float
+    lease_until: datetime  # as stored with the letter (wall clock)
 
 
 def _claim(limit: int) -> tuple[list[_Taken], PassResult]:
@@ -349,9 +378,14 @@ def _claim(limit: int) -> tuple[list[_Taken], PassResult]:
         )
     db.session.commit()
     # In the fair order the candidates came in.
+    lease_until = delivery.lease_end(now)
     taken = [
         _Taken(
-            _letter_id(r.member), attempts[_letter_id(r.member)], r, reserved_at + granted[r.member]
+            _letter_id(r.member),
+            attempts[_letter_id(r.member)],
+            r,
+            reserved_at + granted[r.member],
+            lease_until,
         )
         for r in requests
         if _letter_id(r.member) in attempts
@@ -372,13 +406,11 @@ def _jitter(delay: float) -> float:
     return random.uniform(0, min(current_app.config["THROTTLE_JITTER_SECONDS"], delay / 10))
 
 
-def _send(taken: list[_Taken], keepalive=None) -> tuple[Counter, float | None]:
-    """Send the letters taken, each at its global slot; record the outcomes. Returns
-    the counts and, when the global schedule was held (a 429), how long it is held."""
+def _send(taken: list[_Taken]) -> tuple[Counter, float | None]:
+    """Send the letters taken, each at its global slot; hand each outcome to the
+    writer thread as soon as it is known (services.outcome_writer). Returns the counts
+    and, when the global schedule was held (a 429), how long it is held."""
     config = current_app.config
-    started = time.monotonic()
-    lease_ends = started + config["SENDING_LEASE_SECONDS"]
-    request_limit = config["SENDGRID_TIMEOUT"] + LEASE_MARGIN_SECONDS
     messages, campaign_of = {}, {}
     for letter in db.session.execute(
         select(Letter)
@@ -391,26 +423,26 @@ def _send(taken: list[_Taken], keepalive=None) -> tuple[Counter, float | None]:
     db.session.rollback()
     backend = get_backend()
     throttle = get_throttle() if config["THROTTLE_ENABLED"] else None
-    outcomes: list[delivery.Outcome] = []
+    writer, batch = get_writer(), Batch()
     handed_back: list[Request] = []
     stopped: dict[int, str] = {}  # campaign id -> "paused" | "cancelled"
     held: float | None = None
-    last_check = last_record = started
-    written: Counter = Counter()
-    for item in taken:
+    last_check = time.monotonic()
+    for index, item in enumerate(taken):
         letter_id, attempt = item.letter_id, item.attempt
         if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
             stopped = _stopped_campaigns(set(campaign_of.values()))
+            _renew_leases(taken[index:])
             last_check = time.monotonic()
-            if keepalive is not None:
-                keepalive()
         status = stopped.get(campaign_of[letter_id])
         reason = None
-        if status is not None:
+        if item.lease_until is None:
+            reason = "lost"  # handed back or taken again meanwhile: no longer ours
+        elif status is not None:
             reason = "the campaign was paused"
         elif held is not None:
             reason = "sending is held after a 429 from SendGrid"
-        elif time.monotonic() + request_limit > lease_ends:
+        elif not _inside_lease(item):
             reason = "the lease ran short"
         elif throttle is not None:
             # Until the planned time (the other workers' batches go first), then the
@@ -424,27 +456,67 @@ def _send(taken: list[_Taken], keepalive=None) -> tuple[Counter, float | None]:
                 reason = "sending is held after a 429 from SendGrid"
             elif wait > 0:
                 time.sleep(wait)
-        if status == "cancelled":
-            outcomes.append(delivery.Outcome(letter_id, attempt, "cancelled"))
+        if reason is None and not _inside_lease(item):
+            # The fence: checked again after every wait, by the wall clock (the
+            # process may have been paused, a virtual machine suspended).
+            reason = "the lease ran out before the request"
+            log.warning("letter %s: lease ran out before its request; not sent", letter_id)
+        fenced_at = time.monotonic()
+        if reason == "lost":
+            handed_back.append(item.request)
+        elif status == "cancelled":
+            writer.submit(delivery.Outcome(letter_id, attempt, "cancelled"), batch)
             handed_back.append(item.request)
         elif reason is not None:
             delay = held or 0.0
-            outcomes.append(delivery.Outcome(letter_id, attempt, "released", reason, delay=delay))
+            outcome = delivery.Outcome(letter_id, attempt, "released", reason, delay=delay)
+            writer.submit(outcome, batch)
             handed_back.append(item.request)
         else:
             outcome = _attempt(backend, letter_id, messages[letter_id], attempt, throttle)
+            _note_check_to_socket(backend, fenced_at)
             if outcome.kind == "retry" and outcome.counts is False and throttle is not None:
                 held = outcome.delay
-            outcomes.append(outcome)
-            if time.monotonic() - last_record > RECORD_EVERY_SECONDS:
-                # Write down what was sent so far: should this worker die now, only
-                # the send journal knows of what follows (README "Exactly once").
-                written.update(delivery.record(outcomes))
-                outcomes, last_record = [], time.monotonic()
+            writer.submit(outcome, batch)
     if throttle is not None and handed_back:
         throttle.refund(handed_back)
-    written.update(delivery.record(outcomes))
-    return written, held
+    return batch.wait(), held
+
+
+def _inside_lease(item: _Taken) -> bool:
+    """Whether a request started now ends, whatever happens, inside the letter's
+    lease: its whole timeout plus a margin (for clock differences between machines)
+    before the lease stored with the letter, by the wall clock."""
+    config = current_app.config
+    allowance = timedelta(seconds=config["SENDGRID_TIMEOUT"] + LEASE_MARGIN_SECONDS)
+    return utcnow() + allowance <= item.lease_until
+
+
+def _renew_leases(remaining: list[_Taken]) -> None:
+    """Extend the leases of the letters still to send once half a lease has passed,
+    so that a whole batch can go; a letter no longer ours is dropped from it."""
+    held = [t for t in remaining if t.lease_until is not None]
+    if not held:
+        return
+    config = current_app.config
+    now = utcnow()
+    # Renewed while at least half of the lease's usable part (what the fence allows)
+    # is left, so that the fence never stops a letter a renewal would have let go.
+    allowance = config["SENDGRID_TIMEOUT"] + LEASE_MARGIN_SECONDS
+    usable = config["SENDING_LEASE_SECONDS"] - allowance
+    if min(t.lease_until for t in held) - now > timedelta(seconds=allowance + usable / 2):
+        return
+    still = delivery.renew_leases({t.letter_id: t.attempt for t in held}, now)
+    lease_until = delivery.lease_end(now)
+    for t in held:
+        t.lease_until = lease_until if t.letter_id in still else None
+
+
+def _note_check_to_socket(backend, fenced_at: float) -> None:
+    """Measure the window between the lease check and the request leaving."""
+    left_at = getattr(backend, "request_left_at", lambda: None)()
+    if left_at is not None and left_at >= fenced_at:
+        send_metrics.note_max(send_metrics.CHECK_TO_SOCKET, left_at - fenced_at)
 
 
 def _attempt(backend, letter_id: int, message, attempt: int, throttle) -> delivery.Outcome:
@@ -466,6 +538,11 @@ def _attempt(backend, letter_id: int, message, attempt: int, throttle) -> delive
         reason = f"internal error: {exc!r}"[:300]
         return delivery.Outcome(letter_id, attempt, "retry", reason, delay=delay)
     delivery.journal_sent(letter_id, attempt, message_id or "")
+    if not message_id:
+        log.warning(
+            "letter %s: accepted by the mail provider without a message id (no X-Message-Id)",
+            letter_id,
+        )
     return delivery.Outcome(letter_id, attempt, "sent", message_id=message_id or "")
 
 

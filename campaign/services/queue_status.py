@@ -11,9 +11,10 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
-from ..models import Campaign, Letter, LetterState, Representative
+from ..models import Campaign, Letter, LetterEvent, LetterState, Representative
 from ..models.base import utcnow
 from ..tasks.queues import ALL_QUEUES, get_queue
+from .delivery import DUPLICATE_CAUSE
 from .dispatch import SLOT_KEY
 from .throttle import HEADROOM
 
@@ -152,3 +153,63 @@ def active_dispatchers() -> int:
 def effective_rate(campaign: Campaign) -> float:
     """Letters per second the global schedule paces at (see services.throttle)."""
     return campaign.throttle_per_second * HEADROOM
+
+
+@dataclass
+class DispatchHealth:
+    """Whether letters are being taken: ``stalled`` when letters have been due for
+    DISPATCH_STALL_SECONDS and no worker took one in that time."""
+
+    due: int
+    idle_seconds: float | None  # since a worker last took a letter (None: never)
+    stalled: bool
+
+    def describe(self) -> str:
+        if not self.stalled:
+            return "ok"
+        since = (
+            "no letter was ever taken"
+            if self.idle_seconds is None
+            else (f"no letter taken for {self.idle_seconds:.0f} s")
+        )
+        return f"stalled: {self.due} letters due, {since}; is a worker running?"
+
+
+def dispatch_health(limit: int = 10_000) -> DispatchHealth:
+    """From the database alone (the record), so that it holds after a Redis loss."""
+    now = utcnow()
+    threshold = now - timedelta(seconds=current_app.config["DISPATCH_STALL_SECONDS"])
+    active = select(Campaign.id).where(Campaign.sending_status == "active")
+    due_since = (
+        select(Letter.id)
+        .where(
+            Letter.state == S.QUEUED.value,
+            or_(Letter.next_attempt_at.is_(None), Letter.next_attempt_at <= threshold),
+            Letter.campaign_id.in_(active),
+        )
+        .limit(limit)
+        .subquery()
+    )
+    due = db.session.execute(select(func.count()).select_from(due_since)).scalar_one()
+    # The newest `taken by a worker` event, found from the newest event backwards.
+    last_taken = db.session.execute(
+        select(LetterEvent.created_at)
+        .where(LetterEvent.to_state == S.SENDING.value)
+        .order_by(LetterEvent.id.desc())
+        .limit(1)
+    ).scalar()
+    idle = None if last_taken is None else (now - last_taken).total_seconds()
+    stalled = bool(due) and (last_taken is None or last_taken < threshold)
+    return DispatchHealth(int(due), idle, stalled)
+
+
+def duplicates(campaign: Campaign | None = None) -> int:
+    """Letters sent twice that the workers noticed (services.delivery.note_duplicate)."""
+    query = select(func.count(func.distinct(LetterEvent.letter_id))).where(
+        LetterEvent.cause.like(f"{DUPLICATE_CAUSE}:%")
+    )
+    if campaign is not None:
+        query = query.join(Letter, Letter.id == LetterEvent.letter_id).where(
+            Letter.campaign_id == campaign.id
+        )
+    return db.session.execute(query).scalar_one()

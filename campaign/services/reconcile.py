@@ -9,18 +9,22 @@ any time by any number of processes.
    their campaign's sending was cancelled meanwhile).
 2. Queued letters that no code path scheduled or ranked are scheduled and ranked.
 3. The dispatcher is woken if letters are due, and a wake-up is scheduled for the
-   earliest deferred letter: after Redis lost its jobs and scheduled wake-ups, sending
-   resumes by itself within a minute.
+   earliest deferred letter. (Every worker's watchdog does the same every second,
+   and hands back expired leases every few seconds: services.watchdog.)
+
+``after_restore`` is the restore mode: run once after PostgreSQL was restored from a
+backup, before the workers start (README "Restoring a backup").
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Campaign, Letter, LetterState
+from ..models import Campaign, DeliveryEvent, Letter, LetterState
 from ..models.base import utcnow
 from . import delivery, dispatch
 from .periodic import exclusive
@@ -118,3 +122,76 @@ def schedule_unscheduled() -> int:
     ranked = delivery.rank_letters(ids)
     db.session.commit()
     return ranked
+
+
+# -- after a restore --------------------------------------------------------------------
+
+# Events by which SendGrid shows that it had accepted a letter.
+_ACCEPTED_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
+
+
+@dataclass
+class RestoreReport:
+    checked: int = 0  # letters queued or sending
+    from_journal: int = 0
+    from_events: int = 0
+
+
+def after_restore() -> RestoreReport:
+    """Run after PostgreSQL was restored from a backup and before any worker starts.
+
+    Letters the backup shows `queued` or `sending` may have been sent after the backup
+    was taken. Each one the provider recorded — a send journal entry in Redis (any
+    attempt), or a SendGrid delivery event received for its ``letter_id`` — is
+    recorded as `sent` with that message id, instead of going again. Commits; returns
+    the counts. Letters neither source knows of stay queued and will be sent."""
+    report = RestoreReport()
+    last_id = 0
+    while True:
+        letters = (
+            db.session.execute(
+                select(Letter)
+                .where(Letter.state.in_([S.QUEUED.value, S.SENDING.value]), Letter.id > last_id)
+                .order_by(Letter.id)
+                .limit(BATCH)
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
+        if not letters:
+            db.session.rollback()
+            return report
+        last_id = letters[-1].id
+        ids = [letter.id for letter in letters]
+        report.checked += len(ids)
+        journal = delivery.journal_entries(ids)
+        events = dict(
+            db.session.execute(
+                select(DeliveryEvent.letter_id, func.max(DeliveryEvent.sg_message_id))
+                .where(
+                    DeliveryEvent.letter_id.in_(ids),
+                    DeliveryEvent.event.in_(_ACCEPTED_EVENTS),
+                )
+                .group_by(DeliveryEvent.letter_id)
+            ).all()
+        )
+        now = utcnow()
+        for letter in letters:
+            if letter.id in journal:
+                message_id, source = journal[letter.id][1], "the send journal"
+                report.from_journal += 1
+            elif letter.id in events:
+                message_id = (events[letter.id] or "").split(".")[0]
+                source = "SendGrid's delivery events"
+                report.from_events += 1
+            else:
+                continue
+            if letter.state == S.QUEUED:
+                letter.transition(S.SENDING, "restored from a backup taken before it was sent")
+            letter.lease_until = None
+            letter.provider_message_id = message_id or None
+            letter.sent_at = letter.sent_at or now
+            letter.last_error = None
+            letter.transition(S.SENT, f"accepted by the mail provider (recorded from {source})")
+        db.session.commit()

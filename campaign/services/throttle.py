@@ -63,6 +63,7 @@ DOMAIN_WINDOW_SECONDS = 60
 # After a Redis loss, how long the rebuild waits before counting: a reservation made
 # just before the loss is committed to the database within milliseconds.
 REBUILD_SETTLE_SECONDS = 0.5
+REBUILD_LOCK_SECONDS = 5
 
 
 def rep_key(representative_id: int) -> str:
@@ -313,7 +314,10 @@ class Throttle:
         if self.redis.exists(EPOCH_KEY):
             return True
         token = secrets.token_hex(8)
-        if not self.redis.set(REBUILD_LOCK_KEY, token, nx=True, ex=120):
+        # A short lock: a worker killed while rebuilding must not stop everyone's
+        # sending for long; should a rebuild outlast it, a second one writes the same
+        # windows from the same rows, which is harmless.
+        if not self.redis.set(REBUILD_LOCK_KEY, token, nx=True, ex=REBUILD_LOCK_SECONDS):
             return False
         try:
             time.sleep(

@@ -169,6 +169,8 @@ def queues():
         rows=rows,
         jobs=queue_status.job_queues(),
         dispatchers=queue_status.active_dispatchers(),
+        dispatch=queue_status.dispatch_health(),
+        duplicates=queue_status.duplicates(),
     )
 
 

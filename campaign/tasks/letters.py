@@ -6,9 +6,9 @@ from .queues import job
 
 
 @job
-def dispatch(slot: int) -> dict:
+def dispatch(slot: int, token: str | None = None) -> dict:
     """One job of a dispatch chain (services.dispatch)."""
-    return dispatch_service.run_chain(slot)
+    return dispatch_service.run_chain(slot, token)
 
 
 @job
