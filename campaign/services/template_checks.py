@@ -87,6 +87,10 @@ def _longest_context(campaign: Campaign, template_language: str) -> dict:
             "name": "W" * compose.SUPPORTER_NAME_MAX,
             "city": "W" * compose.SUPPORTER_CITY_MAX,
             "personal_paragraph": "W" * compose.PERSONAL_PARAGRAPH_MAX,
+            # A constituent's letter names the constituency: the longer place.
+            "constituent": True,
+            "resident": True,
+            "place": "W" * FIELD_LIMITS["constituency"],
         },
         "figures": compose.figures_for(campaign, template_language),
     }
