@@ -20,7 +20,8 @@ from . import tracking_helpers as th
 from .address_holds_support import bounce, queue_letters
 from .delivery_support import sendgrid, sendgrid_settings  # noqa: F401 - fixture
 from .organisers_support import log_in_as, token_of
-from .test_throttle_processes import start_workers, stop_workers
+from .procfile import stop as stop_workers
+from .test_throttle_processes import start_workers
 
 
 def _wait_for_states(letters, wanted: list[str], timeout: float = 30) -> list[str]:
