@@ -236,6 +236,17 @@ def test_the_reviews_requests_get_a_refusal_or_nothing(app, production):
     # ... and a status link signed two years ago, for letters finished long ago, expired.
     sendgrid.wait_for(3, timeout=60)  # the confirmation and the two letters
     submission_id = db.session.execute(db.select(db.func.max(Submission.id))).scalar_one()
+    # The worker records each outcome just after its 202 (within 0.2 s): wait until
+    # both letters are sent in the database before dating their history back.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        states = db.session.execute(
+            db.select(Letter.state).filter_by(submission_id=submission_id)
+        ).scalars()
+        if all(state == "sent" for state in states):
+            break
+        time.sleep(0.1)
     db.session.execute(
         db.update(LetterEvent)
         .where(

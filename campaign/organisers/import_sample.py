@@ -66,6 +66,12 @@ COLUMN_HELP = (
         "The legislative term, e.g. 14. When you give a term on the form, only "
         "rows of that term are read.",
     ),
+    (
+        "gender",
+        False,
+        "female or male (f/m work too), as the source states it; titles then agree "
+        "with it. Empty: unknown, and pages use a neutral title. Never guessed.",
+    ),
 )
 
 _SAMPLE = (
@@ -82,6 +88,7 @@ _SAMPLE = (
         "lt",
         True,
         "14",
+        "female",
     ),
     RepRecord(
         "pl-0001",
@@ -96,6 +103,7 @@ _SAMPLE = (
         "pl",
         True,
         "10",
+        "male",
     ),
     RepRecord(
         "ep-0001",
@@ -110,6 +118,7 @@ _SAMPLE = (
         "de",
         True,
         "10",
+        "female",
     ),
     RepRecord(
         "de-mfa",
