@@ -226,7 +226,7 @@ class ResponseDelay(db.Model):
 
 class RollupPending(db.Model):
     """Letters whose rollup rows must be recomputed. Rows are inserted by database
-    triggers (migration 0009_reports) whenever a letter's state, sending time or
+    triggers (migration 0009) whenever a letter's state, sending time or
     recipient changes, or a reply, survey answer or logged response of it does,
     whichever process or statement wrote it; they are deleted, by id, by the
     refresh that read them. For a letter's own change, ``representative_id`` and

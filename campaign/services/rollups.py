@@ -10,7 +10,7 @@ answers, logged responses), never incremented, so a refresh is idempotent and
 cannot drift.
 
 The database queues every letter whose standing changes in ``rollup_pending``, in
-the writer's own transaction, through triggers (migration 0009_reports): no
+the writer's own transaction, through triggers (migration 0009): no
 writer has to remember to, and none can write around it (an ORM flush, a Core
 bulk update, executemany, raw SQL, a cascade). :func:`refresh` recomputes the
 rollup rows of those letters' representatives and days, then deletes exactly the

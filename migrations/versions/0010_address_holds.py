@@ -1,7 +1,7 @@
 """letters held for a bad address, and offices' requests
 
-Revision ID: 0012_bounce
-Revises: 0009_reports
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04 06:00:00
 
 """
@@ -15,8 +15,8 @@ import campaign.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = "0012_bounce"
-down_revision = "0009_reports"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -45,7 +45,7 @@ def _restore_letter_triggers():
     ones 0009 made, so reports still learn of every letter's change."""
     if op.get_bind().dialect.name != "sqlite":
         return
-    reports = op.get_context().script.get_revision("0009_reports").module
+    reports = op.get_context().script.get_revision("0009").module
     for statement in reports.SQLITE:
         if re.search(r"\bON letter\b", statement):
             name = statement.split("CREATE TRIGGER ", 1)[1].split()[0]

@@ -8,8 +8,8 @@ it: ORM flushes, Core bulk updates and inserts, executemany, raw SQL.
 For a letter, the trigger records the representative and sending time the row
 had (and has), so a deleted or moved letter's old report group is refreshed too.
 
-Revision ID: 0009_reports
-Revises: 0008_sec_b
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04 06:00:00
 
 """
@@ -20,8 +20,8 @@ import campaign.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_reports'
-down_revision = '0008_sec_b'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """account security: session generations, second factor, login links, data-access audit
 
-Revision ID: 0008_sec_b
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 06:00:00
 
@@ -12,7 +12,7 @@ import campaign.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_sec_b'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """letters say only what is true: the campaign's organiser, a copy of the letters on
 request, limited resends of the confirmation link, postcodes and places to constituencies
 
-Revision ID: 0011_letters
-Revises: 0012_bounce
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04 06:30:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import campaign.models.types
 
 # revision identifiers, used by Alembic.
-revision = "0011_letters"
-down_revision = "0012_bounce"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
