@@ -168,3 +168,20 @@ def test_bad_and_expired_links(tracked, make_app):
     with strict.app_context():
         assert strict.test_client().get(f"/survey/{token}").status_code == 410
     assert letter.id
+
+
+def test_the_survey_comes_from_the_campaign_in_the_supporters_language(tracked):
+    from flask_babel import force_locale, gettext
+
+    (letter,) = th.send_letters(
+        th.reps_of("DE")[:1], email="alesia@example.org", sent_ago=timedelta(days=15)
+    )
+    letter.supporter.locale = "be"
+    db.session.commit()
+    assert surveys.send_surveys_job() == 1
+    th.drain()
+    (message,) = [m for m in th.outbox(tracked) if m["To"].addresses[0].username == "alesia"]
+    with force_locale("be"):
+        expected = gettext(letter.campaign.title)
+    assert expected != letter.campaign.title  # the appeal's title is translated
+    assert message["From"].addresses[0].display_name == expected

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
-from flask_babel import force_locale, gettext
-
-from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
 from ..models import LetterState, Submission
 from . import tokens
 from .submissions import confirmation_deadline, with_letters
+from .supporter_mail import supporter_message
 from .urls import public_url
 
 
@@ -32,30 +29,9 @@ def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMess
         "reminder": reminder,
     }
     # In the language the supporter used on the site when they wrote.
-    with force_locale(_supporter_locale(submission)):
-        subject = render_template("email/confirm_subject.txt", **context).strip()
-        text = render_template("email/confirm.txt", **context)
-        from_name = _sender_name(submission)
-    return OutgoingMessage(
-        to_email=supporter.email,
-        to_name=supporter.name,
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=from_name,
-        subject=subject,
-        text=text,
-        kind="reminder" if reminder else "confirmation",
+    return supporter_message(
+        supporter, "confirm", "reminder" if reminder else "confirmation", **context
     )
-
-
-def _sender_name(submission: Submission) -> str:
-    """The sender's display name in the supporter's language (call within
-    force_locale): the campaign's title, translated when it is the appeal's own."""
-    return gettext(submission.campaign.title) or current_app.config["MAIL_FROM_NAME"]
-
-
-def _supporter_locale(submission: Submission) -> str:
-    locale = submission.supporter.locale
-    return locale if locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
 
 
 def _confirmed_letters(submission: Submission) -> list:
@@ -79,19 +55,7 @@ def copy_message(submission: Submission) -> OutgoingMessage:
             "supporters.status", token=tokens.make_token(tokens.STATUS, submission.id)
         ),
     }
-    with force_locale(_supporter_locale(submission)):
-        subject = render_template("email/copy_subject.txt", **context).strip()
-        text = render_template("email/copy.txt", **context)
-        from_name = _sender_name(submission)
-    return OutgoingMessage(
-        to_email=supporter.email,
-        to_name=supporter.name,
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=from_name,
-        subject=subject,
-        text=text,
-        kind="copy",
-    )
+    return supporter_message(supporter, "copy", "copy", **context)
 
 
 def send_copy(submission_id: int) -> bool:

@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage
 from ..models import Supporter
 
 
+def supporter_locale(supporter: Supporter) -> str:
+    """The interface language the supporter used when they wrote."""
+    return supporter.locale if supporter.locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
+
+
 def supporter_message(supporter: Supporter, template: str, kind: str, **context) -> OutgoingMessage:
     """``email/<template>_subject.txt`` and ``email/<template>.txt`` rendered in the
-    supporter's language, from the campaign's address, to the supporter."""
-    locale = supporter.locale if supporter.locale in INTERFACE_LANGUAGES else SOURCE_LANGUAGE
-    with force_locale(locale):
+    supporter's language, from the campaign's address, to the supporter. With a
+    ``campaign`` in the context, the sender's name is its title in that language
+    (the appeal's own title is translated); otherwise MAIL_FROM_NAME."""
+    campaign = context.get("campaign")
+    with force_locale(supporter_locale(supporter)):
         subject = render_template(f"email/{template}_subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
+        from_name = (gettext(campaign.title) if campaign else "") or current_app.config[
+            "MAIL_FROM_NAME"
+        ]
     return OutgoingMessage(
         to_email=supporter.email,
         to_name=supporter.name,
         from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
+        from_name=from_name,
         subject=subject,
         text=text,
         kind=kind,

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 from sqlalchemy import exists, select
 
 from ..extensions import db
@@ -26,6 +25,7 @@ from ..models.base import utcnow
 from ..models.tracking import SURVEY_ANSWERS
 from . import tokens
 from .events import advance_letter
+from .supporter_mail import supporter_message
 from .urls import public_url
 
 PURPOSE = "survey-invitation"
@@ -159,17 +159,10 @@ def survey_message(
         "survey_url": public_url("supporters.survey", token=survey_token(invitation.id)),
         "reminder": reminder,
     }
-    with force_locale(supporter.locale or "en"):
-        subject = render_template("email/survey_subject.txt", **context).strip()
-        text = render_template("email/survey.txt", **context)
-    return OutgoingMessage(
-        to_email=supporter.email,
-        to_name=supporter.name,
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
-        subject=subject,
-        text=text,
-        kind="survey-reminder" if reminder else "survey",
+    if answers:
+        context["campaign"] = answers[0].letter.campaign
+    return supporter_message(
+        supporter, "survey", "survey-reminder" if reminder else "survey", **context
     )
 
 
