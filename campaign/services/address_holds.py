@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
@@ -79,18 +79,7 @@ def hold_letters(letter_ids: list[int], cause: str) -> list[int]:
     if not letter_ids:
         return []
     now = utcnow()
-    moved = (
-        db.session.execute(
-            update(Letter)
-            .where(Letter.id.in_(letter_ids), Letter.state == S.QUEUED.value)
-            .values(state=S.HELD_ADDRESS.value, updated_at=now)
-            .returning(Letter.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
-    delivery.record_events([(i, S.QUEUED, S.HELD_ADDRESS, cause) for i in moved], now)
+    moved = delivery.move_letters(Letter.id.in_(letter_ids), S.QUEUED, S.HELD_ADDRESS, cause, now)
     return moved
 
 
@@ -141,18 +130,9 @@ def release(representative_id: int | None, cause: str) -> int:
     ids = [i for i, rep_id, status in rows if rep_id not in still and status != "cancelled"]
     if not ids:
         return 0
-    moved = (
-        db.session.execute(
-            update(Letter)
-            .where(Letter.id.in_(ids), Letter.state == S.HELD_ADDRESS.value)
-            .values(state=S.QUEUED.value, next_attempt_at=None, updated_at=now)
-            .returning(Letter.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
+    moved = delivery.move_letters(
+        Letter.id.in_(ids), S.HELD_ADDRESS, S.QUEUED, cause, now, next_attempt_at=None
     )
-    delivery.record_events([(i, S.HELD_ADDRESS, S.QUEUED, cause) for i in moved], now)
     if moved:
         delivery.wake_after_commit(len(moved))
     return len(moved)
@@ -161,42 +141,21 @@ def release(representative_id: int | None, cause: str) -> int:
 def _cancel_ids(letter_ids: list[int], cause: str, now) -> None:
     if not letter_ids:
         return
-    moved = (
-        db.session.execute(
-            update(Letter)
-            .where(Letter.id.in_(letter_ids), Letter.state == S.HELD_ADDRESS.value)
-            .values(state=S.CANCELLED.value, updated_at=now)
-            .returning(Letter.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
-    delivery.record_events([(i, S.HELD_ADDRESS, S.CANCELLED, cause) for i in moved], now)
+    delivery.move_letters(Letter.id.in_(letter_ids), S.HELD_ADDRESS, S.CANCELLED, cause, now)
 
 
 def cancel(representative_id: int, cause: str, states=(S.HELD_ADDRESS,)) -> int:
     """Cancel the representative's letters in ``states`` (held ones by default);
     returns how many. The caller commits."""
     now = utcnow()
-    moves = []
+    moved = 0
     for state in states:
-        ids = (
-            db.session.execute(
-                update(Letter)
-                .where(
-                    and_(Letter.representative_id == representative_id, Letter.state == state.value)
-                )
-                .values(state=S.CANCELLED.value, updated_at=now)
-                .returning(Letter.id)
-                .execution_options(synchronize_session=False)
+        moved += len(
+            delivery.move_letters(
+                Letter.representative_id == representative_id, state, S.CANCELLED, cause, now
             )
-            .scalars()
-            .all()
         )
-        moves += [(i, state, S.CANCELLED, cause) for i in ids]
-    delivery.record_events(moves, now)
-    return len(moves)
+    return moved
 
 
 def held_counts() -> dict[int, int]:

@@ -532,6 +532,27 @@ def _history(letter: Letter, cause: str, now: datetime) -> None:
     )
 
 
+def move_letters(
+    condition, from_state: LetterState, to_state: LetterState, cause: str, now: datetime, **values
+) -> list[int]:
+    """Move every letter matching ``condition`` that is still in ``from_state`` to
+    ``to_state`` in one statement (setting ``values`` too), with an event for each;
+    returns the ids moved. The caller commits."""
+    moved = (
+        db.session.execute(
+            update(Letter)
+            .where(condition, Letter.state == from_state.value)
+            .values(state=to_state.value, updated_at=now, **values)
+            .returning(Letter.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    record_events([(i, from_state, to_state, cause) for i in moved], now)
+    return moved
+
+
 def record_events(moves: list[tuple[int, LetterState, LetterState, str]], now: datetime) -> None:
     """One LetterEvent per (letter id, from, to, cause), for state changes written in
     bulk; refuses a move the state machine does not allow. The caller commits."""

@@ -15,7 +15,7 @@ all call these; each call is written to the audit log with the number of letters
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Campaign, Letter, LetterState, User
@@ -102,22 +102,11 @@ def cancel(campaign: Campaign, *, user: User | None = None) -> int:
     campaign.sending_status = "cancelled"
     db.session.flush()
     now = utcnow()
-    ids = (
-        db.session.execute(
-            update(Letter)
-            .where(Letter.campaign_id == campaign.id, Letter.state == S.QUEUED.value)
-            .values(state=S.CANCELLED.value, updated_at=now)
-            .returning(Letter.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
-    delivery.record_events(
-        [
-            (letter_id, S.QUEUED, S.CANCELLED, "the campaign's sending was cancelled")
-            for letter_id in ids
-        ],
+    ids = delivery.move_letters(
+        Letter.campaign_id == campaign.id,
+        S.QUEUED,
+        S.CANCELLED,
+        "the campaign's sending was cancelled",
         now,
     )
     summary = f"cancelled the sending of {campaign.slug}: {len(ids)} queued letters cancelled"
