@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean translations messages bench-throughput bench-throttle bench-faults bench-load
+.PHONY: run test lint format clean translations messages docs docs-serve bench-throughput bench-throttle bench-faults bench-load
 
 # Interface catalogues: the .po files are kept in git, the .mo files are built here
 # (and by setup.py when a wheel is built, or at `pip install -e .`).
@@ -46,7 +46,21 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix campaign tests bench worker.py wsgi.py setup.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache site
+
+# The documentation site (docs/, mkdocs.yml): MkDocs is needed only here.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+# Built into site/ (open site/index.html); --strict fails on a broken link or page.
+docs: $(DOCS_STAMP)
+	$(BIN)/mkdocs build --strict
+
+# Served on http://127.0.0.1:8000, rebuilt as the pages change.
+docs-serve: $(DOCS_STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # Delivery benchmarks (README "Performance"); they use DATABASE_URL / REDIS_URL when
 # set, and empty that Redis database.

@@ -7,7 +7,7 @@ periodic clock.
 
 Once everything answers it prints where things are: the site, the management login
 (a development admin is created, and its password shown once, while the database has
-no account), the outbox, Redis and the worker's log. The worker and the clock write
+no account), the outbox, Redis, the worker's log and how to read the documentation. The worker and the clock write
 to that log rather than to the console, so these lines stay readable.
 INSTANCE_DIR moves what it keeps (default: instance/ in the checkout).
 """
@@ -29,6 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_SECONDS = 60
+# The documentation site (docs/, built by MkDocs); its pages explain what this prints.
+DOCS_HINT = "make docs, then open site/index.html  (or make docs-serve: http://127.0.0.1:8000)"
 
 
 def instance_dir() -> Path:
@@ -150,7 +152,7 @@ class Children:
 
 def ready_lines(app, port: int, password: str | None, log_path: Path, embedded: bool) -> list[str]:
     """What a newcomer needs once everything answers: where the site, the management
-    login, the outbox, Redis and the worker's log are."""
+    login, the outbox, Redis, the worker's log and the documentation are."""
     from .services.accounts import DEVELOPMENT_ADMIN
 
     config = app.config
@@ -182,6 +184,7 @@ def ready_lines(app, port: int, password: str | None, log_path: Path, embedded: 
         f"  Redis:       {redis}",
         f"  database:    {without_password(config['SQLALCHEMY_DATABASE_URI'])}",
         f"  worker log:  {log_path}  (the worker's and the clock's)",
+        f"  docs:        {DOCS_HINT}",
         "Stop with Ctrl+C.",
     ]
 

@@ -43,9 +43,10 @@ def test_the_state_machine_and_the_documented_table_know_held_address():
     assert TRANSITIONS[S.HELD_ADDRESS] == {S.QUEUED, S.CANCELLED}
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert "| queued | held_address |" in readme
-    assert "| held_address | queued / cancelled |" in readme
+    states = Path(__file__).resolve().parents[1] / "docs" / "architecture" / "index.md"
+    table = states.read_text()
+    assert "| queued | held_address |" in table
+    assert "| held_address | queued / cancelled |" in table
 
 
 def test_a_bounce_holds_queued_letters_and_the_address_gets_nothing_more(holds_app, keys, sendgrid):

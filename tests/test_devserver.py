@@ -1,4 +1,5 @@
-"""`make run` (python -m campaign.devserver) for real: what it prints once ready, the
+"""`make run` (python -m campaign.devserver) for real: what it prints once ready (the
+site, the management login, the outbox, Redis, the worker's log, the docs), the
 development admin it creates on an empty database, and a clean stop; and the rule
 that no such account is ever created outside development."""
 
@@ -127,6 +128,9 @@ def test_make_run_prints_where_everything_is_and_the_admin_login(tmp_path):
         assert log_path == instance / "logs" / "worker.log"
         # The worker's chatter went to its log, none of it to the console.
         assert "rq.worker" in log_path.read_text()
+        # Where the documentation is: the command that builds it, and the page to open.
+        assert ready["docs"].startswith("make docs, then open site/index.html")
+        assert (ROOT / "mkdocs.yml").exists() and "make docs-serve" in ready["docs"]
         console = "\n".join(server.lines)
         assert not any(chatter in console for chatter in WORKER_CHATTER), console
 

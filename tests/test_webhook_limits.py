@@ -17,7 +17,7 @@ from campaign.models import DeliveryEvent
 
 from . import tracking_helpers as th
 
-# The limits README states for the events webhook.
+# The limits the privacy statement (docs/privacy.md) states for the events webhook.
 MAX_EVENTS_BYTES = 2 * 1024 * 1024
 MAX_EVENTS_PER_POST = 5000
 
