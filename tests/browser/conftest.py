@@ -1,6 +1,8 @@
 """Browser tests: the app served by a real HTTP server on 127.0.0.1, Debian's Chromium
 driven by Playwright, every request the page makes recorded (any to another origin
-fails the test), a screenshot of each key page kept under test-artifacts/browser/.
+fails the test), a screenshot of each key page kept under test-artifacts/browser/,
+and the screenshots the guides show written to docs/img/ (committed; each run
+replaces them, so they follow the pages).
 
 Without Chromium the tests skip and say how to install it; with CI=true they fail.
 """
@@ -19,6 +21,9 @@ from ..conftest import IN_CI, ROOT
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+DOCS_IMAGES = ROOT / "docs" / "img"
+# The window the guides' screenshots are taken in: a laptop's, as organisers and staff use.
+DOCS_WINDOW = {"width": 1280, "height": 800}
 # Flags that keep Chromium quiet and local: no sandbox (root in a container), no
 # GPU, no calls home for updates, sync, QUIC or background services.
 CHROMIUM_ARGS = [
@@ -197,6 +202,24 @@ def screenshot(request):
         path = ARTIFACTS / f"{prefix}-{name}.png"
         # caret="initial": hiding the caret would leave style="" on inputs.
         page.screenshot(path=str(path), full_page=True, caret="initial")
+        return path
+
+    return take
+
+
+@pytest.fixture
+def docs_screenshot():
+    """docs_screenshot(page, "staff-home") writes docs/img/staff-home.png, the picture the
+    guides show: the visible part of the page in the guides' window, with nothing of the
+    moment in it (no caret, no animation)."""
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        page.wait_for_load_state("load")
+        if page.viewport_size != DOCS_WINDOW:
+            page.set_viewport_size(DOCS_WINDOW)
+        path = DOCS_IMAGES / f"{name}.png"
+        page.screenshot(path=str(path), caret="initial", animations="disabled")
         return path
 
     return take

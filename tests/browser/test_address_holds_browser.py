@@ -52,7 +52,7 @@ def test_supporter_sees_who_cannot_be_written_to(
 
 
 def test_staff_see_held_letters_and_record_an_office_request(
-    live_server, app_context, browser_factory, screenshot
+    live_server, app_context, browser_factory, screenshot, docs_screenshot
 ):
     from ..address_holds_support import queue_letters
 
@@ -73,6 +73,7 @@ def test_staff_see_held_letters_and_record_an_office_request(
     expect(row.locator("td").nth(4)).to_have_text("1")
     screenshot(page, "addresses")
     audit(page, width=1280)
+    docs_screenshot(page, "staff-addresses")
 
     page.goto(live_server.url + f"/staff/representatives/{office.id}/office-requests")
     page.check("#kind-redirect")
@@ -81,3 +82,4 @@ def test_staff_see_held_letters_and_record_an_office_request(
     expect(page.locator("table.status")).to_contain_text("cabinet@example.org")
     screenshot(page, "office-requests")
     audit(page, width=1280)
+    docs_screenshot(page, "staff-office-requests")

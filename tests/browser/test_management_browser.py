@@ -124,3 +124,124 @@ def test_staff_report_shows_its_charts(
     screenshot(page, "staff-report")
     # Staff read wide tables on a desktop: no phone-width check here.
     audit(page, width=None)
+
+
+# -- the guides' pages ----------------------------------------------------------
+# The organiser's and staff guides (docs/) show these pages; each is checked like any
+# other and photographed into docs/img/ in the guides' window.
+
+SAMPLE_IMPORT = (
+    "external_id,country,body,body_kind,title,name,email,party,constituency,language,active\n"
+    "de-demo-900,DE,Deutscher Bundestag,parliament,MdB,Erika Beispiel,"
+    "erika.beispiel@example.org,Demo,Berlin-Mitte,de,true\n"
+)
+
+
+def _heading(page, text: str) -> None:
+    expect(page.locator("main h1").first).to_contain_text(text)
+
+
+def test_organiser_pages_the_guide_shows(
+    live_server, app_context, browser_factory, docs_screenshot, tmp_path
+):
+    from campaign.models import Campaign
+
+    app = app_context
+    seed_demo()
+    make_user("organiser@example.org", "organiser")
+    make_user("admin@example.org", "admin")
+    campaign = db.session.execute(db.select(Campaign)).scalars().first()
+
+    page = browser_factory(locale="en-GB").new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server.url + "/login")
+    expect(page.locator("#email")).to_be_visible()
+    docs_screenshot(page, "login")
+    audit(page, width=1280)
+    log_in(page, live_server.url, "organiser@example.org")
+    pages = (
+        ("/organise/", "organiser-home", "Organise"),
+        ("/organise/campaigns", "organiser-campaigns", "Campaigns"),
+        (f"/organise/campaigns/{campaign.id}", "organiser-campaign-form", campaign.title),
+        (f"/organise/campaigns/{campaign.id}/letters", "organiser-letters", "Letters"),
+        (f"/organise/campaigns/{campaign.id}/translations", "organiser-translations", "language"),
+        ("/organise/representatives", "organiser-representatives", "Representatives"),
+    )
+    for path, name, heading in pages:
+        page.goto(live_server.url + path)
+        _heading(page, heading)
+        docs_screenshot(page, name)
+        audit(page, width=None)
+
+    # An import: the form, then its dry run, which writes nothing.
+    sample = tmp_path / "representatives.csv"
+    sample.write_text(SAMPLE_IMPORT, encoding="utf-8")
+    page.goto(live_server.url + "/organise/imports/new")
+    page.set_input_files("input[type=file]", str(sample))
+    page.select_option("select#format", "csv")
+    page.click("main form button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Erika Beispiel")
+    expect(page.get_by_role("button", name="Write exactly this")).to_be_visible()
+    docs_screenshot(page, "organiser-imports")
+    audit(page, width=None)
+
+    # The admin's pages: the accounts and the audit log (the import above wrote nothing).
+    admin = browser_factory(locale="en-GB").new_page()
+    admin.set_viewport_size({"width": 1280, "height": 800})
+    log_in(admin, live_server.url, "admin@example.org")
+    admin.goto(live_server.url + "/admin/users")
+    expect(admin.locator("main")).to_contain_text("organiser@example.org")
+    docs_screenshot(admin, "admin-accounts")
+    audit(admin, width=None)
+    admin.goto(live_server.url + "/admin/audit")
+    _heading(admin, "Audit log")
+    docs_screenshot(admin, "admin-audit")
+    audit(admin, width=None)
+
+
+def test_staff_pages_the_guide_shows(live_server, app_context, browser_factory, docs_screenshot):
+    from datetime import timedelta
+
+    from campaign.models import LetterState, Reply
+    from campaign.services import replies
+
+    from .. import tracking_helpers as th
+
+    seed_demo()
+    make_user("staff@example.org", "staff")
+    reps = th.reps_of("DE")
+    sent = th.send_letters(reps[:3], sent_ago=timedelta(days=2))
+    replies.log_response(
+        sent[0], "phone", "supportive", "", sent[0].sent_at + timedelta(hours=5), None
+    )
+    db.session.add(
+        Reply(
+            letter_id=sent[1].id,
+            kind="human",
+            from_addr=reps[1].email,
+            from_name=reps[1].name,
+            subject="Re: The time for release is now",
+            text="Thank you for your letter. I have raised the matter with the ministry.",
+            own_text="Thank you for your letter. I have raised the matter with the ministry.",
+            raw=b"",
+            dedupe_key="guide-reply",
+        )
+    )
+    held = th.new_letters(reps[3:5], None, "Hanna Prykladna", LetterState.HELD)
+    held[0].submission.hold_reason = "one client address sent for 6 email addresses within 24 hours"
+    db.session.commit()
+
+    page = browser_factory(locale="en-GB").new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server.url, "staff@example.org")
+    pages = (
+        ("/staff/held", "staff-held", "6 email addresses"),
+        ("/staff/replies", "staff-replies", "Re: The time for release is now"),
+        (f"/staff/letters/{sent[0].id}", "staff-letter", re.compile("supportive", re.I)),
+        ("/staff/queues", "staff-queues", "Sending queues"),
+    )
+    for path, name, shown in pages:
+        page.goto(live_server.url + path)
+        expect(page.locator("main")).to_contain_text(shown)
+        docs_screenshot(page, name)
+        audit(page, width=None)

@@ -37,7 +37,7 @@ def _press_publish(page, editor_url: str, words: str) -> None:
 
 @pytest.mark.parametrize("width", [1280, PHONE["width"]])
 def test_publish_after_reading_the_comparison(
-    live_server, app_context, browser_factory, screenshot, width
+    live_server, app_context, browser_factory, screenshot, docs_screenshot, width
 ):
     app = app_context
     require_endpoints(app, "organisers.publish_template", "organisers.confirm_publish")
@@ -67,6 +67,9 @@ def test_publish_after_reading_the_comparison(
     screenshot(page, f"comparison-{width}")
     page.screenshot(path=str(ARTIFACTS / f"publish-comparison-top-{width}.png"), caret="initial")
     audit(page, width)
+    if width > 1000:
+        added.first.scroll_into_view_if_needed()  # the guide shows the words that change
+        docs_screenshot(page, "organiser-publish-comparison")
 
     reviewed.check()
     page.get_by_role("button", name="Publish this version").click()
@@ -91,7 +94,9 @@ def test_publish_after_reading_the_comparison(
     assert db.session.get(LetterTemplate, template.id).published_version.number == 2
 
 
-def test_marker_buttons_insert_at_the_cursor(live_server, app_context, browser_factory, screenshot):
+def test_marker_buttons_insert_at_the_cursor(
+    live_server, app_context, browser_factory, screenshot, docs_screenshot
+):
     app = app_context
     require_endpoints(app, "organisers.edit_template", "organisers.preview_text")
     seed_demo()
@@ -127,3 +132,4 @@ def test_marker_buttons_insert_at_the_cursor(live_server, app_context, browser_f
     )
     screenshot(page, "marker-editor")
     audit(page, None)
+    docs_screenshot(page, "organiser-letter-editor")

@@ -53,7 +53,7 @@ def _letters_sent_and_answered(app, live_server, worker) -> None:
 
 @pytest.mark.parametrize("width", [1280, 360])
 def test_staff_home_and_report_fit_desktop_and_phone(
-    live_server, app_context, worker, browser_factory, screenshot, width
+    live_server, app_context, worker, browser_factory, screenshot, docs_screenshot, width
 ):
     app = app_context
     seed_demo()
@@ -71,6 +71,8 @@ def test_staff_home_and_report_fit_desktop_and_phone(
             assert page.evaluate(_SCROLLING_SUMMARIES) == [], f"{path} at {width} px"
         screenshot(page, f"{name}-{width}")
         audit(page, width=width)
+        if width >= 1280:
+            docs_screenshot(page, name)  # the staff guide's picture of the page
 
     # The report: the summary says what happened, the time as a person says it.
     page.goto(live_server.url + "/staff/reports")
