@@ -7,8 +7,9 @@ periodic clock.
 
 Once everything answers it prints where things are: the site, the management login
 (a development admin is created, and its password shown once, while the database has
-no account), the outbox, Redis, the worker's log and how to read the documentation. The worker and the clock write
-to that log rather than to the console, so these lines stay readable.
+no account), the outbox, Redis, the worker's log and how to read the documentation.
+The worker and the clock write to that log rather than to the console, so these lines
+stay readable.
 INSTANCE_DIR moves what it keeps (default: instance/ in the checkout).
 """
 

@@ -80,7 +80,9 @@ def test_every_path_the_docs_name_exists():
         named |= set(re.findall(r"`((?:campaign|tests|bench)/[\w/.-]+\.py)", page.read_text()))
     assert named
     missing = sorted(path for path in named if not (ROOT / path).exists())
-    assert set(missing) <= NOT_YET_IN_THE_PACKAGE, f"the docs name files that do not exist: {missing}"
+    assert set(missing) <= NOT_YET_IN_THE_PACKAGE, (
+        f"the docs name files that do not exist: {missing}"
+    )
     landed = sorted(NOT_YET_IN_THE_PACKAGE - set(missing))
     assert not landed, f"now in the package, take them out of NOT_YET_IN_THE_PACKAGE: {landed}"
 

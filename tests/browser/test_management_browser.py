@@ -146,7 +146,6 @@ def test_organiser_pages_the_guide_shows(
 ):
     from campaign.models import Campaign
 
-    app = app_context
     seed_demo()
     make_user("organiser@example.org", "organiser")
     make_user("admin@example.org", "admin")
