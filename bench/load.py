@@ -19,7 +19,7 @@ Then every letter must be sent exactly once (counted at the loopback server).
 The browsers are Locust's, in a process of their own (bench/load_clients.py).
 
 The abuse limits stay on, raised for one address: ABUSE_LIMITS_FACTOR=100000
-(README "Privacy"); the throttle is off (THROTTLE_ENABLED=0), as in throughput.py.
+(docs/privacy.md); the throttle is off (THROTTLE_ENABLED=0), as in throughput.py.
 
     .venv/bin/python bench/load.py [--clients 20] [--supporters 300] [--web-workers 2] [--threads 8]
 """

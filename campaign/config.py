@@ -79,7 +79,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SENDGRID_TIMEOUT": env_float("SENDGRID_TIMEOUT", 10.0),
         "SMTP_URL": env_str("SMTP_URL"),
         "SMTP_TIMEOUT": env_float("SMTP_TIMEOUT", 10.0),
-        # Replies and delivery events (README "Replies, events and reports").
+        # Replies and delivery events (docs/operators/sendgrid.md).
         "SENDGRID_WEBHOOK_PUBLIC_KEY": env_str("SENDGRID_WEBHOOK_PUBLIC_KEY"),
         "INBOUND_DOMAIN": env_str("INBOUND_DOMAIN"),
         "INBOUND_SECRET": env_str("INBOUND_SECRET"),
@@ -92,7 +92,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SEND_RETRY_BASE_SECONDS": env_float("SEND_RETRY_BASE_SECONDS", 30.0),
         "SEND_RETRY_MAX_SECONDS": env_float("SEND_RETRY_MAX_SECONDS", 3600.0),
         "MAX_REPRESENTATIVES_PER_SUBMISSION": env_int("MAX_REPRESENTATIVES_PER_SUBMISSION", 50),
-        # Delivery (README "Delivery: throttle, retries, exactly-once"). The four
+        # Delivery (docs/architecture/delivery.md). The four
         # THROTTLE_* limits are the defaults of a new campaign; each campaign keeps its own.
         "THROTTLE_ENABLED": env_bool("THROTTLE_ENABLED", True),
         "THROTTLE_PER_SECOND": env_float("THROTTLE_PER_SECOND", 5.0),
@@ -109,7 +109,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WORKER_CONNECT_RETRY_SECONDS": env_float("WORKER_CONNECT_RETRY_SECONDS", 60.0),
         # Letters due this long with none taken: `letters status` and /healthz say so.
         "DISPATCH_STALL_SECONDS": env_int("DISPATCH_STALL_SECONDS", 120),
-        # Abuse and privacy (README "Privacy"; campaign/limits.py, services/abuse.py, privacy.py).
+        # Abuse and privacy (docs/privacy.md; campaign/limits.py, services/abuse.py, privacy.py).
         "IP_HASH_KEY": env_str("IP_HASH_KEY"),
         "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0),
         "ABUSE_LIMITS_FACTOR": env_float("ABUSE_LIMITS_FACTOR", 1.0),
@@ -122,7 +122,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETENTION_SUPPORTER_WEEKS": env_int("RETENTION_SUPPORTER_WEEKS", 104),
         "DATA_LINK_MAX_AGE_HOURS": env_int("DATA_LINK_MAX_AGE_HOURS", 24),
         "STATUS_LINK_MAX_AGE_DAYS": env_int("STATUS_LINK_MAX_AGE_DAYS", 30),
-        # Accounts (README "Sessions, login and second factor").
+        # Accounts (docs/organisers/admins.md).
         "LOGIN_DELAY_MAX_SECONDS": env_int("LOGIN_DELAY_MAX_SECONDS", 900),
         "LOGIN_LINK_MAX_AGE_MINUTES": env_int("LOGIN_LINK_MAX_AGE_MINUTES", 15),
         # No statement parameters (names, addresses, letters) in logs or error texts.

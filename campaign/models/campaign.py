@@ -51,7 +51,7 @@ class Campaign(db.Model):
     target_body_kinds: Mapped[list] = mapped_column(db.JSON, default=list)
     # Sending: "active", "paused" (letters wait) or "cancelled" (queued letters cancelled).
     sending_status: Mapped[str] = mapped_column(db.String(20), default="active")
-    # The throttle, per campaign (see services.throttle and README "Delivery").
+    # The throttle, per campaign (see services.throttle and docs/architecture/delivery.md).
     throttle_per_second: Mapped[float] = mapped_column(
         default=configured("THROTTLE_PER_SECOND", 5.0)
     )

@@ -4,9 +4,9 @@ A chain holds a slot (a Redis key holding the chain's token). While one of its j
 runs, the worker's heartbeat thread (services.watchdog) renews the key every second
 with a short time to live, whatever the job's own thread is doing (a request, a
 throttle wait): a worker that is killed, or paused, frees its slots within
-HEARTBEAT_TTL seconds, and the other workers start chains in them (README
-"Dispatch"). A paused worker that wakes finds its slot taken by another chain and
-ends its chain after the current pass."""
+HEARTBEAT_TTL seconds, and the other workers start chains in them
+(docs/architecture/delivery.md, "Dispatch"). A paused worker that wakes finds its
+slot taken by another chain and ends its chain after the current pass."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ killed workers and a Redis that forgets everything.
 * The send journal: the moment SendGrid (or SMTP) accepts a letter, its id and the
   provider's message id go to Redis, before the database write that follows; if
   the worker dies in between, the reconciler finds the journal entry and records the
-  letter as sent instead of sending it again (README "Exactly once").
+  letter as sent instead of sending it again (docs/architecture/delivery.md).
 
 Every state change is recorded as a LetterEvent, with the moves the state machine
 in models.letter allows.

@@ -104,11 +104,11 @@ PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     "reconcile_letters": (reconcile_letters, 60),
     # Held letters whose representative's address was corrected by an import.
     "release_held_letters": (address_holds.release_job, 300),
-    # Retention (services.privacy; README "Privacy").
+    # Retention (services.privacy; docs/privacy.md).
     "remove_old_letter_texts": (privacy.remove_old_letter_texts, 3600),
     "anonymise_inactive_supporters": (privacy.anonymise_inactive_supporters, 3600),
     "clear_old_ip_hashes": (privacy.clear_old_ip_hashes, 900),
-    # Replies, surveys and reports (README "Replies, events and reports").
+    # Replies, surveys and reports (docs/architecture/tracking.md).
     "send_surveys": (surveys.send_surveys_job, 3600),
     "send_survey_reminders": (surveys.send_survey_reminders_job, 3600),
     "reconcile_tracking": (events.reconcile_job, 300),

@@ -1,5 +1,5 @@
 """A supporter's data: what we hand them, what we erase on request, and what we
-erase on our own after a while (README "Privacy").
+erase on our own after a while (docs/privacy.md).
 
 * export: their supporter record and their letters (text, states, dates) as JSON;
 * erasure on request: letters not yet sent are cancelled, every letter's subject

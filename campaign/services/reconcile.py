@@ -13,7 +13,7 @@ any time by any number of processes.
    and hands back expired leases every few seconds: services.watchdog.)
 
 ``after_restore`` is the restore mode: run once after PostgreSQL was restored from a
-backup, before the workers start (README "Restoring a backup").
+backup, before the workers start (docs/operators/backups.md).
 """
 
 from __future__ import annotations

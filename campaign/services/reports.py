@@ -3,7 +3,7 @@ body, country, campaign or template version. Read from the rollups
 (services.rollups: response_summary for the counts, response_delay for the
 medians, response_rollup for the days), which the report brings up to date first.
 
-Definitions (README "Replies, events and reports"):
+Definitions (docs/staff/index.md):
 - sent: letters that left (the mail provider accepted them);
 - delivered: letters known to have arrived (a delivery event, or a reply);
 - bounced: letters whose address failed for good (hard bounce or drop);

@@ -3,7 +3,7 @@ share answered with its 95 % confidence interval and the median time to reply.
 Read from the same rollups as the staff reports; nothing about supporters or
 what their letters said.
 
-The minimum sample (README "Public responsiveness page"): at least
+The minimum sample (docs/architecture/tracking.md): at least
 MIN_LETTERS letters sent; and where the survey is the only source (no reply to
 the representative was captured or logged), at least MIN_SURVEY_ANSWERS
 supporters' survey answers about their letters. Below it, a representative is

@@ -1,6 +1,6 @@
 """The two windows in which a letter can still go twice, as measured by the workers
-themselves (README "Nothing sent twice"), kept in Redis for the fault benchmark and
-the staff queue page:
+themselves (docs/architecture/delivery.md, "Nothing sent twice"), kept in Redis for the
+fault benchmark and the staff queue page:
 
 * accept_to_commit: from SendGrid's 202 to the commit of the letter's `sent`;
 * check_to_socket: from the last lease check to the request leaving the socket.

@@ -2,7 +2,7 @@
 
 Its state lives in Redis and every decision is one Lua script, so a check and the
 reservation it makes are atomic across processes; no process keeps throttle state of
-its own. Four limits apply to each letter (the campaign sets them, README "Delivery"):
+its own. Four limits apply to each letter (the campaign sets them, docs/architecture/delivery.md):
 
 * a global rate (letters per second) — a GCRA schedule: every letter gets a slot
   1/rate after the previous one, so sending is paced evenly instead of in bursts;
