@@ -210,16 +210,18 @@ def screenshot(request):
 @pytest.fixture
 def docs_screenshot():
     """docs_screenshot(page, "staff-home") writes docs/img/staff-home.png, the picture the
-    guides show: the visible part of the page in the guides' window, with nothing of the
-    moment in it (no caret, no animation)."""
+    guides show: the visible part of the page in the guides' window (the whole page with
+    full_page=True), without animations."""
     DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
 
-    def take(page, name: str) -> Path:
+    def take(page, name: str, full_page: bool = False) -> Path:
         page.wait_for_load_state("load")
         if page.viewport_size != DOCS_WINDOW:
             page.set_viewport_size(DOCS_WINDOW)
         path = DOCS_IMAGES / f"{name}.png"
-        page.screenshot(path=str(path), caret="initial", animations="disabled")
+        page.screenshot(
+            path=str(path), full_page=full_page, caret="initial", animations="disabled"
+        )
         return path
 
     return take

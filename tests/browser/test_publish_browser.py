@@ -132,4 +132,4 @@ def test_marker_buttons_insert_at_the_cursor(
     )
     screenshot(page, "marker-editor")
     audit(page, None)
-    docs_screenshot(page, "organiser-letter-editor")
+    docs_screenshot(page, "organiser-letter-editor", full_page=True)  # markers and preview
