@@ -219,9 +219,7 @@ def docs_screenshot():
         if page.viewport_size != DOCS_WINDOW:
             page.set_viewport_size(DOCS_WINDOW)
         path = DOCS_IMAGES / f"{name}.png"
-        page.screenshot(
-            path=str(path), full_page=full_page, caret="initial", animations="disabled"
-        )
+        page.screenshot(path=str(path), full_page=full_page, caret="initial", animations="disabled")
         return path
 
     return take
