@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -69,6 +70,9 @@ class LetterForm(FlaskForm):
         _l("Your name in Latin letters (optional)"),
         validators=[Optional(), at_most(120), single_line, no_control_characters, latin_only],
     )
+    # Set once the page has asked for the name in Latin letters: sending again goes
+    # ahead without it (supporters.latin_name).
+    name_latin_asked = HiddenField(default="")
     email = EmailField(
         _l("Your email address"),
         validators=[
