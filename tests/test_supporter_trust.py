@@ -258,9 +258,7 @@ def _letter_count() -> int:
     return db.session.execute(db.select(db.func.count(Letter.id))).scalar()
 
 
-def test_a_name_in_another_script_is_asked_for_in_latin_letters_once_not_required(
-    seeded, client
-):
+def test_a_name_in_another_script_is_asked_for_in_latin_letters_once_not_required(seeded, client):
     rep = flow.representatives_of("PL")[0]
     details = flow.Details(name="Алесь Прыклад")
     asked = flow.submit(client, "PL", [rep.id], details)
