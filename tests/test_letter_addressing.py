@@ -110,3 +110,16 @@ def test_titles_agree_with_gender_where_the_language_inflects_them():
     assert compose.representative_vars(rep("male"), "lt")["title"] == "Seimo narys"
     assert compose.representative_vars(rep("female"), "de")["title"] == "Abgeordnete"
     assert compose.representative_vars(rep(""), "de")["gender"] == ""
+
+
+def test_organisers_titles_show_on_the_pages_in_the_readers_language(seeded, client):
+    body = db.session.execute(db.select(Body).filter_by(name="Bundestag (demo)")).scalar_one()
+    body.titles = {"be": ["Дэпутатка Бундэстага", "Дэпутат Бундэстага", "Член Бундэстага"]}
+    db.session.commit()
+    client.set_cookie("lang", "be")
+    html = client.get("/write/DE").get_data(as_text=True)
+    assert "Дэпутатка Бундэстага Anna Beispiel" in html
+    assert "Дэпутат Бундэстага Jonas Muster" in html
+    client.set_cookie("lang", "ru")
+    html = client.get("/write/DE").get_data(as_text=True)
+    assert "Бундэстага Anna" not in html and "Anna Beispiel" in html  # the catalogue's title

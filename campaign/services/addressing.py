@@ -223,16 +223,23 @@ def _index(gender: str) -> int:
     return GENDERS.index(gender) if gender in GENDERS else GENDERS.index(UNKNOWN)
 
 
+def organisers_title(organisers_titles: dict | None, language: str, gender: str) -> str:
+    """The title organisers set for a body's members in ``language`` (Body.titles,
+    {language: [woman, man, not given]}), agreeing with ``gender``; "" when unset."""
+    own = (organisers_titles or {}).get(language)
+    if not own or len(own) != len(GENDERS):
+        return ""
+    return own[_index(gender)] or ""
+
+
 def title_in(language: str, kind: str, gender: str, organisers_titles: dict | None = None) -> str:
     """The title in ``language`` for a member of a body of ``kind``: organisers' own
-    for this body (Body.titles, {language: [woman, man, not given]}) when set, else
-    the usual one; agreeing with ``gender``, neutral or empty when it is not given."""
-    index = _index(gender)
-    own = (organisers_titles or {}).get(language)
-    if own and len(own) == len(GENDERS) and own[index]:
-        return own[index]
-    titles = TITLES.get(language, TITLES["en"])[_kind(kind)]
-    return titles[index]
+    for this body when set, else the usual one; agreeing with ``gender``, neutral or
+    empty when it is not given."""
+    own = organisers_title(organisers_titles, language, gender)
+    if own:
+        return own
+    return TITLES.get(language, TITLES["en"])[_kind(kind)][_index(gender)]
 
 
 def salutation_in(language: str, kind: str, gender: str, name: str) -> str:
