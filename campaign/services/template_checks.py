@@ -74,7 +74,7 @@ def _sample_contexts(campaign: Campaign, template_language: str, body_kind: str)
             "supporter": {**supporter},
             "figures": figures,
         }
-        for rep in (full_rep, bare_rep)
+        for rep in (full_rep, SimpleNamespace(**{**vars(full_rep), "gender": "male"}), bare_rep)
         for supporter in (full_supporter, elsewhere, bare_supporter)
     ]
 
