@@ -121,6 +121,19 @@ class PublishedLetters:
         raise NoTemplate(f"no published letter for {kind} in {', '.join(languages)}")
 
 
+def letter_languages(campaign: Campaign, representatives: list[Representative]) -> list[str]:
+    """The languages these representatives' letters are written in, each once."""
+    published = PublishedLetters(campaign)
+    published.load(representatives)
+    languages: dict[str, None] = {}
+    for rep in representatives:
+        try:
+            languages[published.version_for(rep).template.language] = None
+        except NoTemplate:
+            continue
+    return list(languages)
+
+
 def choose_version(
     campaign: Campaign, representative: Representative, language: str | None = None
 ) -> TemplateVersion:

@@ -1,5 +1,3 @@
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..services.compose import PERSONAL_PARAGRAPH_MAX, SUPPORTER_CITY_MAX, SUPPORTER_NAME_MAX
+from .latin_name import in_latin_letters
 
 
 def no_control_characters(form, field):
@@ -28,8 +27,7 @@ def single_line(form, field):
 
 
 def latin_only(form, field):
-    letters = [ch for ch in field.data or "" if ch.isalpha()]
-    if any("LATIN" not in unicodedata.name(ch, "") for ch in letters):
+    if not in_latin_letters(field.data or ""):
         raise ValidationError(_l("Please use Latin letters only, as in a passport."))
 
 

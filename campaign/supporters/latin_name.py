@@ -13,26 +13,12 @@ import unicodedata
 from flask_babel import gettext as _
 
 from ..i18n import language_name
-from ..services import compose
 from ..services.letter_language import reads_latin
 
 
 def in_latin_letters(text: str) -> bool:
     """Whether every letter of ``text`` is a Latin one (digits, spaces and signs aside)."""
     return all("LATIN" in unicodedata.name(ch, "") for ch in text if ch.isalpha())
-
-
-def letter_languages(campaign, representatives) -> list[str]:
-    """The languages these representatives' letters are written in, each once."""
-    published = compose.PublishedLetters(campaign)
-    published.load(representatives)
-    languages: dict[str, None] = {}
-    for rep in representatives:
-        try:
-            languages[published.version_for(rep).template.language] = None
-        except compose.NoTemplate:
-            continue
-    return list(languages)
 
 
 def prompt(name: str, name_latin: str, languages: list[str]) -> str | None:

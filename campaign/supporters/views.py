@@ -301,7 +301,7 @@ def _language_prompt(campaign, representatives, paragraph_language: str | None) 
     """What to ask when the paragraph's language differs from a letter's, else None."""
     if not paragraph_language:
         return None
-    if set(latin_name.letter_languages(campaign, representatives)) <= {paragraph_language}:
+    if set(compose.letter_languages(campaign, representatives)) <= {paragraph_language}:
         return None
     return _(
         "Your paragraph seems to be in %(language)s, and not every letter is. It is sent "
@@ -364,7 +364,7 @@ def write_letters(country: str):
         latin_prompt = latin_name.prompt(
             form.name.data,
             form.name_latin.data,
-            latin_name.letter_languages(campaign, representatives),
+            compose.letter_languages(campaign, representatives),
         )
         if latin_prompt and "send" in request.form and not form.name_latin_asked.data:
             valid = False  # asked once: sending again goes ahead with the name as typed
