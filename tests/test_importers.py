@@ -941,3 +941,13 @@ def test_gender_is_kept_from_sources_that_state_it(ep_csv):
     api = parse("ep-api", (EP_API / "101039.json").read_bytes(), today=date(2025, 6, 1))
     assert [record.gender for record in api.records] == ["male"]  # from hasGender
     assert normalise_gender("unknown") == normalise_gender(None) == ""
+
+
+def test_popolo_keeps_the_gender_its_people_state():
+    document = json.loads((FIXTURES / "popolo-two-terms.json").read_bytes())
+    ona = next(p for p in document["persons"] if p["id"] == "p-ona")
+    ona["gender"] = "female"
+    result = parse("popolo", json.dumps(document).encode(), country="LT", today=date(2015, 1, 1))
+    genders = {r.name: r.gender for r in result.records}
+    assert genders["Ona Jonaitienė"] == "female"
+    assert genders["Petras Petraitis"] == ""  # not stated: never guessed from the name

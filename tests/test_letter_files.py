@@ -40,7 +40,7 @@ PAIRS = [(kind, lang) for kind in BODY_KINDS for lang in LANGUAGES]
 
 REQUIRED_HEADERS = ("Subject", "Reviewed", "Language")
 ALLOWED_VARIABLES = {
-    "representative": {"title", "name", "body", "party", "constituency"},
+    "representative": {"title", "name", "body", "party", "constituency", "gender", "salutation"},
     "supporter": {"name", "city", "personal_paragraph", "constituent", "resident", "place"},
     "figures": {
         "imprisoned",
@@ -116,6 +116,10 @@ def context(*, full: bool, resident_only: bool = False) -> dict[str, dict[str, s
             "body": "Sample Assembly",
             "party": "Sample Party" if full else "",
             "constituency": "Sample North" if full else "",
+            "gender": "female" if full else "",
+            "salutation": "Dear Ms Alex Testperson-Example"
+            if full
+            else "Dear Alex Testperson-Example",
         },
         "supporter": {
             "name": "Robin Supporter",

@@ -5,6 +5,7 @@ After an intended change: UPDATE_GOLDEN=1 pytest tests/test_letter_golden.py"""
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,24 +19,34 @@ LETTERS = default_letters()
 
 
 # What the supporter stated, three ways: their member's constituency, only the
-# recipient's country, nothing. Each letter claims exactly that much.
+# recipient's country, nothing. Each letter claims exactly that much. Each is
+# written to a recipient of another gender (a woman, a man, not given), so that
+# every salutation a letter can open with is in the stored copy.
 CLAIMS = {
     "constituent": {"constituent": True, "resident": True, "place": "Demo District"},
     "resident": {"constituent": False, "resident": True, "place": "Demo Country"},
     "stated nothing": {"constituent": False, "resident": False, "place": ""},
 }
+GENDERS = {"constituent": "female", "resident": "male", "stated nothing": ""}
 
 
-def _context(language: str, claims: dict) -> dict:
+def _representative(kind: str, gender: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        title="MP",
+        name="Alex Example",
+        body=SimpleNamespace(name="Demo Parliament", kind=kind, titles={}),
+        party="Demo Party",
+        constituency="Demo District",
+        gender=gender,
+    )
+
+
+def _context(letter, stated: str, claims: dict) -> dict:
     campaign = Campaign(**APPEAL_FIGURES)
+    language = letter.language
+    representative = _representative(letter.body_kind, GENDERS[stated])
     return {
-        "representative": {
-            "title": "MP",
-            "name": "Alex Example",
-            "body": "Demo Parliament",
-            "party": "Demo Party",
-            "constituency": "Demo District",
-        },
+        "representative": compose.representative_vars(representative, language),
         "supporter": {
             "name": "Sam Sample",
             "city": "Demo City",
@@ -50,9 +61,10 @@ def _context(language: str, claims: dict) -> dict:
 def test_rendered_letter_matches_the_stored_copy(letter):
     rendered = ""
     for stated, claims in CLAIMS.items():
-        context = _context(letter.language, claims)
+        context = _context(letter, stated, claims)
+        gender = GENDERS[stated] or "not given"
         rendered += (
-            f"==== The supporter stated: {stated} ====\n"
+            f"==== The supporter stated: {stated}; the recipient's gender: {gender} ====\n"
             + "Subject: "
             + compose.render_text(letter.subject, context).strip()
             + "\n\n"

@@ -26,8 +26,9 @@ def test_every_default_letter_converts_to_markers_and_back_byte_identical(letter
         back, problems = letter_markers.from_markers(marked)
         assert problems == [] and back == raw
     marked_body = letter_markers.to_markers(letter.body)
-    assert "{{ representative.name }}" not in marked_body
-    assert "⟦Representative's name⟧" in marked_body and "⟦Supporter's paragraph⟧" in marked_body
+    assert "{{ representative.salutation }}" not in marked_body
+    assert "⟦Salutation to the representative⟧" in marked_body
+    assert "⟦Supporter's paragraph⟧" in marked_body
     assert "⟦Only if the supporter gave a city⟧" in marked_body
     # Line numbers stay: a marker never adds or removes a line.
     assert marked_body.count("\n") == letter.body.count("\n")
@@ -62,7 +63,8 @@ def test_the_editor_offers_markers_and_buttons_and_keeps_raw_text(seeded, client
     page = client.get(url).get_data(as_text=True)
     assert "⟦Representative&#39;s name⟧" in page or "⟦Representative's name⟧" in page
     body = textarea(page)
-    assert "{{ representative.name }}" not in body and "⟦Representative's name⟧" in body
+    assert "{{ representative.salutation }}" not in body
+    assert "⟦Salutation to the representative⟧" in body
     assert 'name="mode" type="hidden" value="markers"' in page
     assert 'data-insert="⟦Supporter&#39;s city⟧"' in page
     assert ">Only if the supporter gave a city</button>" in page

@@ -321,7 +321,7 @@ def test_letter_language_falls_back_to_the_campaign_default(seeded, client):
     flow.submit(client, "DE", [rep.id], flow.Details())
     letter = db.session.execute(db.select(Letter)).scalar_one()
     assert letter.language == "en"
-    assert letter.body.startswith(f"Dear {rep.name},")
+    assert letter.body.startswith(f"Dear Ms {rep.name},")  # Anna Beispiel: a woman
     rep2 = flow.representatives_of("PL")[0]
     flow.submit(client, "PL", [rep2.id], flow.Details(email="other@example.org"))
     polish = db.session.execute(db.select(Letter).filter_by(representative_id=rep2.id)).scalar_one()

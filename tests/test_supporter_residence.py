@@ -109,6 +109,22 @@ def test_every_member_of_a_multi_member_district_is_told(seeded, client):
     assert "Wahlkreis" not in letters[members[2].name].body
 
 
+def test_a_member_elected_from_a_list_is_told_residence_never_constituency(seeded, client):
+    members = [r for r in flow.representatives_of("DE") if r.body.name == "Bundestag (demo)"]
+    members[2].constituency = ""  # elected from a party list, no constituency
+    db.session.commit()
+    html = flow.letters_page(client, "DE", [r.id for r in members]).get_data(as_text=True)
+    assert f'value="{_bundestag().id}:"' not in html  # a list is not a place to live in
+    details = flow.Details(
+        residence="DE", constituency=f"{_bundestag().id}:{members[0].constituency}"
+    )
+    assert flow.submit(client, "DE", [r.id for r in members], details).status_code == 302
+    letters = _letters()
+    assert "ich wohne in Ihrem Wahlkreis" in letters[members[0].name].body
+    listed = letters[members[2].name].body
+    assert "ich lebe in Ihrem Land" in listed and "Wahlkreis" not in listed
+
+
 def test_the_form_offers_the_chosen_bodies_constituencies_once_each(seeded, client):
     reps = flow.representatives_of("DE")
     html = flow.letters_page(client, "DE", [r.id for r in reps]).get_data(as_text=True)

@@ -6,6 +6,7 @@ request, every state explained), and one language per letter."""
 from __future__ import annotations
 
 import re
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,49 @@ def test_a_latin_name_in_another_script_is_refused_at_the_field(seeded, client):
     assert db.session.execute(db.select(db.func.count(Letter.id))).scalar() == 0
 
 
+def _letter_count() -> int:
+    return db.session.execute(db.select(db.func.count(Letter.id))).scalar()
+
+
+def test_a_name_in_another_script_is_asked_for_in_latin_letters_once_not_required(seeded, client):
+    rep = flow.representatives_of("PL")[0]
+    details = flow.Details(name="Алесь Прыклад")
+    asked = flow.submit(client, "PL", [rep.id], details)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and _letter_count() == 0
+    assert 'id="name-latin-prompt"' in html and "Polish" in html
+    assert 'name="name_latin_asked"' in html and 'value="1"' in html
+    # Sending again without it: the letter is signed exactly as typed.
+    token = csrf_token(html)
+    form = {**details.form(token, [rep.id]), "name_latin_asked": "1"}
+    assert client.post("/write/PL/letters", data=form).status_code == 302
+    body = db.session.execute(db.select(Letter.body)).scalar_one()
+    assert "\nАлесь Прыклад\n" in body
+
+
+def test_the_latin_name_given_signs_exactly_as_typed(seeded, client):
+    rep = flow.representatives_of("PL")[0]
+    details = flow.Details(name="Алесь Прыклад", name_latin="Aleś Pryklad-Kowalski")
+    assert flow.submit(client, "PL", [rep.id], details).status_code == 302
+    body = db.session.execute(db.select(Letter.body)).scalar_one()
+    assert "\nAleś Pryklad-Kowalski\n" in body and "Алесь" not in body
+
+
+def test_no_latin_name_is_asked_of_a_latin_name_or_shown_on_a_preview_of_one(seeded, client):
+    rep = flow.representatives_of("PL")[0]
+    page = flow.letters_page(client, "PL", [rep.id])
+    token = csrf_token(page.get_data(as_text=True))
+    preview = client.post(
+        "/write/PL/letters", data=flow.Details(name="Алесь").form(token, [rep.id], "preview")
+    )
+    assert 'id="name-latin-prompt"' in preview.get_data(as_text=True)
+    latin = client.post(
+        "/write/PL/letters", data=flow.Details(name="Aleś").form(token, [rep.id], "preview")
+    )
+    assert 'id="name-latin-prompt"' not in latin.get_data(as_text=True)
+    assert flow.submit(client, "PL", [rep.id], flow.Details(name="Aleś")).status_code == 302
+
+
 def test_a_belarusian_confirmation_has_a_belarusian_sender_and_one_full_stop(
     seeded, client, app, drain
 ):
@@ -264,6 +308,36 @@ def test_a_belarusian_confirmation_has_a_belarusian_sender_and_one_full_stop(
     assert message["From"].addresses[0].display_name == "Час вызвалення — цяпер"
     text = _text(message)
     assert "г.." not in text and re.search(r"\d{4}\s?г\. ", text)
+
+
+def test_a_forwarded_reply_names_its_sender_in_the_supporters_language(make_app):
+    from campaign.services.seed import seed_demo
+
+    from . import tracking_helpers as th
+
+    app = make_app(INBOUND_DOMAIN=th.INBOUND_DOMAIN, INBOUND_SECRET=th.INBOUND_SECRET)
+    with app.app_context():
+        seed_demo()
+        client = app.test_client()
+        client.set_cookie("lang", "be")
+        rep = flow.representatives_of("IE")[0]
+        rep_name, rep_email = rep.name, rep.email
+        flow.submit(client, "IE", [rep.id], flow.Details())
+        th.drain()
+        flow.confirm(client, flow.confirmation_link(th.outbox(app)[0]))
+        th.drain()
+        letter = db.session.execute(db.select(Letter)).scalar_one()
+        answer = th.mail("talon_gmail.eml").replace(b"bob@example.com", rep_email.encode())
+        inbound = th.post_inbound(client, th.parsed_mode(answer, [th.address_of(letter)]))
+        assert inbound.status_code == 200
+        th.drain()
+        forward = th.outbox(app)[-1]
+        assert forward["X-Campaign-Letter-Id"] is None and "Reply-To" in forward
+        # Read as RFC 2047 says (adjacent encoded words join without a space), which
+        # the email package's address parser does not do for long names.
+        raw_from = dict(forward.raw_items())["From"]
+        sender = str(make_header(decode_header(raw_from)))
+        assert sender == f"{rep_name} праз Час вызвалення — цяпер <{app.config['MAIL_FROM']}>"
 
 
 # -- representatives in the reader's language -----------------------------------------

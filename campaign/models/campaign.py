@@ -105,5 +105,8 @@ class Body(db.Model):
     # The body's name in other languages, {"be": "…", "ru": "…"}, set by organisers:
     # supporters read it in their interface language where one is given.
     names: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    # Its members' title in each letter language, {"de": [woman, man, not given]},
+    # set by organisers: letters use it instead of the usual title for the body's kind.
+    titles: Mapped[dict] = mapped_column(db.JSON, default=dict, server_default="{}")
 
     representatives = relationship("Representative", back_populates="body")

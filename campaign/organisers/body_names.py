@@ -1,4 +1,5 @@
-"""A body's name in each interface language, as supporters read it."""
+"""A body's name in each interface language, as supporters read it, and its
+members' title in each letter language, as letters print it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..i18n import INTERFACE_LANGUAGES
 from ..models import Body, Role
+from ..services.addressing import GENDERS, LETTER_LANGUAGES
 from . import bp
 from .common import get_or_404
 
 
 class BodyNamesForm(FlaskForm):
     names = TextAreaField("Names", validators=[Length(max=4000)])
+    titles = TextAreaField("Members' titles in letters", validators=[Length(max=8000)])
 
 
 CODES = ", ".join(INTERFACE_LANGUAGES)
@@ -37,6 +40,33 @@ def parse_names(text: str) -> tuple[dict[str, str], list[str]]:
     return names, problems
 
 
+def parse_titles(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """{"de": [woman, man, not given]} from lines "de: Abgeordnete / Abgeordneter /
+    Mitglied des Bundestages"; and one line for each line it cannot read."""
+    titles, problems = {}, []
+    codes = ", ".join(LETTER_LANGUAGES)
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        code, colon, rest = line.partition(":")
+        code = code.strip().lower()
+        forms = [form.strip() for form in rest.split("/")]
+        if (
+            not colon
+            or code not in LETTER_LANGUAGES
+            or len(forms) != len(GENDERS)
+            or not all(forms[:2])
+            or any(len(form) > 100 for form in forms)
+        ):
+            problems.append(
+                f"titles, line {number}: write a language code ({codes}), a colon and the "
+                "title for a woman / for a man / when the gender is not known"
+            )
+        else:
+            titles[code] = forms
+    return titles, problems
+
+
 @bp.route("/bodies/<int:body_id>/names", methods=["GET", "POST"])
 @roles_required(Role.ORGANISER)
 def body_names(body_id: int):
@@ -45,12 +75,18 @@ def body_names(body_id: int):
     problems: list[str] = []
     if form.validate_on_submit():
         names, problems = parse_names(form.names.data)
+        titles, title_problems = parse_titles(form.titles.data)
+        problems += title_problems
         if not problems:
             body.names = names
+            body.titles = titles
             db.session.commit()
             return redirect(url_for(".bodies"))
     elif not form.is_submitted():
         form.names.data = "\n".join(f"{code}: {name}" for code, name in (body.names or {}).items())
+        form.titles.data = "\n".join(
+            f"{code}: {' / '.join(forms)}" for code, forms in (body.titles or {}).items()
+        )
     return render_template("organisers/body_names.html", body=body, form=form, problems=problems), (
         422 if problems or form.errors else 200
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Campaign, LetterTemplate, Representative, TemplateVersion
+from .addressing import salutation_in, title_in
 from .letter_language import introduced, signing_name
 from .letter_rules import Problem, source_problems
 from .letter_sandbox import TEMPLATE_VARIABLES
@@ -120,6 +121,19 @@ class PublishedLetters:
         raise NoTemplate(f"no published letter for {kind} in {', '.join(languages)}")
 
 
+def letter_languages(campaign: Campaign, representatives: list[Representative]) -> list[str]:
+    """The languages these representatives' letters are written in, each once."""
+    published = PublishedLetters(campaign)
+    published.load(representatives)
+    languages: dict[str, None] = {}
+    for rep in representatives:
+        try:
+            languages[published.version_for(rep).template.language] = None
+        except NoTemplate:
+            continue
+    return list(languages)
+
+
 def choose_version(
     campaign: Campaign, representative: Representative, language: str | None = None
 ) -> TemplateVersion:
@@ -154,13 +168,21 @@ def _formatted_figures(locale: str, *values) -> tuple[tuple[str, str], ...]:
     return (*numbers, ("as_of", format_date(as_of, "LLLL yyyy", locale=locale)))
 
 
-def representative_vars(representative: Representative) -> dict[str, str]:
+def representative_vars(representative: Representative, language: str) -> dict[str, str]:
+    """What a letter in ``language`` may say of its recipient. The title and the
+    salutation are in the letter's language and agree with the gender the sources
+    give (services.addressing); the imported title, in the source's language, is not
+    printed."""
+    body = representative.body
+    gender = getattr(representative, "gender", "") or ""
     return {
-        "title": representative.title or "",
+        "title": title_in(language, body.kind, gender, getattr(body, "titles", None)),
         "name": representative.name,
-        "body": representative.body.name,
+        "body": body.name,
         "party": representative.party or "",
         "constituency": representative.constituency or "",
+        "gender": gender if gender in ("female", "male") else "",
+        "salutation": salutation_in(language, body.kind, gender, representative.name),
     }
 
 
@@ -238,7 +260,7 @@ def render_letter(
         version = (published or PublishedLetters(campaign)).version_for(representative, language)
     language = version.template.language
     context = {
-        "representative": representative_vars(representative),
+        "representative": representative_vars(representative, language),
         "supporter": {
             "name": signing_name(
                 supporter.get("name", ""), supporter.get("name_latin", ""), language

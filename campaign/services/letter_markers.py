@@ -24,6 +24,7 @@ OPEN, CLOSE = "⟦", "⟧"
 FIELD_NAMES = {
     "representative.title": "Representative's title",
     "representative.name": "Representative's name",
+    "representative.salutation": "Salutation to the representative",
     "representative.body": "Representative's parliament or ministry",
     "representative.party": "Representative's party",
     "representative.constituency": "Representative's constituency",

@@ -16,7 +16,17 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # The variables a letter template may use, documented for organisers.
 TEMPLATE_VARIABLES = {
-    "representative": ("title", "name", "body", "party", "constituency"),
+    # title and salutation are in the letter's language, agreeing with gender
+    # ("female", "male", or "" when the sources do not say: services.addressing).
+    "representative": (
+        "title",
+        "name",
+        "body",
+        "party",
+        "constituency",
+        "gender",
+        "salutation",
+    ),  # fmt: skip
     # constituent, resident and place say only what the supporter stated (services.residence).
     "supporter": ("name", "city", "personal_paragraph", "constituent", "resident", "place"),
     "figures": (

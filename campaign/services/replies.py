@@ -39,6 +39,7 @@ from ..models.base import utcnow
 from ..models.tracking import CHANNELS, REPLY_KINDS, STANCES
 from . import reply_tokens
 from .events import advance_letter, dialect_insert, flag_address
+from .supporter_mail import forward_sender_name, supporter_locale
 
 log = logging.getLogger(__name__)
 
@@ -357,14 +358,15 @@ def forward_message(reply: Reply) -> OutgoingMessage:
         "letter": letter,
         "reply": reply,
     }
-    with force_locale(supporter.locale or "en"):
+    with force_locale(supporter_locale(supporter)):
         subject = render_template("email/forward_subject.txt", **context).strip()
         text = render_template("email/forward.txt", **context)
+        from_name = forward_sender_name(rep.name, letter.campaign)
     return OutgoingMessage(
         to_email=supporter.email,
         to_name=supporter.name,
         from_email=current_app.config["MAIL_FROM"],
-        from_name=f"{rep.name} via {current_app.config['MAIL_FROM_NAME']}"[:200],
+        from_name=from_name[:200],
         reply_to_email=reply.from_addr or rep.email,
         reply_to_name=reply.from_name or rep.name,
         subject=" ".join(subject.split())[:900],

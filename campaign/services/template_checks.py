@@ -50,7 +50,10 @@ def _template_line(exc: BaseException | None) -> int | None:
 def _sample_contexts(campaign: Campaign, template_language: str, body_kind: str) -> list[dict]:
     """Every combination of present and empty optional values the letter can meet."""
     full_rep = sample_representative(body_kind)
-    bare_rep = SimpleNamespace(**{**vars(full_rep), "title": "", "party": "", "constituency": ""})
+    # Gender not given: the neutral salutation, and titles empty where a language has none.
+    bare_rep = SimpleNamespace(
+        **{**vars(full_rep), "title": "", "party": "", "constituency": "", "gender": ""}
+    )
     # A constituent of this member, a resident of the country elsewhere, and someone
     # who stated nowhere: the three claims a letter can make.
     full_supporter = {**sample_supporter(), "constituent": True, "resident": True}
@@ -67,11 +70,11 @@ def _sample_contexts(campaign: Campaign, template_language: str, body_kind: str)
     figures = compose.figures_for(campaign, template_language)
     return [
         {
-            "representative": compose.representative_vars(rep),
+            "representative": compose.representative_vars(rep, template_language),
             "supporter": {**supporter},
             "figures": figures,
         }
-        for rep in (full_rep, bare_rep)
+        for rep in (full_rep, SimpleNamespace(**{**vars(full_rep), "gender": "male"}), bare_rep)
         for supporter in (full_supporter, elsewhere, bare_supporter)
     ]
 
@@ -81,7 +84,14 @@ def _longest_context(campaign: Campaign, template_language: str) -> dict:
     database holds them, the supporter's as long as the letter form takes them."""
     return {
         "representative": {
-            name: "W" * FIELD_LIMITS[name] for name in compose.TEMPLATE_VARIABLES["representative"]
+            **{
+                name: "W" * FIELD_LIMITS[name]
+                for name in compose.TEMPLATE_VARIABLES["representative"]
+                if name in FIELD_LIMITS
+            },
+            "gender": "female",
+            # The longest greeting around the longest name.
+            "salutation": "W" * (FIELD_LIMITS["name"] + 60),
         },
         "supporter": {
             "name": "W" * compose.SUPPORTER_NAME_MAX,
@@ -186,6 +196,7 @@ def sample_representative(body_kind: str, language: str = "en") -> SimpleNamespa
         id=None,
         title=DEFAULT_TITLE.get(body_kind, ""),
         name="Jane Example",
+        gender="female",
         body=SimpleNamespace(name=SAMPLE_BODY_NAMES.get(body_kind, "Parliament"), kind=body_kind),
         party="Sample Party",
         constituency="Sample Constituency",

@@ -1,10 +1,9 @@
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..services.compose import PERSONAL_PARAGRAPH_MAX, SUPPORTER_CITY_MAX, SUPPORTER_NAME_MAX
+from .latin_name import in_latin_letters
 
 
 def no_control_characters(form, field):
@@ -27,8 +27,7 @@ def single_line(form, field):
 
 
 def latin_only(form, field):
-    letters = [ch for ch in field.data or "" if ch.isalpha()]
-    if any("LATIN" not in unicodedata.name(ch, "") for ch in letters):
+    if not in_latin_letters(field.data or ""):
         raise ValidationError(_l("Please use Latin letters only, as in a passport."))
 
 
@@ -69,6 +68,9 @@ class LetterForm(FlaskForm):
         _l("Your name in Latin letters (optional)"),
         validators=[Optional(), at_most(120), single_line, no_control_characters, latin_only],
     )
+    # Set once the page has asked for the name in Latin letters: sending again goes
+    # ahead without it (supporters.latin_name).
+    name_latin_asked = HiddenField(default="")
     email = EmailField(
         _l("Your email address"),
         validators=[

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_babel import pgettext
 
 from ..i18n import current_language
+from ..services.addressing import organisers_title
 from . import bp
 
 
@@ -28,8 +29,11 @@ def _titles(kind: str, gender: str) -> str:
 
 
 def display_title(representative) -> str:
-    """The representative's title in the interface language, for the lists."""
-    return _titles(representative.body.kind, representative.gender or "")
+    """The representative's title in the interface language, for the lists: as
+    organisers set it for the body, else the catalogue's for its kind."""
+    gender = representative.gender or ""
+    own = organisers_title(representative.body.titles, current_language(), gender)
+    return own or _titles(representative.body.kind, gender)
 
 
 def body_name(body) -> str:

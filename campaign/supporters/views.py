@@ -44,7 +44,7 @@ from ..services import (
     tokens,
 )
 from ..services.urls import public_url
-from . import bp
+from . import bp, latin_name
 from .forms import ConfirmForm, LetterForm, city_given, honeypot_filled
 from .names import body_name
 
@@ -301,15 +301,7 @@ def _language_prompt(campaign, representatives, paragraph_language: str | None) 
     """What to ask when the paragraph's language differs from a letter's, else None."""
     if not paragraph_language:
         return None
-    published = compose.PublishedLetters(campaign)
-    published.load(representatives)
-    languages = set()
-    for rep in representatives:
-        try:
-            languages.add(published.version_for(rep).template.language)
-        except compose.NoTemplate:
-            continue
-    if languages <= {paragraph_language}:
+    if set(compose.letter_languages(campaign, representatives)) <= {paragraph_language}:
         return None
     return _(
         "Your paragraph seems to be in %(language)s, and not every letter is. It is sent "
@@ -349,7 +341,7 @@ def write_letters(country: str):
     g.language_switch_args = {"rep": form.representatives.data}
 
     supporter_vars = PLACEHOLDER_SUPPORTER
-    language_prompt = None
+    language_prompt = latin_prompt = None
     if request.method == "POST":
         valid = form.validate()
         home = None
@@ -369,6 +361,13 @@ def write_letters(country: str):
         if language_prompt and "send" in request.form and not form.keep_language.data:
             form.personal_paragraph.errors = [*form.personal_paragraph.errors, language_prompt]
             valid = False
+        latin_prompt = latin_name.prompt(
+            form.name.data,
+            form.name_latin.data,
+            compose.letter_languages(campaign, representatives),
+        )
+        if latin_prompt and "send" in request.form and not form.name_latin_asked.data:
+            valid = False  # asked once: sending again goes ahead with the name as typed
         if "send" in request.form and honeypot_filled(form):
             # A robot: it sees the usual page and nothing is stored.
             return redirect(url_for(".check_email"))
@@ -411,6 +410,7 @@ def write_letters(country: str):
             sorted({language_name(letter.language) for _rep, letter, _copy in previews})
         ),
         language_prompt=language_prompt,
+        latin_prompt=latin_prompt,
         place_lookup=bool(lookup_bodies),
         city_required=any(r.body.requires_city for r in representatives),
     )

@@ -42,37 +42,42 @@ def upgrade():
             sa.Column("resent_at", campaign.models.types.UTCDateTime(timezone=True), nullable=True)
         )
 
+    with op.batch_alter_table("representative", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("gender", sa.String(length=10), nullable=False, server_default="")
+        )
 
-    with op.batch_alter_table('representative', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('gender', sa.String(length=10), nullable=False, server_default=''))
+    with op.batch_alter_table("body", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("names", sa.JSON(), nullable=False, server_default="{}"))
 
-    with op.batch_alter_table('body', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('names', sa.JSON(), nullable=False, server_default='{}'))
-
-    op.create_table('place_constituency',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('body_id', sa.Integer(), nullable=False),
-        sa.Column('key', sa.String(length=120), nullable=False),
-        sa.Column('place', sa.String(length=120), nullable=False),
-        sa.Column('constituency', sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(['body_id'], ['body.id'], ),
-        sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('body_id', 'key', 'constituency')
+    op.create_table(
+        "place_constituency",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("body_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("place", sa.String(length=120), nullable=False),
+        sa.Column("constituency", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["body_id"],
+            ["body.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("body_id", "key", "constituency"),
     )
-    with op.batch_alter_table('place_constituency', schema=None) as batch_op:
-        batch_op.create_index('ix_place_constituency_lookup', ['body_id', 'key'], unique=False)
+    with op.batch_alter_table("place_constituency", schema=None) as batch_op:
+        batch_op.create_index("ix_place_constituency_lookup", ["body_id", "key"], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('body', schema=None) as batch_op:
-        batch_op.drop_column('names')
+    with op.batch_alter_table("body", schema=None) as batch_op:
+        batch_op.drop_column("names")
 
-    with op.batch_alter_table('representative', schema=None) as batch_op:
-        batch_op.drop_column('gender')
+    with op.batch_alter_table("representative", schema=None) as batch_op:
+        batch_op.drop_column("gender")
 
-    with op.batch_alter_table('place_constituency', schema=None) as batch_op:
-        batch_op.drop_index('ix_place_constituency_lookup')
-    op.drop_table('place_constituency')
+    with op.batch_alter_table("place_constituency", schema=None) as batch_op:
+        batch_op.drop_index("ix_place_constituency_lookup")
+    op.drop_table("place_constituency")
 
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.drop_column("resent_at")

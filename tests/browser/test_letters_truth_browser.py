@@ -92,9 +92,56 @@ def test_with_two_letters_the_first_field_is_within_two_phone_screens(
     screen = page.viewport_size["height"]
     top = page.locator("#name").bounding_box()["y"]
     assert top < 2 * screen, f"the first field starts {top:.0f} px down"
-    # "Update the preview" brings the supporter back to the letters, not the top.
+    screenshot(page, "two-letters-phone")
+
+
+def _in_view(page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    return (
+        box is not None
+        and 0 <= box["y"]
+        and box["y"] + box["height"] <= page.viewport_size["height"]
+    )
+
+
+def test_update_the_preview_keeps_the_supporters_place_with_javascript(
+    live_server, app_context, browser_factory, screenshot
+):
+    seed_demo()
+    reps = [r for r in flow.representatives_of("DE") if r.body.kind == "parliament"][:2]
+    browser = browser_factory(locale="be-BY")
+    page = browser.new_page()
+    url = live_server.url + "/write/DE/letters?" + "&".join(f"rep={r.id}" for r in reps)
+    page.goto(url)
+    page.fill("#name", "Алеся Ковальчык")
+    page.fill("#email", "alesia@example.org")
+    page.locator("button[name=preview]").scroll_into_view_if_needed()
+    page.evaluate("window.stillThisPage = true")
+    page.click("button[name=preview]")
+    letters = page.locator("article.letter")
+    expect(letters.first).to_contain_text("Алеся Ковальчык")
+    expect(letters).to_have_count(2)
+    # Replaced in place: no reload, the same address, what was typed still there.
+    assert page.evaluate("window.stillThisPage === true")
+    assert page.url == url
+    expect(page.locator("#email")).to_have_value("alesia@example.org")
+    # The question about a Latin name came with the preview, and the button is where it was.
+    expect(page.locator("#name-latin-prompt")).to_be_visible()
+    assert page.evaluate("window.scrollY") > 0 and _in_view(page, "button[name=preview]")
+    screenshot(page, "preview-in-place")
+    audit(page, 360)
+
+
+def test_update_the_preview_without_javascript_comes_back_to_the_letters(
+    live_server, app_context, browser_factory
+):
+    seed_demo()
+    reps = [r for r in flow.representatives_of("DE") if r.body.kind == "parliament"][:2]
+    browser = browser_factory(locale="be-BY", javascript=False)
+    page = browser.new_page()
+    page.goto(live_server.url + "/write/DE/letters?" + "&".join(f"rep={r.id}" for r in reps))
     page.fill("#name", "Алеся")
     page.click("button[name=preview]")
     expect(page).to_have_url(re.compile(r"#letters$"))
+    expect(page.locator("article.letter").first).to_contain_text("Алеся")
     assert page.evaluate("window.scrollY") > 0
-    screenshot(page, "two-letters-phone")
