@@ -90,7 +90,7 @@ def test_admins_act_with_a_token_and_a_confirmation_and_it_is_audited(app):
     done = _act(admin, url, sure=True)
     assert done.status_code == 302
     assert get_queue(LETTERS).count == 0
-    assert "1 waiting jobs deleted" in admin.get("/staff/jobs").get_data(as_text=True)
+    assert "1 waiting job deleted" in admin.get("/staff/jobs").get_data(as_text=True)
 
     kept, gone = _failed_job(), _failed_job()
     gone.connection.delete(gone.key)  # its hash expired before RQ's cleanup ran

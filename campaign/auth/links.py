@@ -7,6 +7,7 @@ from flask import redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from .. import limits
+from ..i18n import current_language
 from ..services import login_links
 from . import bp
 from .forms import LoginLinkForm
@@ -18,7 +19,7 @@ from .views import complete_login
 def login_link_request():
     form = LoginLinkForm()
     if form.validate_on_submit():
-        login_links.request_login_link(form.email.data)
+        login_links.request_login_link(form.email.data, current_language())
         return redirect(url_for(".login_link_sent"))
     return render_template("auth/login_link_request.html", form=form)
 

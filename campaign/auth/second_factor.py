@@ -1,5 +1,5 @@
 """The second factor: asked for at login, set up by each account, required by
-admins for chosen roles (services/second_factor.py). Management pages: English."""
+admins for chosen roles (services/second_factor.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import time
 
 import segno
 from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -27,16 +29,15 @@ _OPEN_WHILE_SETTING_UP = frozenset(
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "Code from your app, or a recovery code",
-        validators=[DataRequired("Enter the code."), Length(max=40)],
+        _l("Code from your app, or a recovery code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
     )
 
 
 @bp.record_once
 def _register(state):
-    # A management page: English, like the others.
     add_menu_item(
-        state.app, "auth.setup_second_factor", "Second factor", Role.STAFF, Role.ORGANISER
+        state.app, "auth.setup_second_factor", _l("Second factor"), Role.STAFF, Role.ORGANISER
     )
 
 
@@ -71,7 +72,7 @@ def second_factor_login():
     if form.validate_on_submit():
         wait = login_throttle.wait_seconds(request.remote_addr, user.email)
         if wait:
-            error = f"Too many wrong codes. Try again in {wait} seconds."
+            error = _("Too many wrong codes. Try again in %(seconds)s seconds.", seconds=wait)
             page = render_template("auth/second_factor_login.html", form=form, error=error)
             return page, 429, {"Retry-After": str(wait)}
         if second_factor.verify(user, form.code.data):
@@ -79,7 +80,7 @@ def second_factor_login():
             target = session.pop(PENDING)["next"]
             return start_session(user, target)
         login_throttle.failed(request.remote_addr, user.email)
-        error = "This code is not right."
+        error = _("This code is not right.")
     return render_template("auth/second_factor_login.html", form=form, error=error)
 
 

@@ -7,8 +7,11 @@ nothing: a job emptied by mistake can be a confirmation mail never sent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
@@ -24,19 +27,31 @@ class UnknownTarget(LookupError):
 
 @dataclass(frozen=True)
 class Action:
-    label: str
-    done: str  # "%(count)s" jobs
+    label: str  # translated when shown
+    done: Callable[[int], str]  # what was done, given the number of jobs it touched
 
 
 QUEUE_ACTIONS = {
-    "empty": Action("Empty: delete every waiting job", "%(count)s waiting jobs deleted"),
-    "requeue-failed": Action("Requeue every failed job", "%(count)s failed jobs requeued"),
-    "delete-failed": Action("Delete every failed job", "%(count)s failed jobs deleted"),
-    "compact": Action("Compact: drop entries of jobs that no longer exist", "queue compacted"),
+    "empty": Action(
+        _l("Empty: delete every waiting job"),
+        lambda n: ngettext("%(num)d waiting job deleted", "%(num)d waiting jobs deleted", n),
+    ),
+    "requeue-failed": Action(
+        _l("Requeue every failed job"),
+        lambda n: ngettext("%(num)d failed job requeued", "%(num)d failed jobs requeued", n),
+    ),
+    "delete-failed": Action(
+        _l("Delete every failed job"),
+        lambda n: ngettext("%(num)d failed job deleted", "%(num)d failed jobs deleted", n),
+    ),
+    "compact": Action(
+        _l("Compact: drop entries of jobs that no longer exist"),
+        lambda n: gettext("queue compacted"),
+    ),
 }
 JOB_ACTIONS = {
-    "requeue": Action("Requeue this failed job", "job requeued"),
-    "delete": Action("Delete this job", "job deleted"),
+    "requeue": Action(_l("Requeue this failed job"), lambda n: gettext("job requeued")),
+    "delete": Action(_l("Delete this job"), lambda n: gettext("job deleted")),
 }
 
 

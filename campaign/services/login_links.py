@@ -2,7 +2,8 @@
 
 A link carries 32 random bytes; only their SHA-256 is stored. It works once, for
 LOGIN_LINK_MAX_AGE_MINUTES (15), and only for an active account. The token is
-made inside the mail job, so it never waits in Redis."""
+made inside the mail job, so it never waits in Redis. The mail is written in the
+interface language the link was asked for in."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
 from ..extensions import db
+from ..i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from ..mail import OutgoingMessage, get_backend
 from ..models import LoginLink, User
 from ..models.base import utcnow
@@ -31,19 +34,20 @@ def active_user(email: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def request_login_link(email: str) -> None:
-    """Mail a login link to ``email`` if an active account has it; the same work
-    either way, so nobody learns whether it exists."""
+def request_login_link(email: str, language: str = SOURCE_LANGUAGE) -> None:
+    """Mail a login link to ``email``, in ``language``, if an active account has it;
+    the same work either way, so nobody learns whether it exists."""
     from ..tasks.accounts import send_login_link
     from ..tasks.queues import NOTIFICATIONS, enqueue_after_commit
 
     user = active_user(email)
-    enqueue_after_commit(NOTIFICATIONS, send_login_link, user.id if user else None)
+    enqueue_after_commit(NOTIFICATIONS, send_login_link, user.id if user else None, language)
     db.session.commit()
 
 
-def send_login_link(user_id: int | None) -> bool:
-    """Make a link for the account and mail it; False when there is nobody to mail."""
+def send_login_link(user_id: int | None, language: str = SOURCE_LANGUAGE) -> bool:
+    """Make a link for the account and mail it in ``language``; False when there is
+    nobody to mail."""
     user = db.session.get(User, user_id) if user_id else None
     if user is None or not user.active:
         return False
@@ -58,14 +62,17 @@ def send_login_link(user_id: int | None) -> bool:
     )
     db.session.commit()
     context = {"url": public_url("auth.login_link", token=token), "minutes": minutes}
+    with force_locale(language if language in INTERFACE_LANGUAGES else SOURCE_LANGUAGE):
+        subject = gettext("Your login link")
+        text = render_template("email/login_link.txt", **context)
     get_backend().send(
         OutgoingMessage(
             to_email=user.email,
             to_name="",
             from_email=current_app.config["MAIL_FROM"],
             from_name=current_app.config["MAIL_FROM_NAME"],
-            subject="Your login link",
-            text=render_template("email/login_link.txt", **context),
+            subject=subject,
+            text=text,
             kind="login-link",
         )
     )

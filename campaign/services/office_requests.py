@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -27,11 +29,20 @@ from ..models.office import OFFICE_REQUEST_KINDS
 from . import address_holds, audit
 
 S = LetterState
-LABELS = {
+# What the office asked, in the words of the audit log and the letters' history:
+# records keep one language, whoever reads them later.
+RECORDED = {
     "stop": "stop writing to us",
     "redirect": "write to this other address",
     "web_form": "use our web form instead",
     "dispute": "our figures on the public page are wrong",
+}
+# The same, as staff read them on the pages, in their own language.
+LABELS = {
+    "stop": _l("stop writing to us"),
+    "redirect": _l("write to this other address"),
+    "web_form": _l("use our web form instead"),
+    "dispute": _l("our figures on the public page are wrong"),
 }
 NOTE_LIMIT = 2000
 
@@ -60,17 +71,17 @@ def record(
     email, url, note = email.strip(), url.strip(), note.strip()
     errors = {}
     if kind not in OFFICE_REQUEST_KINDS:
-        errors["kind"] = "Choose what the office asked for."
+        errors["kind"] = gettext("Choose what the office asked for.")
     if kind == "redirect":
         email = valid_email(email) or ""
         if not email:
-            errors["email"] = "Give the address the office asked us to write to."
+            errors["email"] = gettext("Give the address the office asked us to write to.")
         elif email.lower() == (rep.email or "").lower():
-            errors["email"] = "This is the address letters already go to."
+            errors["email"] = gettext("This is the address letters already go to.")
     if kind == "web_form" and _web_url(url) is None:
-        errors["url"] = "Give the office's web form as an https:// address."
+        errors["url"] = gettext("Give the office's web form as an https:// address.")
     if len(note) > NOTE_LIMIT:
-        errors["note"] = f"Keep the note under {NOTE_LIMIT} characters."
+        errors["note"] = gettext("Keep the note under %(limit)s characters.", limit=NOTE_LIMIT)
     if errors:
         raise RequestInvalid(errors)
     request = OfficeRequest(
@@ -84,11 +95,11 @@ def record(
     db.session.add(request)
     db.session.flush()
     changes: dict = {"office_request": [None, kind]}
-    summary = f"office of {rep.name} asked: {LABELS[kind]}"
+    summary = f"office of {rep.name} asked: {RECORDED[kind]}"
     if kind in address_holds.BLOCKING_REQUESTS:
         cancelled = address_holds.cancel(
             rep.id,
-            f"cancelled: the office asked: {LABELS[kind]}",
+            f"cancelled: the office asked: {RECORDED[kind]}",
             states=(S.AWAITING_CONFIRMATION, S.QUEUED, S.HELD_ADDRESS),
         )
         summary += f"; {cancelled} letters not yet sent cancelled"
@@ -114,7 +125,7 @@ def withdraw(request: OfficeRequest, user: User) -> bool:
         "office_request_withdrawn",
         "representative",
         rep.id,
-        f"office request of {rep.name} withdrawn: {LABELS[request.kind]}",
+        f"office request of {rep.name} withdrawn: {RECORDED[request.kind]}",
         user=user,
         changes={"office_request": [request.kind, None]},
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
@@ -165,14 +166,20 @@ class DispatchHealth:
     stalled: bool
 
     def describe(self) -> str:
+        """What staff read on the queue page, in their language."""
         if not self.stalled:
-            return "ok"
+            return gettext("ok")
         since = (
-            "no letter was ever taken"
+            gettext("no letter was ever taken")
             if self.idle_seconds is None
-            else (f"no letter taken for {self.idle_seconds:.0f} s")
+            else gettext("no letter taken for %(seconds)s s", seconds=f"{self.idle_seconds:.0f}")
         )
-        return f"stalled: {self.due} letters due, {since}; is a worker running?"
+        return ngettext(
+            "stalled: %(num)d letter due, %(since)s; is a worker running?",
+            "stalled: %(num)d letters due, %(since)s; is a worker running?",
+            self.due,
+            since=since,
+        )
 
 
 def dispatch_health(limit: int = 10_000) -> DispatchHealth:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import or_, select, update
 
 from ..extensions import db
@@ -287,7 +287,7 @@ def set_stance(reply: Reply, stance: str | None, user_id: int | None) -> None:
     if stance is not None and stance not in STANCES:
         raise ValueError(f"unknown stance {stance!r}")
     if stance is not None and reply.kind != "human":
-        raise ValueError("only a human reply has a stance")
+        raise ValueError(gettext("only a human reply has a stance"))
     reply.stance = stance
     reply.updated_by_id, reply.updated_at = user_id, utcnow()
     db.session.commit()
@@ -297,12 +297,12 @@ def assign(reply: Reply, letter: Letter, user_id: int | None) -> None:
     """Match an unmatched reply to a letter by hand, with the effects of a match.
     Commits. Raises ValueError when the reply is matched already."""
     if reply.letter_id is not None:
-        raise ValueError("this reply is matched already")
+        raise ValueError(gettext("this reply is matched already"))
     if letter.sent_at is None:
-        raise ValueError("that letter was never sent")
+        raise ValueError(gettext("that letter was never sent"))
     dedupe_key = f"{reply.dedupe_key.split(':')[0]}:{letter.id}"
     if db.session.execute(select(Reply.id).where(Reply.dedupe_key == dedupe_key)).first():
-        raise ValueError("this message is stored for that letter already")
+        raise ValueError(gettext("this message is stored for that letter already"))
     reply.letter_id, reply.letter = letter.id, letter
     reply.matched_by = "staff"
     reply.dedupe_key = dedupe_key

@@ -19,6 +19,7 @@ import pyotp
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
+from flask_babel import gettext
 
 from ..extensions import db
 from ..models import RecoveryCode, Role, SecuritySetting, User
@@ -99,7 +100,7 @@ def set_required_roles(roles: set[str], by: User) -> None:
 def pending_secret(user: User) -> str:
     """The secret being set up (made on first call); the account's own until confirmed."""
     if enabled(user):
-        raise SecondFactorError("A second factor is already set up.")
+        raise SecondFactorError(gettext("A second factor is already set up."))
     secret = _unseal(user.totp_secret)
     if secret is None:
         secret = pyotp.random_base32()
@@ -143,7 +144,7 @@ def enable(user: User, code: str) -> list[str]:
     Raises SecondFactorError when the code is wrong."""
     secret = pending_secret(user)
     if not _fresh(user, secret, code):
-        raise SecondFactorError("This code is not right. Check the time on your phone.")
+        raise SecondFactorError(gettext("This code is not right. Check the time on your phone."))
     user.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
     audit.record(

@@ -4,6 +4,7 @@ release them (queued, then sent) or reject them (never sent)."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
@@ -38,7 +39,11 @@ def _review(submission_id: int, action) -> int:
 @roles_required(Role.STAFF)
 def release_held(submission_id: int):
     count = _review(submission_id, abuse.release)
-    flash(_("%(count)s letter(s) released for sending.", count=count))
+    flash(
+        ngettext(
+            "%(num)d letter released for sending.", "%(num)d letters released for sending.", count
+        )
+    )
     return redirect(url_for(".held"))
 
 
@@ -46,5 +51,11 @@ def release_held(submission_id: int):
 @roles_required(Role.STAFF)
 def reject_held(submission_id: int):
     count = _review(submission_id, abuse.reject)
-    flash(_("%(count)s letter(s) rejected: they will not be sent.", count=count))
+    flash(
+        ngettext(
+            "%(num)d letter rejected: it will not be sent.",
+            "%(num)d letters rejected: they will not be sent.",
+            count,
+        )
+    )
     return redirect(url_for(".held"))

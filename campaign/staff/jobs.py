@@ -4,6 +4,7 @@ the CSRF token and a ticked box, and each audited. RQ's dashboard stays read-onl
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -47,13 +48,17 @@ def jobs():
 @roles_required(Role.ADMIN)
 def queue_action(name: str, action: str):
     if name not in ALL_QUEUES or action not in job_actions.QUEUE_ACTIONS:
-        abort(404, "No such queue or action.")
+        abort(404, _("No such queue or action."))
     form = ConfirmForm()
     if form.validate_on_submit():
         count = job_actions.on_queue(name, action, current_user)
-        flash(f"{name}: {job_actions.QUEUE_ACTIONS[action].done % {'count': count}}.")
+        flash(f"{name}: {job_actions.QUEUE_ACTIONS[action].done(count)}.")
         return redirect(url_for(".jobs"))
-    what = f"{job_actions.QUEUE_ACTIONS[action].label}, on the {name} queue"
+    what = _(
+        "%(action)s, on the %(queue)s queue",
+        action=job_actions.QUEUE_ACTIONS[action].label,
+        queue=name,
+    )
     return _confirm_page(form, what)
 
 
@@ -61,16 +66,16 @@ def queue_action(name: str, action: str):
 @roles_required(Role.ADMIN)
 def job_action(job_id: str, action: str):
     if action not in job_actions.JOB_ACTIONS or len(job_id) > 100:
-        abort(404, "No such job or action.")
+        abort(404, _("No such job or action."))
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
             job_actions.on_job(job_id, action, current_user)
         except job_actions.UnknownTarget:
-            abort(404, "No such job (it may have finished or expired).")
+            abort(404, _("No such job (it may have finished or expired)."))
         except InvalidJobOperation:
-            abort(409, "Only a failed job can be requeued.")
-        flash(f"{job_id}: {job_actions.JOB_ACTIONS[action].done}.")
+            abort(409, _("Only a failed job can be requeued."))
+        flash(f"{job_id}: {job_actions.JOB_ACTIONS[action].done(1)}.")
         return redirect(url_for(".jobs"))
     return _confirm_page(form, f"{job_actions.JOB_ACTIONS[action].label}: {job_id}")
 

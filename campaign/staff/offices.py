@@ -4,7 +4,9 @@ representatives' offices asked of the campaign (services.office_requests)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,7 +28,7 @@ def _menu(state):
 def _representative(representative_id: int) -> Representative:
     rep = db.session.get(Representative, representative_id)
     if rep is None:
-        abort(404, "No such representative.")
+        abort(404, _("No such representative."))
     return rep
 
 
@@ -36,7 +38,14 @@ def cancel_held(representative_id: int):
     rep = _representative(representative_id)
     count = address_holds.cancel(rep.id, f"cancelled by staff ({current_user.email})")
     db.session.commit()
-    flash(f"{count} held letter(s) to {rep.name} cancelled: they will not be sent.")
+    flash(
+        ngettext(
+            "%(num)d held letter to %(name)s cancelled: it will not be sent.",
+            "%(num)d held letters to %(name)s cancelled: they will not be sent.",
+            count,
+            name=rep.name,
+        )
+    )
     return redirect(url_for(".addresses"))
 
 
@@ -71,7 +80,7 @@ def representative_office_requests(representative_id: int):
             db.session.rollback()
             errors = exc.errors
         else:
-            flash("The office's request is recorded and applies from now on.")
+            flash(_("The office's request is recorded and applies from now on."))
             return redirect(url_for(".representative_office_requests", representative_id=rep.id))
     history = db.session.execute(
         select(OfficeRequest)
@@ -96,9 +105,9 @@ def representative_office_requests(representative_id: int):
 def withdraw_office_request(request_id: int):
     item = db.session.get(OfficeRequest, request_id)
     if item is None:
-        abort(404, "No such request.")
+        abort(404, _("No such request."))
     if requests_service.withdraw(item, current_user):
-        flash("The request is withdrawn.")
+        flash(_("The request is withdrawn."))
     return redirect(
         url_for(".representative_office_requests", representative_id=item.representative_id)
     )

@@ -63,6 +63,12 @@ _RQ_REGISTRIES = frozenset(
     ("queued", "failed", "deferred", "started", "finished", "scheduled", "canceled")
 )
 _RQ_ORDERS = frozenset(("asc", "dsc"))
+# A campaign's sending status, as staff read it in their language.
+SENDING_STATUS_LABELS = {
+    "active": _l("active"),
+    "paused": _l("paused"),
+    "cancelled": _l("cancelled"),
+}
 
 
 @bp.record_once
@@ -81,6 +87,11 @@ def _register(state):
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=RQ_DASHBOARD_PREFIX)
 
 
+@bp.app_template_global()
+def sending_status_label(status: str) -> str:
+    return str(SENDING_STATUS_LABELS.get(status, status))
+
+
 def _staff_only():
     """rq-dashboard has no login of its own: staff only, like every staff page."""
     if not current_user.is_authenticated:
@@ -91,7 +102,8 @@ def _staff_only():
         # Read-only for everyone; the reason names where admins act instead.
         if request.method != "POST":
             abort(405)  # a state-changing link must not work from a plain GET
-        return _rq_json_error(403, "read-only: admins change jobs at " + url_for("staff.jobs"))
+        reason = _("read-only: admins change jobs at %(url)s", url=url_for("staff.jobs"))
+        return _rq_json_error(403, reason)
     return _check_rq_target()
 
 
@@ -103,17 +115,17 @@ def _check_rq_target():
     connection = redis_connection()
     instance = args.get("instance_number")
     if instance is not None and instance >= len(current_app.config["RQ_DASHBOARD_REDIS_URL"]):
-        return _rq_not_found(f"no RQ instance {instance}")
+        return _rq_not_found(_("no RQ instance %(number)s", number=instance))
     job_id = args.get("job_id")
     if job_id is not None and not Job.exists(parse_job_id(job_id), connection=connection):
-        return _rq_not_found(f"no job {job_id}")
+        return _rq_not_found(_("no job %(id)s", id=job_id))
     if "registry_name" in args and args["registry_name"] not in _RQ_REGISTRIES:
-        return _rq_not_found(f"no job registry {args['registry_name']}")
+        return _rq_not_found(_("no job registry %(name)s", name=args["registry_name"]))
     if "order" in args and args["order"] not in _RQ_ORDERS:
-        return _rq_not_found(f"no order {args['order']}")
+        return _rq_not_found(_("no order %(order)s", order=args["order"]))
     for name in ("per_page", "page"):
         if name in args and not _positive_int(args[name]):
-            return _rq_not_found(f"{name} must be a positive whole number")
+            return _rq_not_found(_("%(name)s must be a positive whole number", name=name))
     return None
 
 
@@ -143,7 +155,7 @@ def _use_app_redis():
 
 def _job_gone(exc: NoSuchJobError | InvalidJobOperation):
     # A job that expired or was deleted between the check above and the view's fetch.
-    return _rq_not_found("no such job")
+    return _rq_not_found(_("no such job"))
 
 
 # Ahead of rq-dashboard's own before_request (push_rq_connection), which raises

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..auth.decorators import roles_required
@@ -231,5 +232,11 @@ def resolve_address(flag_id: int):
         flag.representative_id, "released: staff marked the address fixed"
     )
     db.session.commit()
-    flash(_("Marked as fixed; %(count)d held letters go out.", count=released))
+    flash(
+        ngettext(
+            "Marked as fixed; %(num)d held letter goes out.",
+            "Marked as fixed; %(num)d held letters go out.",
+            released,
+        )
+    )
     return redirect(url_for(".addresses"))

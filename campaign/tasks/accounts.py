@@ -1,7 +1,8 @@
+from ..i18n import SOURCE_LANGUAGE
 from ..services import login_links
 from .queues import job
 
 
 @job
-def send_login_link(user_id: int | None) -> bool:
-    return login_links.send_login_link(user_id)
+def send_login_link(user_id: int | None, language: str = SOURCE_LANGUAGE) -> bool:
+    return login_links.send_login_link(user_id, language)
