@@ -114,7 +114,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
         required.append("country")
     if opts.body is None:
         required.append("body")
-    _, rows = read_csv(
+    _header, rows = read_csv(
         decode_utf8(data), required=required, known=COLUMNS, what="representatives CSV"
     )
     rows = list(rows)
