@@ -174,3 +174,16 @@ def test_extraction_covers_every_template_and_every_module_with_messages():
     ]
     missing += [m for m in modules if not _covered(m, patterns["python"])]
     assert not missing, f"not extracted by babel.cfg: {missing}"
+
+
+def test_i18n_unreviewed_lists_what_a_reviewer_reads(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["i18n", "unreviewed", "be"])
+    assert result.exit_code == 0, result.output
+    # No catalogue has been reviewed yet: every management message is listed.
+    assert "Publish this version\n  → Апублікаваць гэтую версію" in result.output
+    assert re.search(r"^be: \d+ message\(s\) not reviewed$", result.output, re.M)
+    refused = runner.invoke(args=["i18n", "unreviewed", "en"])
+    assert refused.exit_code != 0 and "no catalogue for 'en'" in refused.output
+    status = runner.invoke(args=["i18n", "status"])
+    assert re.search(r"^  be  .* \d+ unreviewed +not reviewed", status.output, re.M)
