@@ -2,8 +2,10 @@
 and the compiled catalogues it needs.
 
 A request's language is, in order: ``?lang=xx`` (the switch links in the header),
-the ``lang`` cookie that the switch leaves, the language a supporter wrote in (on
-the pages their emails link to), the browser's Accept-Language, English.
+on the management pages the language the logged-in account chose there (the switch
+stores it on the account, so it follows the person to any browser), the ``lang``
+cookie that the switch leaves, the language a supporter wrote in (on the pages
+their emails link to), the browser's Accept-Language, English.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ SOURCE_LANGUAGE = "en"
 LANG_PARAM = "lang"
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+# The blueprints of the pages the team works in, where an account's language applies.
+MANAGEMENT_BLUEPRINTS = frozenset({"organisers", "admin", "staff", "auth"})
 
 
 class MissingCatalogues(RuntimeError):
@@ -43,10 +47,37 @@ def _requested_language() -> str | None:
     return code if code in INTERFACE_LANGUAGES else None
 
 
+def _management_account():
+    """The logged-in account on a management page, else None."""
+    if request.blueprint not in MANAGEMENT_BLUEPRINTS:
+        return None
+    from flask_login import current_user
+
+    return current_user if current_user.is_authenticated else None
+
+
+def account_language() -> str | None:
+    account = _management_account()
+    language = account.language if account is not None else None
+    return language if language in INTERFACE_LANGUAGES else None
+
+
+def remember_account_language() -> None:
+    """A language chosen with the switch on a management page is stored on the
+    account: the person reads the management pages in it from any browser."""
+    chosen = _requested_language()
+    account = _management_account() if chosen else None
+    if account is not None and account.language != chosen:
+        from .extensions import db
+
+        account.language = chosen
+        db.session.commit()
+
+
 def select_locale() -> str | None:
     if not has_request_context():
         return None  # the default, unless force_locale says otherwise
-    chosen = _requested_language() or request.cookies.get(LANG_COOKIE)
+    chosen = _requested_language() or account_language() or request.cookies.get(LANG_COOKIE)
     if chosen in INTERFACE_LANGUAGES:
         return chosen
     remembered = g.get("supporter_locale")
@@ -118,6 +149,7 @@ def init_i18n(app: Flask) -> None:
     # A test client request can share the app context, and so Flask-Babel's cached
     # locale, with the request before it: choose afresh every time.
     app.before_request(refresh)
+    app.before_request(remember_account_language)
 
     @app.after_request
     def remember_language(response):

@@ -21,7 +21,8 @@ def status_command():
         counts = f"{s.translated}/{s.messages} translated" + (
             f", {s.fuzzy} fuzzy" if s.fuzzy else ""
         )
-        click.echo(f"  {s.language}  {s.name:<12} {counts:<24} {s.review_mark}")
+        unreviewed = f"{s.unreviewed} unreviewed"
+        click.echo(f"  {s.language}  {s.name:<12} {counts:<24} {unreviewed:<16} {s.review_mark}")
     try:
         letters = letter_statuses()
     except SQLAlchemyError as exc:
@@ -53,3 +54,21 @@ def reviewed_command(language: str, reviewer: str):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{language}: reviewed by {entry['reviewer']} on {entry['date']}")
+
+
+@i18n_cli.command("unreviewed")
+@click.argument("language")
+def unreviewed_command(language: str):
+    """The messages of LANGUAGE's catalogue that no review covers yet, with their
+    translations: what a native speaker reads before `flask i18n reviewed`."""
+    from .i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
+    from .services.translation_status import unreviewed_messages
+
+    if language not in INTERFACE_LANGUAGES or language == SOURCE_LANGUAGE:
+        raise click.ClickException(f"no catalogue for {language!r}")
+    messages = unreviewed_messages(language)
+    for message in messages:
+        source = message.id if isinstance(message.id, str) else " | ".join(message.id)
+        text = message.string if isinstance(message.string, str) else " | ".join(message.string)
+        click.echo(f"{source}\n  → {text}")
+    click.echo(f"{language}: {len(messages)} message(s) not reviewed")

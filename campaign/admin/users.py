@@ -102,7 +102,10 @@ def reset_second_factor(user_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     second_factor.reset(user, current_user)
-    flash(f"The second factor of {user.email} was removed; its sessions have ended.", "success")
+    flash(
+        _("The second factor of %(email)s was removed; its sessions have ended.", email=user.email),
+        "success",
+    )
     return redirect(url_for(".edit_user", user_id=user.id))
 
 
@@ -114,9 +117,9 @@ def security():
         chosen = set(request.form.getlist("required"))
         unknown = chosen - set(second_factor.ROLES)
         if unknown:
-            abort(400, "Unknown role.")
+            abort(400, _("Unknown role."))
         second_factor.set_required_roles(chosen, current_user)
-        flash("Saved.", "success")
+        flash(_("Saved."), "success")
         return redirect(url_for(".security"))
     users = accounts.all_users()
     return render_template(

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from flask_babel import gettext as _
+
 from ..spreadsheet import safe_cell
 from . import csv_format, ep_api, ep_csv, everypolitician, popolo
 from .base import (
@@ -96,7 +98,13 @@ def parse(
     """
     parser = _PARSERS.get(fmt.strip().lower() if isinstance(fmt, str) else "")
     if parser is None:
-        raise ImportFormatError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        raise ImportFormatError(
+            _(
+                "unknown format %(format)s; choose one of: %(formats)s",
+                format=repr(fmt),
+                formats=", ".join(FORMATS),
+            )
+        )
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("data must be the raw bytes of the file")
     opts = _options(country=country, body=body, term=term, language=language, today=today)
@@ -116,12 +124,14 @@ def _options(
     if country is not None and country.strip():
         country_code = normalise_country(country)
         if country_code is None:
-            raise ImportFormatError(f"{shown(country)} is not a country code")
+            raise ImportFormatError(_("%(value)s is not a country code", value=shown(country)))
     language_code = None
     if language is not None and language.strip():
         language_code = normalise_language(language)
         if language_code is None:
-            raise ImportFormatError(f"{shown(language)} is not an ISO 639-1 language code")
+            raise ImportFormatError(
+                _("%(value)s is not an ISO 639-1 language code", value=shown(language))
+            )
     body_name = squash(body) if body is not None else ""
     term_value = term.strip() if term is not None else ""
     return ParseOptions(
@@ -155,12 +165,21 @@ def _checked(result: ParseResult) -> ParseResult:
         )
         if too_long is not None:
             name, limit = too_long
-            checked.skipped.append(SkippedRow(ref, f"{name} is longer than {limit} characters"))
+            checked.skipped.append(
+                SkippedRow(
+                    ref,
+                    _(
+                        "%(field)s is longer than %(limit)d characters",
+                        field=name,
+                        limit=limit,
+                    ),
+                )
+            )
             continue
         key = (record.country, record.body.casefold(), record.external_id)
         if key in seen:
             checked.skipped.append(
-                SkippedRow(ref, "the same external_id appears earlier in the file")
+                SkippedRow(ref, _("the same external_id appears earlier in the file"))
             )
             continue
         seen.add(key)

@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 import pycountry
 from email_validator import validate_email
+from flask_babel import gettext as _
 
 BODY_KINDS = ("parliament", "european_parliament", "ministry")
 DEFAULT_TITLE = {"parliament": "MP", "european_parliament": "MEP", "ministry": "Minister"}
@@ -146,7 +147,9 @@ def listed(values: Iterable[str], limit: int = 120) -> str:
 
 def row_ref(row_number: int, name: str = "") -> str:
     name = squash(name)
-    return f"row {row_number} ({name})" if name else f"row {row_number}"
+    if name:
+        return _("row %(number)d (%(name)s)", number=row_number, name=name)
+    return _("row %(number)d", number=row_number)
 
 
 def id_ref(external_id: str, name: str = "") -> str:
@@ -201,10 +204,10 @@ def clean_email(raw: str, *, prefer_domain: str | None = None) -> str | None:
 def email_skip_reason(raw: str) -> str:
     """Why :func:`clean_email` found nothing in ``raw``, naming what was there."""
     if not raw.strip():
-        return "no email address"
+        return _("no email address")
     if len(email_candidates(raw)) > 1:
-        return f"no valid email address in {shown(raw)}"
-    return f"{shown(raw)} is not an email address"
+        return _("no valid email address in %(value)s", value=shown(raw))
+    return _("%(value)s is not an email address", value=shown(raw))
 
 
 # ---------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def decode_utf8(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFormatError(
-            "the file is not UTF-8 text (in a spreadsheet, save it as 'CSV UTF-8')"
+            _("the file is not UTF-8 text (in a spreadsheet, save it as 'CSV UTF-8')")
         ) from None
 
 
@@ -301,9 +304,11 @@ def read_csv(
     """
     text_ = text_.removeprefix("\ufeff")
     if not text_.strip():
-        raise ImportFormatError("the file is empty")
+        raise ImportFormatError(_("the file is empty"))
     if "\x00" in text_:
-        raise ImportFormatError(f"the file is not a {what} file: it contains binary data")
+        raise ImportFormatError(
+            _("the file is not a %(what)s file: it contains binary data", what=what)
+        )
     required = list(required)
     known_set = {k.lower() for k in known} | {k.lower() for k in required}
     first_line = text_.lstrip("\r\n").splitlines()[0]
@@ -317,17 +322,24 @@ def read_csv(
         reader = csv.reader(io.StringIO(text_, newline=""), delimiter=delimiter, strict=False)
         header = next(reader, None)
     except csv.Error as exc:
-        raise ImportFormatError(f"the file is not a readable {what} file: {exc}") from None
+        raise ImportFormatError(
+            _("the file is not a readable %(what)s file: %(reason)s", what=what, reason=exc)
+        ) from None
     while header is not None and not any(cell.strip() for cell in header):
         header = next(reader, None)
     if header is None:
-        raise ImportFormatError("the file is empty")
+        raise ImportFormatError(_("the file is empty"))
     names = [squash(cell).lower() for cell in header]
     missing = [col for col in required if col.lower() not in names]
     if missing:
         found = ", ".join(n for n in names if n)[:120]
         raise ImportFormatError(
-            f"not a {what} file: missing column(s) {', '.join(missing)} (found: {found})"
+            _(
+                "not a %(what)s file: missing column(s) %(missing)s (found: %(found)s)",
+                what=what,
+                missing=", ".join(missing),
+                found=found,
+            )
         )
     positions: dict[str, int] = {}
     for index, name in enumerate(names):
@@ -349,7 +361,9 @@ def read_csv(
                     },
                 )
         except csv.Error as exc:
-            raise ImportFormatError(f"unreadable CSV at row {number + 1}: {exc}") from None
+            raise ImportFormatError(
+                _("unreadable CSV at row %(number)d: %(reason)s", number=number + 1, reason=exc)
+            ) from None
 
     return names, rows()
 
@@ -357,20 +371,30 @@ def read_csv(
 def load_json(data: bytes, *, what: str) -> Any:
     """Parse JSON bytes (UTF-8, -16 or -32, BOM tolerated); ImportFormatError otherwise."""
     if not data.strip():
-        raise ImportFormatError("the file is empty")
+        raise ImportFormatError(_("the file is empty"))
     try:
         decoded = data.decode(json.detect_encoding(data))
     except (UnicodeDecodeError, LookupError):
-        raise ImportFormatError(f"the file is not a {what} file: it is not UTF-8 text") from None
+        raise ImportFormatError(
+            _("the file is not a %(what)s file: it is not UTF-8 text", what=what)
+        ) from None
     try:
         return json.loads(decoded.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise ImportFormatError(
-            f"the file is not a {what} file: invalid JSON at line {exc.lineno}, "
-            f"column {exc.colno} ({exc.msg})"
+            _(
+                "the file is not a %(what)s file: invalid JSON at line %(line)d, "
+                "column %(column)d (%(reason)s)",
+                what=what,
+                line=exc.lineno,
+                column=exc.colno,
+                reason=exc.msg,
+            )
         ) from None
     except (ValueError, RecursionError):
-        raise ImportFormatError(f"the file is not a {what} file: unreadable JSON") from None
+        raise ImportFormatError(
+            _("the file is not a %(what)s file: unreadable JSON", what=what)
+        ) from None
 
 
 def select_term(rows: list[tuple[int, dict]], term: str | None) -> list[tuple[int, dict]]:
@@ -382,5 +406,11 @@ def select_term(rows: list[tuple[int, dict]], term: str | None) -> list[tuple[in
     selected = [(n, row) for n, row in rows if row.get("term") == term]
     if not selected:
         terms = listed(row.get("term", "") for _, row in rows)
-        raise ImportFormatError(f"no rows for term {shown(term)} (terms in the file: {terms})")
+        raise ImportFormatError(
+            _(
+                "no rows for term %(term)s (terms in the file: %(terms)s)",
+                term=shown(term),
+                terms=terms,
+            )
+        )
     return selected

@@ -37,6 +37,8 @@ import csv
 import io
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
+
 from ..spreadsheet import safe_cell
 from .base import (
     BODY_KINDS,
@@ -112,7 +114,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
         required.append("country")
     if opts.body is None:
         required.append("body")
-    _, rows = read_csv(
+    _header, rows = read_csv(
         decode_utf8(data), required=required, known=COLUMNS, what="representatives CSV"
     )
     rows = list(rows)
@@ -133,25 +135,25 @@ def _record(row: dict[str, str], opts: ParseOptions) -> RepRecord | str:
     """The record of one row, or the reason it cannot be imported."""
     external_id = row.get("external_id", "")
     if not external_id:
-        return "no external_id"
+        return _("no external_id")
     name = squash(row.get("name", ""))
     if not name:
-        return "no name"
+        return _("no name")
 
     if opts.country is not None:
         country = opts.country
     else:
         raw_country = row.get("country", "")
         if not raw_country:
-            return "no country"
+            return _("no country")
         found = normalise_country(raw_country)
         if found is None:
-            return f"{shown(raw_country)} is not a country code"
+            return _("%(value)s is not a country code", value=shown(raw_country))
         country = found
 
     body = opts.body if opts.body is not None else squash(row.get("body", ""))
     if not body:
-        return "no body"
+        return _("no body")
 
     kind = row.get("body_kind", "").lower()
     if not kind and body.casefold() == EUROPEAN_PARLIAMENT.casefold():
@@ -159,7 +161,11 @@ def _record(row: dict[str, str], opts: ParseOptions) -> RepRecord | str:
     elif not kind:
         kind = "parliament"
     if kind not in BODY_KINDS:
-        return f"{shown(kind)} is not a body_kind (use {', '.join(BODY_KINDS)})"
+        return _(
+            "%(value)s is not a body_kind (use %(kinds)s)",
+            value=shown(kind),
+            kinds=", ".join(BODY_KINDS),
+        )
 
     email = clean_email(row.get("email", ""))
     if email is None:
@@ -170,7 +176,7 @@ def _record(row: dict[str, str], opts: ParseOptions) -> RepRecord | str:
     elif row.get("language"):
         found_language = normalise_language(row["language"])
         if found_language is None:
-            return f"{shown(row['language'])} is not an ISO 639-1 language code"
+            return _("%(value)s is not an ISO 639-1 language code", value=shown(row["language"]))
         language = found_language
     else:
         language = language_for(country)
@@ -181,7 +187,7 @@ def _record(row: dict[str, str], opts: ParseOptions) -> RepRecord | str:
     elif raw_active in _FALSE:
         active = False
     else:
-        return f"active must be true or false, not {shown(row['active'])}"
+        return _("active must be true or false, not %(value)s", value=shown(row["active"]))
 
     term = row.get("term", "") or (opts.term or "")
 

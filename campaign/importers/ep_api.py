@@ -31,6 +31,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .base import (
     DEFAULT_TITLE,
     EP_EMAIL_DOMAIN,
@@ -69,7 +71,10 @@ def _items(document: Any) -> list[dict[str, Any]]:
             document = [document]
     if not isinstance(document, list):
         raise ImportFormatError(
-            f"not an {WHAT} file: expected an object with a 'data' list, or a list of persons"
+            _(
+                "not an %(what)s file: expected an object with a 'data' list, or a list of persons",
+                what=WHAT,
+            )
         )
     items: list[dict[str, Any]] = []
     for item in document:
@@ -79,7 +84,9 @@ def _items(document: Any) -> list[dict[str, Any]]:
             items.append(item)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ImportFormatError(f"not an {WHAT} file: item {index} is not an object")
+            raise ImportFormatError(
+                _("not an %(what)s file: item %(index)d is not an object", what=WHAT, index=index)
+            )
     return items
 
 
@@ -99,7 +106,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     items = _items(document)
     persons = [item for item in items if _is_person(item)]
     if items and not persons:
-        raise ImportFormatError(f"not an {WHAT} file: it holds no Person")
+        raise ImportFormatError(_("not an %(what)s file: it holds no Person", what=WHAT))
     org_labels = {
         text(item.get("id")): squash(text(item.get("label")))
         for item in items
@@ -178,9 +185,9 @@ def _record(
     opts: ParseOptions,
 ) -> RepRecord | str:
     if not external_id:
-        return "no identifier"
+        return _("no identifier")
     if not name:
-        return "no name"
+        return _("no name")
     raw_email = _emails(person.get("hasEmail"))
     email = clean_email(raw_email, prefer_domain=EP_EMAIL_DOMAIN)
     if email is None:
@@ -201,7 +208,7 @@ def _record(
         wanted = _last_segment(opts.term).removeprefix("ep-")
         mandates = [(m, p) for m, p in mandates if _term_of(m) == wanted]
         if not mandates:
-            return f"no mandate in term {squash(opts.term)}"
+            return _("no mandate in term %(term)s", term=squash(opts.term))
     mandate, period = _latest(mandates) if mandates else ({}, (None, None))
 
     if opts.country is not None:
@@ -212,10 +219,10 @@ def _record(
             represents = next((r for r in represents if text(r)), "")
         raw_country = text(represents)
         if not raw_country:
-            return "no member state: no mandate 'represents' a country"
+            return _("no member state: no mandate 'represents' a country")
         found = normalise_country(_last_segment(raw_country))
         if found is None:
-            return f"{shown(raw_country)} is not a country"
+            return _("%(value)s is not a country", value=shown(raw_country))
         country = found
 
     party = ""

@@ -28,6 +28,8 @@ Parliament"; the term is the organiser's, if given.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from .base import (
     DEFAULT_TITLE,
     EP_EMAIL_DOMAIN,
@@ -81,7 +83,7 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         raise ImportFormatError(
-            "the file is not an EP MEP CSV file: it is neither UTF-8 nor Windows-1252 text"
+            _("the file is not an EP MEP CSV file: it is neither UTF-8 nor Windows-1252 text")
         ) from None
 
 
@@ -89,7 +91,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     required = ["mep_identifier", "mep_family_name", "mep_email"]
     if opts.country is None:
         required.append("mep_citizenship")
-    _, rows = read_csv(decode(data), required=required, known=COLUMNS, what="EP MEP CSV")
+    _header, rows = read_csv(decode(data), required=required, known=COLUMNS, what="EP MEP CSV")
     body = opts.body or EUROPEAN_PARLIAMENT
 
     result = ParseResult()
@@ -106,9 +108,9 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
 def _record(row: dict[str, str], name: str, body: str, opts: ParseOptions) -> RepRecord | str:
     external_id = row.get("mep_identifier", "")
     if not external_id:
-        return "no mep_identifier"
+        return _("no mep_identifier")
     if not name:
-        return "no name"
+        return _("no name")
     raw_email = row.get("mep_email", "")
     email = clean_email(raw_email, prefer_domain=EP_EMAIL_DOMAIN)
     if email is None:
@@ -118,10 +120,10 @@ def _record(row: dict[str, str], name: str, body: str, opts: ParseOptions) -> Re
     else:
         citizenship = row.get("mep_citizenship", "")
         if not citizenship:
-            return "no mep_citizenship (give the country for the whole import)"
+            return _("no mep_citizenship (give the country for the whole import)")
         found = normalise_country(citizenship)
         if found is None:
-            return f"{shown(citizenship)} is not a country name"
+            return _("%(value)s is not a country name", value=shown(citizenship))
         country = found
     return RepRecord(
         external_id=external_id,

@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from flask_babel import gettext as _
+
 from .base import (
     DEFAULT_TITLE,
     ImportFormatError,
@@ -70,9 +72,9 @@ COLUMNS = (
 def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     if opts.country is None:
         raise ImportFormatError(
-            "the everypolitician format needs --country (the file carries no country)"
+            _("the everypolitician format needs --country (the file carries no country)")
         )
-    _, row_iter = read_csv(
+    _header, row_iter = read_csv(
         decode_utf8(data),
         required=("id", "name", "email"),
         known=COLUMNS,
@@ -88,7 +90,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
         chambers.pop("", None)
         if not chambers:
             raise ImportFormatError(
-                "the file names no chamber: the everypolitician format needs --body"
+                _("the file names no chamber: the everypolitician format needs --body")
             )
         body = chambers.most_common(1)[0][0]
 
@@ -97,7 +99,7 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     for number, row in rows:
         person_id = row.get("id", "")
         if not person_id:
-            result.skipped.append(SkippedRow(row_ref(number, row.get("name", "")), "no id"))
+            result.skipped.append(SkippedRow(row_ref(number, row.get("name", "")), _("no id")))
             continue
         people.setdefault(person_id, []).append((number, row))
 
@@ -115,17 +117,17 @@ def _record(
     person_id: str, stints: list[tuple[int, dict[str, str]]], body: str, opts: ParseOptions
 ) -> RepRecord | str:
     dated = []
-    for _, row in stints:
+    for _number, row in stints:
         try:
             start = parse_date(row.get("start_date", ""))
             end = parse_date(row.get("end_date", ""), end=True)
         except ValueError as exc:
-            return f"unreadable date: {exc}"
+            return _("unreadable date: %(reason)s", reason=exc)
         dated.append((row, start, end))
 
     # Latest stint: a current one (no end date) first, then the latest start.
     def latest_key(item: tuple[dict[str, str], date | None, date | None]) -> tuple:
-        _, start, end = item
+        _row, start, end = item
         return (end is None, start or date.min, end or date.max)
 
     ordered = sorted(dated, key=latest_key, reverse=True)
@@ -133,7 +135,7 @@ def _record(
 
     name = next((squash(row.get("name", "")) for row, _, _ in ordered if row.get("name")), "")
     if not name:
-        return "no name"
+        return _("no name")
 
     raw_emails = [row.get("email", "") for row, _, _ in ordered]
     email = None

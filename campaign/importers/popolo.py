@@ -30,6 +30,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .base import (
     DEFAULT_TITLE,
     ImportFormatError,
@@ -59,10 +61,19 @@ def _objects(document: dict[str, Any], key: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ImportFormatError(f"not a {WHAT} file: '{key}' is not a list")
+        raise ImportFormatError(
+            _("not a %(what)s file: '%(key)s' is not a list", what=WHAT, key=key)
+        )
     for index, item in enumerate(value):
         if not isinstance(item, dict):
-            raise ImportFormatError(f"not a {WHAT} file: {key}[{index}] is not an object")
+            raise ImportFormatError(
+                _(
+                    "not a %(what)s file: %(key)s[%(index)d] is not an object",
+                    what=WHAT,
+                    key=key,
+                    index=index,
+                )
+            )
     return value
 
 
@@ -74,7 +85,7 @@ def _date(value: Any, what: str, *, end: bool = False) -> date | None:
     try:
         return parse_date(text(value), end=end)
     except ValueError as exc:
-        raise _BadDate(f"unreadable {what}: {exc}") from None
+        raise _BadDate(_("unreadable %(what)s: %(reason)s", what=what, reason=exc)) from None
 
 
 def _term_suffix(event_id: str) -> str:
@@ -83,10 +94,12 @@ def _term_suffix(event_id: str) -> str:
 
 def parse(data: bytes, opts: ParseOptions) -> ParseResult:
     if opts.country is None:
-        raise ImportFormatError("the popolo format needs --country (the file carries no country)")
+        raise ImportFormatError(
+            _("the popolo format needs --country (the file carries no country)")
+        )
     document = load_json(data, what=WHAT)
     if not isinstance(document, dict) or not isinstance(document.get("persons"), list):
-        raise ImportFormatError(f"not a {WHAT} file: no 'persons' list")
+        raise ImportFormatError(_("not a %(what)s file: no 'persons' list", what=WHAT))
     persons = _objects(document, "persons")
     organizations = _objects(document, "organizations")
     memberships = _objects(document, "memberships")
@@ -113,7 +126,9 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
             raise ImportFormatError(str(exc)) from None
     else:
         if opts.term is not None and events:
-            raise ImportFormatError(f"no legislative period {shown(opts.term)} in the file")
+            raise ImportFormatError(
+                _("no legislative period %(term)s in the file", term=shown(opts.term))
+            )
         if legislatures:
             chosen = [m for m in memberships if text(m.get("organization_id")) in legislatures]
         else:
@@ -127,7 +142,9 @@ def parse(data: bytes, opts: ParseOptions) -> ParseResult:
         candidates = [legislature_id, *legislatures] if legislature_id else legislatures
         body = next((org_names[c] for c in candidates if org_names.get(c)), None)
         if body is None:
-            raise ImportFormatError("the file names no legislature: the popolo format needs --body")
+            raise ImportFormatError(
+                _("the file names no legislature: the popolo format needs --body")
+            )
 
     by_person: dict[str, list[dict[str, Any]]] = {}
     for membership in chosen:
@@ -176,7 +193,13 @@ def _select_period(events: list[dict[str, Any]], term: str | None) -> dict[str, 
             if term in (event_id, _term_suffix(event_id)):
                 return event
         known = listed(text(e.get("id")) for e in periods)
-        raise ImportFormatError(f"no legislative period {shown(term)} in the file (found: {known})")
+        raise ImportFormatError(
+            _(
+                "no legislative period %(term)s in the file (found: %(known)s)",
+                term=shown(term),
+                known=known,
+            )
+        )
 
     def start(event: dict[str, Any]) -> date:
         try:
@@ -201,9 +224,9 @@ def _record(
     opts: ParseOptions,
 ) -> RepRecord | str:
     if not person_id:
-        return "no id"
+        return _("no id")
     if not name:
-        return "no name"
+        return _("no name")
 
     raw_emails = [text(person.get("email"))]
     contact_details = person.get("contact_details")

@@ -43,6 +43,9 @@ class User(UserMixin, db.Model):
     # confirmed; None until the account has one.
     totp_secret: Mapped[str | None] = mapped_column(db.String(200))
     totp_enabled_at = mapped_column(UTCDateTime)
+    # The interface language the account chose for the management pages (the
+    # language switch stores it); empty until it chooses one.
+    language: Mapped[str] = mapped_column(db.String(8), default="", server_default="")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

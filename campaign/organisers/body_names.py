@@ -4,6 +4,8 @@ members' title in each letter language, as letters print it."""
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
@@ -18,8 +20,8 @@ from .common import get_or_404
 
 
 class BodyNamesForm(FlaskForm):
-    names = TextAreaField("Names", validators=[Length(max=4000)])
-    titles = TextAreaField("Members' titles in letters", validators=[Length(max=8000)])
+    names = TextAreaField(_l("Names"), validators=[Length(max=4000)])
+    titles = TextAreaField(_l("Members' titles in letters"), validators=[Length(max=8000)])
 
 
 CODES = ", ".join(INTERFACE_LANGUAGES)
@@ -34,7 +36,13 @@ def parse_names(text: str) -> tuple[dict[str, str], list[str]]:
         code, colon, name = line.partition(":")
         code, name = code.strip().lower(), name.strip()
         if not colon or code not in INTERFACE_LANGUAGES or not name or len(name) > 200:
-            problems.append(f"line {number}: write a language code ({CODES}), a colon and the name")
+            problems.append(
+                _(
+                    "line %(number)d: write a language code (%(codes)s), a colon and the name",
+                    number=number,
+                    codes=CODES,
+                )
+            )
         else:
             names[code] = name
     return names, problems
@@ -59,8 +67,12 @@ def parse_titles(text: str) -> tuple[dict[str, list[str]], list[str]]:
             or any(len(form) > 100 for form in forms)
         ):
             problems.append(
-                f"titles, line {number}: write a language code ({codes}), a colon and the "
-                "title for a woman / for a man / when the gender is not known"
+                _(
+                    "titles, line %(number)d: write a language code (%(codes)s), a colon and "
+                    "the title for a woman / for a man / when the gender is not known",
+                    number=number,
+                    codes=codes,
+                )
             )
         else:
             titles[code] = forms
@@ -70,7 +82,7 @@ def parse_titles(text: str) -> tuple[dict[str, list[str]], list[str]]:
 @bp.route("/bodies/<int:body_id>/names", methods=["GET", "POST"])
 @roles_required(Role.ORGANISER)
 def body_names(body_id: int):
-    body = get_or_404(Body, body_id, "There is no such body.")
+    body = get_or_404(Body, body_id, _("There is no such body."))
     form = BodyNamesForm()
     problems: list[str] = []
     if form.validate_on_submit():

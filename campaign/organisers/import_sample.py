@@ -6,6 +6,8 @@ sample by mistake can never mail a real person."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..importers.base import RepRecord
 from ..importers.csv_format import write_csv
 
@@ -14,63 +16,94 @@ COLUMN_HELP = (
     (
         "external_id",
         True,
-        "A stable id from your source, unique within the body. A later "
-        "import with the same id updates that person instead of adding them again.",
+        _l(
+            "A stable id from your source, unique within the body. A later import "
+            "with the same id updates that person instead of adding them again."
+        ),
     ),
     (
         "country",
         True,
-        "Two-letter country code (LT, PL, DE); a three-letter code or the "
-        "English name works too. Can be left out when you give the country on the form.",
+        _l(
+            "Two-letter country code (LT, PL, DE); a three-letter code or the "
+            "English name works too. Can be left out when you give the country on "
+            "the form."
+        ),
     ),
     (
         "body",
         True,
-        "The body's name: Seimas, Bundestag, European Parliament, Ministry of "
-        "Foreign Affairs. Can be left out when you give the body on the form.",
+        _l(
+            "The body's name: Seimas, Bundestag, European Parliament, Ministry of "
+            "Foreign Affairs. Can be left out when you give the body on the form."
+        ),
     ),
     (
         "body_kind",
         False,
-        "parliament, european_parliament or ministry. Empty: "
-        "european_parliament when the body is European Parliament, else parliament.",
+        _l(
+            "parliament, european_parliament or ministry. Empty: "
+            "european_parliament when the body is European Parliament, else "
+            "parliament."
+        ),
     ),
     (
         "title",
         False,
-        "How supporters address them: MP, MEP, Minister. Empty: taken from body_kind.",
+        _l("How supporters address them: MP, MEP, Minister. Empty: taken from body_kind."),
     ),
-    ("name", True, "The person's name as letters should show it."),
+    (
+        "name",
+        True,
+        _l("The person's name as letters should show it."),
+    ),
     (
         "email",
         True,
-        "Their work address. mailto: is removed; in a cell with several "
-        "addresses the first valid one is used. A row without one is skipped.",
+        _l(
+            "Their work address. mailto: is removed; in a cell with several "
+            "addresses the first valid one is used. A row without one is skipped."
+        ),
     ),
-    ("party", False, "Party or group, shown in the list supporters choose from."),
-    ("constituency", False, "Constituency or region, shown in the list supporters choose from."),
+    (
+        "party",
+        False,
+        _l("Party or group, shown in the list supporters choose from."),
+    ),
+    (
+        "constituency",
+        False,
+        _l("Constituency or region, shown in the list supporters choose from."),
+    ),
     (
         "language",
         False,
-        "Two-letter language code of the letter they get (lt, pl, de). "
-        "Empty: the country's main language.",
+        _l(
+            "Two-letter language code of the letter they get (lt, pl, de). Empty: "
+            "the country's main language."
+        ),
     ),
     (
         "active",
         False,
-        "true or false (yes/no, 1/0 work too). Empty: true. Inactive people get no letters.",
+        _l("true or false (yes/no, 1/0 work too). Empty: true. Inactive people get no letters."),
     ),
     (
         "term",
         False,
-        "The legislative term, e.g. 14. When you give a term on the form, only "
-        "rows of that term are read.",
+        _l(
+            "The legislative term, e.g. 14. When you give a term on the form, only "
+            "rows of that term are read."
+        ),
     ),
     (
         "gender",
         False,
-        "female or male (f/m work too), as the source states it; titles then agree "
-        "with it. Empty: unknown, and pages use a neutral title. Never guessed.",
+        _l(
+            "female or male (f/m work too), as the source states it; titles then "
+            "agree with it. Empty: unknown, and pages use a neutral title. Never "
+            "guessed."
+        ),
     ),
 )
 

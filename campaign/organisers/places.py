@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
@@ -16,8 +18,11 @@ from . import bp
 
 
 class PlacesForm(FlaskForm):
-    file = FileField("CSV file (columns place, constituency)", validators=[FileRequired()])
-    body = SelectField("Body", choices=[], coerce=int)
+    file = FileField(
+        _l("CSV file (columns place, constituency)"),
+        validators=[FileRequired(_l("Choose a file."))],
+    )
+    body = SelectField(_l("Body"), choices=[], coerce=int)
 
 
 def _bodies_with_constituencies() -> list[Body]:
@@ -43,7 +48,7 @@ def import_places():
         try:
             plan = places.read_plan(form.file.data.read(places.MAX_BYTES + 1), body)
         except places.PlacesFileError as exc:
-            problem = f"Nothing was imported: {exc}."
+            problem = _("Nothing was imported: %(reason)s.", reason=str(exc))
         else:
             # Both buttons send the file; only "Import" writes, after the same checks.
             if "apply" in request.form:

@@ -18,6 +18,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -222,7 +223,13 @@ class ImportPlan:
 def read_file(data: bytes, options: ImportOptions, today: date) -> ParseResult:
     """Parse ``data``; raises ImportRejected with the parser's one-line reason."""
     if options.fmt not in FORMATS:
-        raise ImportRejected(f"unknown format {options.fmt!r}; choose one of: {', '.join(FORMATS)}")
+        raise ImportRejected(
+            _(
+                "unknown format %(format)s; choose one of: %(formats)s",
+                format=repr(options.fmt),
+                formats=", ".join(FORMATS),
+            )
+        )
     try:
         return parse(
             options.fmt,
@@ -264,8 +271,14 @@ def plan_import(result: ParseResult, options: ImportOptions) -> ImportPlan:
             plan.skipped.append(
                 SkippedRow(
                     id_ref(record.external_id, record.name),
-                    f"the body {body.name} ({body.country}) is a {body.kind}, "
-                    f"but the file makes it a {record.body_kind}",
+                    _(
+                        "the body %(body)s (%(country)s) is a %(kind)s, "
+                        "but the file makes it a %(file_kind)s",
+                        body=body.name,
+                        country=body.country,
+                        kind=body.kind,
+                        file_kind=record.body_kind,
+                    ),
                 )
             )
             continue
@@ -411,8 +424,11 @@ def apply_plan(
         db.session.rollback()
         reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
         raise ImportRejected(
-            f"the database refused the import, nothing was changed ({reason}); "
-            "run the dry run again"
+            _(
+                "the database refused the import, nothing was changed (%(reason)s); "
+                "run the dry run again",
+                reason=reason,
+            )
         ) from None
     return run
 
@@ -484,7 +500,7 @@ def find_run(token: str) -> ImportRun | None:
 def staged_plan(run: ImportRun) -> ImportPlan:
     """The dry run of a pending upload, against the database as it is now."""
     if run.status != "pending" or run.data is None:
-        raise ImportRejected("this import has been applied already")
+        raise ImportRejected(_("this import has been applied already"))
     options = ImportOptions.from_dict(run.options)
     return plan_import(read_file(run.data, options, run.parsed_on), options)
 
@@ -501,7 +517,7 @@ def apply_staged(run: ImportRun, expected_digest: str, user: User) -> ImportRun:
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise ImportRejected("this import has been applied already")
+        raise ImportRejected(_("this import has been applied already"))
     db.session.refresh(run)
     options = ImportOptions.from_dict(run.options)
     try:

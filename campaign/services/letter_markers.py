@@ -5,14 +5,20 @@ do not program: ``⟦Representative's name⟧`` stands for ``{{ representative.n
 A marker stands for exactly one spelling of one tag, so a text converts to
 markers and back byte for byte; tags without a marker (other conditions, filters)
 stay as they are, visible and editable. Markers never span lines, so line numbers
-in the checks' messages are the same in both forms. The raw text is checked by
-template_checks and rendered by letter_sandbox whichever form it was edited in.
+in the checks' messages are the same in both forms. Markers read in the organiser's
+interface language; a text with English markers is read in every language too.
+The raw text is checked by template_checks and rendered by letter_sandbox
+whichever form it was edited in.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .letter_rules import Problem
 from .letter_sandbox import TEMPLATE_VARIABLES
@@ -22,33 +28,33 @@ OPEN, CLOSE = "⟦", "⟧"
 # Plain names of the values a letter can insert; only variables the sandbox
 # offers are used (see _available).
 FIELD_NAMES = {
-    "representative.title": "Representative's title",
-    "representative.name": "Representative's name",
-    "representative.salutation": "Salutation to the representative",
-    "representative.body": "Representative's parliament or ministry",
-    "representative.party": "Representative's party",
-    "representative.constituency": "Representative's constituency",
-    "supporter.name": "Supporter's name",
-    "supporter.city": "Supporter's city",
-    "supporter.place": "Supporter's place of residence",
-    "supporter.personal_paragraph": "Supporter's paragraph",
-    "figures.imprisoned": "Figure: political prisoners held now",
-    "figures.released_after_sentence": "Figure: released after a full sentence",
-    "figures.freed_early": "Figure: freed early",
-    "figures.died_in_custody": "Figure: died in custody",
-    "figures.vulnerable": "Figure: vulnerable prisoners",
-    "figures.as_of": "Figure: month the figures refer to",
+    "representative.title": _l("Representative's title"),
+    "representative.name": _l("Representative's name"),
+    "representative.salutation": _l("Salutation to the representative"),
+    "representative.body": _l("Representative's parliament or ministry"),
+    "representative.party": _l("Representative's party"),
+    "representative.constituency": _l("Representative's constituency"),
+    "supporter.name": _l("Supporter's name"),
+    "supporter.city": _l("Supporter's city"),
+    "supporter.place": _l("Supporter's place of residence"),
+    "supporter.personal_paragraph": _l("Supporter's paragraph"),
+    "figures.imprisoned": _l("Figure: political prisoners held now"),
+    "figures.released_after_sentence": _l("Figure: released after a full sentence"),
+    "figures.freed_early": _l("Figure: freed early"),
+    "figures.died_in_custody": _l("Figure: died in custody"),
+    "figures.vulnerable": _l("Figure: vulnerable prisoners"),
+    "figures.as_of": _l("Figure: month the figures refer to"),
 }
 # The common conditions: a part of the letter kept only when the value is there.
 CONDITION_NAMES = {
-    "supporter.city": "Only if the supporter gave a city",
-    "supporter.constituent": "Only for a constituent",
-    "supporter.personal_paragraph": "Only if the supporter wrote a paragraph",
-    "representative.constituency": "Only if the representative has a constituency",
-    "representative.title": "Only if the representative has a title",
+    "supporter.city": _l("Only if the supporter gave a city"),
+    "supporter.constituent": _l("Only for a constituent"),
+    "supporter.personal_paragraph": _l("Only if the supporter wrote a paragraph"),
+    "representative.constituency": _l("Only if the representative has a constituency"),
+    "representative.title": _l("Only if the representative has a title"),
 }
-OTHERWISE = "Otherwise"
-END = "End of condition"
+OTHERWISE = _l("Otherwise")
+END = _l("End of condition")
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _MARKER = re.compile(f"{OPEN}([^{OPEN}{CLOSE}\\n]*){CLOSE}")
@@ -61,7 +67,7 @@ def _available(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Marker:
-    label: str
+    label: str  # in the interface language
     code: str  # the exact template text it stands for
     kind: str  # "field", "condition", "otherwise" or "end"
 
@@ -73,17 +79,28 @@ class Marker:
 def markers() -> list[Marker]:
     """Every marker, fields first, in the order the editor offers them."""
     found = [
-        Marker(label, f"{{{{ {name} }}}}", "field")
+        Marker(str(label), f"{{{{ {name} }}}}", "field")
         for name, label in FIELD_NAMES.items()
         if _available(name)
     ]
     found += [
-        Marker(label, f"{{% if {name} %}}", "condition")
+        Marker(str(label), f"{{% if {name} %}}", "condition")
         for name, label in CONDITION_NAMES.items()
         if _available(name)
     ]
-    found += [Marker(OTHERWISE, "{% else %}", "otherwise"), Marker(END, "{% endif %}", "end")]
+    found += [
+        Marker(str(OTHERWISE), "{% else %}", "otherwise"),
+        Marker(str(END), "{% endif %}", "end"),
+    ]
     return found
+
+
+def _codes_by_label() -> dict[str, str]:
+    """Template code by marker label: the interface language's labels, and the
+    English ones (a text written before the organiser switched language)."""
+    with force_locale("en"):
+        english = {m.label: m.code for m in markers()}
+    return {**english, **{m.label: m.code for m in markers()}}
 
 
 def to_markers(raw: str) -> str | None:
@@ -98,7 +115,7 @@ def to_markers(raw: str) -> str | None:
 def from_markers(text: str, field: str = "body") -> tuple[str, list[Problem]]:
     """The template text for a text with markers, and a problem (with its line)
     for every marker that is not one of ours or is left open."""
-    by_label = {m.label: m.code for m in markers()}
+    by_label = _codes_by_label()
     problems: list[Problem] = []
 
     def replace(match: re.Match) -> str:
@@ -109,8 +126,11 @@ def from_markers(text: str, field: str = "body") -> tuple[str, list[Problem]]:
                 Problem(
                     field,
                     line,
-                    f"{match.group(0)} is not a marker: insert markers with the buttons, "
-                    "or correct its name",
+                    _(
+                        "%(marker)s is not a marker: insert markers with the buttons, "
+                        "or correct its name",
+                        marker=match.group(0),
+                    ),
                 )
             )
             return match.group(0)
@@ -120,6 +140,14 @@ def from_markers(text: str, field: str = "body") -> tuple[str, list[Problem]]:
     for number, line in enumerate(_MARKER.sub("", raw).splitlines(), start=1):
         if OPEN in line or CLOSE in line:
             problems.append(
-                Problem(field, number, f"a marker is not closed: every {OPEN} needs its {CLOSE}")
+                Problem(
+                    field,
+                    number,
+                    _(
+                        "a marker is not closed: every %(open)s needs its %(close)s",
+                        open=OPEN,
+                        close=CLOSE,
+                    ),
+                )
             )
     return raw, problems

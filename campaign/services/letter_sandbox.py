@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from jinja2 import StrictUndefined, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -44,7 +45,7 @@ def _text_only(value):
     """Only text and numbers are written into a letter, never a Python object's repr."""
     if value is None or isinstance(value, str | int | float | Decimal | Undefined):
         return value
-    raise SecurityError("only text and numbers can be written into a letter")
+    raise SecurityError(_("only text and numbers can be written into a letter"))
 
 
 class LetterSandbox(ImmutableSandboxedEnvironment):
@@ -52,7 +53,7 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
     (not even a harmless-looking '{0}'.format(…), which would print any object)."""
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
-        raise SecurityError("a letter cannot call functions or methods")
+        raise SecurityError(_("a letter cannot call functions or methods"))
 
 
 sandbox = LetterSandbox(

@@ -8,6 +8,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import Body, PlaceConstituency, Representative
 
@@ -37,15 +39,15 @@ def read_plan(data: bytes, body: Body) -> PlacesPlan:
     ``body`` would do. Rows naming a constituency no active member of the body has
     are skipped, each with its line. Raises PlacesFileError when nothing can be read."""
     if len(data) > MAX_BYTES:
-        raise PlacesFileError(f"the file is larger than {MAX_BYTES // 1_000_000} MB")
+        raise PlacesFileError(_("the file is larger than %(size)d MB", size=MAX_BYTES // 1_000_000))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise PlacesFileError("the file is not UTF-8 text") from None
+        raise PlacesFileError(_("the file is not UTF-8 text")) from None
     reader = csv.DictReader(io.StringIO(text))
     columns = {name.strip().lower() for name in reader.fieldnames or [] if name}
     if not {"place", "constituency"} <= columns:
-        raise PlacesFileError("the first line must name the columns place and constituency")
+        raise PlacesFileError(_("the first line must name the columns place and constituency"))
     known = {
         name.casefold(): name
         for name in db.session.execute(
@@ -59,23 +61,35 @@ def read_plan(data: bytes, body: Body) -> PlacesPlan:
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(reader, start=2):
         if number > MAX_ROWS + 1:
-            raise PlacesFileError(f"the file has more than {MAX_ROWS} rows")
+            raise PlacesFileError(_("the file has more than %(rows)d rows", rows=MAX_ROWS))
         values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         place, constituency = values.get("place", ""), values.get("constituency", "")
         if not key_of(place):
-            plan.skipped.append(f"line {number}: no postcode or place")
+            plan.skipped.append(_("line %(number)d: no postcode or place", number=number))
         elif constituency.casefold() not in known:
             plan.skipped.append(
-                f"line {number}: no member of {body.name} for the constituency {constituency!r}"
+                _(
+                    "line %(number)d: no member of %(body)s for the constituency '%(name)s'",
+                    number=number,
+                    body=body.name,
+                    name=constituency,
+                )
             )
         elif (key_of(place), known[constituency.casefold()]) in seen:
-            plan.skipped.append(f"line {number}: {place} → {constituency} appears twice")
+            plan.skipped.append(
+                _(
+                    "line %(number)d: %(place)s → %(name)s appears twice",
+                    number=number,
+                    place=place,
+                    name=constituency,
+                )
+            )
         else:
             name = known[constituency.casefold()]
             seen.add((key_of(place), name))
             plan.rows.append((key_of(place), place[:120], name))
     if not plan.rows:
-        raise PlacesFileError("no row names a postcode or place and a known constituency")
+        raise PlacesFileError(_("no row names a postcode or place and a known constituency"))
     plan.replaced = db.session.execute(
         db.select(db.func.count(PlaceConstituency.id)).filter_by(body_id=body.id)
     ).scalar_one()

@@ -4,6 +4,9 @@ seeded from the ``Reviewed:`` header of letters/*.txt).
 
 A review covers a catalogue as it was when reviewed: REVIEW.toml keeps the
 SHA-256 of its translations then, and a catalogue changed since shows as such.
+It also covers each message as it was: a fingerprint of every message and its
+translation is kept beside the catalogue (LC_MESSAGES/reviewed.txt), so a message
+added or retranslated later counts as unreviewed until the next review.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class CatalogueStatus:
     reviewer: str
     review_date: str
     changed_since_review: bool
+    unreviewed: int = 0  # messages no review covers: new or changed since
 
     @property
     def complete(self) -> bool:
@@ -50,7 +54,10 @@ class CatalogueStatus:
         if not self.reviewed:
             return "not reviewed"
         if self.changed_since_review:
-            return f"changed since review by {self.reviewer} ({self.review_date})"
+            return (
+                f"changed since review by {self.reviewer} ({self.review_date}): "
+                f"{self.unreviewed} message(s) not reviewed"
+            )
         return f"reviewed by {self.reviewer} ({self.review_date})"
 
 
@@ -73,6 +80,32 @@ def catalogue_checksum(path: Path) -> str:
         if m.id
     )
     return hashlib.sha256("\n".join(f"{i}\t{s}" for i, s in pairs).encode()).hexdigest()
+
+
+def reviewed_messages_path(language: str, directory: Path = TRANSLATIONS_DIR) -> Path:
+    return directory / language / "LC_MESSAGES" / "reviewed.txt"
+
+
+def message_fingerprint(message) -> str:
+    """A message with its translation, as a short hash: another translation, or a
+    changed source text, is another fingerprint."""
+    pair = json.dumps([message.id, message.string], ensure_ascii=False)
+    return hashlib.sha256(pair.encode()).hexdigest()[:16]
+
+
+def _messages(path: Path) -> list:
+    with path.open("rb") as fh:
+        return [m for m in read_po(fh) if m.id]
+
+
+def unreviewed_messages(language: str, directory: Path = TRANSLATIONS_DIR) -> list:
+    """The messages of ``language`` that no native speaker's review covers: all of
+    them before the first review, then those added or changed since."""
+    path = reviewed_messages_path(language, directory)
+    covered = set(path.read_text(encoding="utf-8").split()) if path.exists() else set()
+    return [
+        m for m in _messages(po_path(language, directory)) if message_fingerprint(m) not in covered
+    ]
 
 
 def read_reviews(path: Path = REVIEW_FILE) -> dict[str, dict]:
@@ -110,6 +143,10 @@ def mark_reviewed(
         "checksum": catalogue_checksum(po_path(language, directory)),
     }
     write_reviews(reviews, directory / "REVIEW.toml")
+    fingerprints = sorted({message_fingerprint(m) for m in _messages(po_path(language, directory))})
+    reviewed_messages_path(language, directory).write_text(
+        "".join(f"{f}\n" for f in fingerprints), encoding="utf-8"
+    )
     return reviews[language]
 
 
@@ -121,9 +158,7 @@ def catalogue_statuses(directory: Path = TRANSLATIONS_DIR) -> list[CatalogueStat
         if language == SOURCE_LANGUAGE:
             continue
         path = po_path(language, directory)
-        with path.open("rb") as fh:
-            catalog = read_po(fh)
-        messages = [m for m in catalog if m.id]
+        messages = _messages(path)
         review = reviews.get(language, {})
         reviewed = bool(review.get("reviewed"))
         statuses.append(
@@ -138,6 +173,7 @@ def catalogue_statuses(directory: Path = TRANSLATIONS_DIR) -> list[CatalogueStat
                 review_date=str(review.get("date", "")),
                 changed_since_review=reviewed
                 and review.get("checksum") != catalogue_checksum(path),
+                unreviewed=len(unreviewed_messages(language, directory)),
             )
         )
     return statuses

@@ -1,6 +1,6 @@
 """a body's members' title in each letter language, set by organisers
 
-Revision ID: 0012_body_titles
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-04 09:00:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0012_body_titles"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
