@@ -232,7 +232,7 @@ def test_a_bad_request_is_refused_at_the_field_and_changes_nothing(holds_app, da
 
 
 def test_the_supporter_sees_a_held_letter_as_waiting(holds_app, keys):
-    from campaign.supporters.views import state_label
+    from campaign.supporters.display import state_label
 
     assert state_label("held_address") == "waiting: address being checked"
 

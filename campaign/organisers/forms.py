@@ -100,6 +100,9 @@ class CampaignForm(FlaskForm):
     public_responsiveness = BooleanField(
         _l("Publish how responsive representatives are (the public responsiveness page)")
     )
+    is_default = BooleanField(
+        _l("The site's default campaign (served at the site's first addresses)")
+    )
 
 
 class CancelSendingForm(FlaskForm):
