@@ -7,7 +7,7 @@ import unicodedata
 from types import SimpleNamespace
 
 from babel import Locale
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..services import directory
 from ..services.urls import public_url
 from . import bp
+
+# Where a request keeps its page's campaign and the slug of its address (landing.belongs_to).
+PAGE_CAMPAIGN = "campaign.page_campaign"
+PAGE_SLUG = "campaign.page_slug"
 
 
 def country_name(code: str) -> str:
@@ -78,8 +82,8 @@ def site_campaign():
     a campaign is set up, or when the database cannot say (the page still shows). A
     copy, not the row: a worker renders many mails in one app context, each job with
     a fresh session."""
-    if has_request_context() and g.get("public_campaign") is not None:
-        return _organiser_of(g.public_campaign)
+    if has_request_context() and request.environ.get(PAGE_CAMPAIGN) is not None:
+        return _organiser_of(request.environ[PAGE_CAMPAIGN])
     # Cached in the request's environ, not in g: an app context (a worker's, or a
     # test's) can outlive many requests.
     cache = request.environ if has_request_context() else {}
@@ -97,7 +101,7 @@ def site_campaign():
 def privacy_url(campaign=None) -> str:
     """The privacy notice of ``campaign`` (of the page's campaign, else the default's)."""
     if campaign is None and has_request_context():
-        campaign = g.get("public_campaign")
+        campaign = request.environ.get(PAGE_CAMPAIGN)
     slug = campaign.slug if campaign is not None and not campaign.is_default else None
     return public_url("supporters.privacy", slug=slug)
 
@@ -119,7 +123,7 @@ def inject_helpers():
         "site_campaign": site_campaign,
         "privacy_url": privacy_url,
         "representative_sees_text": representative_sees(),
-        "public_slug": g.get("public_slug") if has_request_context() else None,
+        "public_slug": request.environ.get(PAGE_SLUG) if has_request_context() else None,
     }
 
 

@@ -8,7 +8,7 @@ with the dates, and take no letters."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -16,7 +16,7 @@ from ..models import Campaign
 from ..services import compose, directory, public_counts
 from ..services.urls import public_url
 from . import bp
-from .display import country_sort_key
+from .display import PAGE_CAMPAIGN, PAGE_SLUG, country_sort_key
 
 CAMPAIGN_PREFIX = "/c/<slug>"
 
@@ -38,9 +38,11 @@ def campaign_route(rule: str, **options):
 
 
 def belongs_to(campaign: Campaign, slug: str | None) -> None:
-    """Remember the page's campaign: its footer, privacy link and own links follow it."""
-    g.public_campaign = campaign
-    g.public_slug = slug
+    """Remember the page's campaign: its footer, privacy link and own links follow it.
+    Kept in the request's environ, not in g: an app context (a test's) can outlive
+    many requests."""
+    request.environ[PAGE_CAMPAIGN] = campaign
+    request.environ[PAGE_SLUG] = slug
 
 
 def current_campaign() -> Campaign:
@@ -62,7 +64,7 @@ def current_campaign() -> Campaign:
 def here(endpoint: str, **values) -> str:
     """A link to ``endpoint`` in the page's campaign: under /c/<slug>/ when the page
     is, at the site's first addresses otherwise."""
-    return url_for(endpoint, slug=g.get("public_slug"), **values)
+    return url_for(endpoint, slug=request.environ.get(PAGE_SLUG), **values)
 
 
 def share_url(campaign: Campaign) -> str:
