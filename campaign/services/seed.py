@@ -1,6 +1,6 @@
 """Demo data: the default campaign and a second one running beside it, their letters
-from letters/, and fictional representatives at example.org. Seeding again adds what is missing and never
-overwrites what organisers changed."""
+from letters/, and fictional representatives at example.org. Seeding again adds what
+is missing and never overwrites what organisers changed."""
 
 from __future__ import annotations
 
