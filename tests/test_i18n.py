@@ -324,7 +324,8 @@ def test_status_json_follows_the_letters_and_holds_no_personal_data(seeded, clie
     assert 'data-status-url="' + status_path + '.json"' in page
     assert '<script src="/static/status.js" defer></script>' in page
     share = re.search(r'id="share-link" type="url" value="([^"]+)"', page).group(1)
-    assert share == "http://campaign.example.org/"  # the landing page, nothing appended
+    # The campaign's own landing page (the root may list several), nothing appended.
+    assert share == "http://campaign.example.org/c/time-for-release/"
 
 
 def test_landing_counts_writers_and_letters_sent_and_caches_them(seeded, client, app, drain):
