@@ -114,6 +114,16 @@ class CancelSendingForm(FlaskForm):
     )
 
 
+class CancelHeldForm(FlaskForm):
+    """The same box as CancelSendingForm, for the letters held for a bad address of one
+    representative (staff's addresses page: one form per row, so one prefix each)."""
+
+    confirm_cancel = BooleanField(
+        _l("I understand: the letters held for this representative are cancelled for good."),
+        validators=[DataRequired(_l("Tick this box to cancel the held letters."))],
+    )
+
+
 class TemplateForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])
