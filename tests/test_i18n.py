@@ -230,9 +230,22 @@ def test_every_supporter_page_is_translated(seeded, client, app, drain):
 @pytest.mark.parametrize(
     "language,subject,greeting",
     [
-        ("be", "Калі ласка, пацвердзіце свае лісты", "Добры дзень, Maryja Kowalska!"),
-        ("fr", "Veuillez confirmer vos lettres", "Bonjour Maryja Kowalska,"),
-        ("en", "Please confirm your letters", "Hello Maryja Kowalska,"),
+        # The subject names the campaign (its title in the supporter's language).
+        (
+            "be",
+            "Калі ласка, пацвердзіце свае лісты – Час вызвалення — цяпер",
+            "Добры дзень, Maryja Kowalska!",
+        ),
+        (
+            "fr",
+            "Veuillez confirmer vos lettres – Le temps de la libération, c’est maintenant",
+            "Bonjour Maryja Kowalska,",
+        ),
+        (
+            "en",
+            "Please confirm your letters – The time for release is now",
+            "Hello Maryja Kowalska,",
+        ),
     ],
 )
 def test_confirmation_mail_speaks_the_language_the_supporter_used(

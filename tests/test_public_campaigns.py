@@ -116,6 +116,7 @@ def test_letters_mails_counters_and_status_belong_to_their_campaign(two, client,
     drain()
     second_mail = mail_to(app, "second@example.org")
     assert second_mail["From"].addresses[0].display_name == SECOND_TITLE
+    assert second_mail["Subject"] == f"Please confirm your letters – {SECOND_TITLE}"
     link = flow.confirmation_link(second_mail)
     assert f"campaign.example.org/c/{SECOND_SLUG}/confirm/" in link
     assert f"/c/{SECOND_SLUG}/status/" in second_mail.get_content()
