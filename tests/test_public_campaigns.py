@@ -125,9 +125,11 @@ def test_letters_mails_counters_and_status_belong_to_their_campaign(two, client,
     first_link = flow.confirmation_link(mail_to(app, "first@example.org"))
     assert "campaign.example.org/confirm/" in first_link  # the default: first addresses
 
-    # Another campaign's address does not open this campaign's link.
+    # Under another campaign's address, the link leads to its own campaign's.
     token = link.rsplit("/", 1)[1]
-    assert client.get(f"/c/{FIRST_SLUG}/confirm/{token}").status_code == 404
+    elsewhere = client.get(f"/c/{FIRST_SLUG}/confirm/{token}")
+    assert elsewhere.status_code == 308
+    assert elsewhere.headers["Location"] == f"/c/{SECOND_SLUG}/confirm/{token}"
     confirmed = flow.confirm(client, link)
     status_path = f"/c/{SECOND_SLUG}/status/"
     assert confirmed.headers["Location"].startswith(status_path)

@@ -21,9 +21,12 @@ from .names import body_name
 
 
 def _of_this_address(submission: Submission, slug: str | None) -> None:
-    """A link opened under another campaign's address is not a link of this site."""
+    """Under /c/<slug>/, a link of another campaign's letters goes to the same page at
+    that campaign's address (308 keeps a POST a POST): the token decides, and a
+    campaign's short name may have changed since the link was mailed."""
     if slug is not None and submission.campaign.slug != slug:
-        abort(404, _("This link is not valid. Please check that you copied all of it."))
+        values = {**(request.view_args or {}), "slug": submission.campaign.slug}
+        abort(redirect(url_for(request.endpoint, **values), 308))
     belongs_to(submission.campaign, slug)
 
 
@@ -177,8 +180,7 @@ def status_json(token: str, slug: str | None = None):
         return jsonify(error=_("This link is not valid.")), 404
     except status_links.SupporterGone:
         return jsonify(error=_("These letters no longer exist.")), 404
-    if slug is not None and submission.campaign.slug != slug:
-        return jsonify(error=_("This link is not valid.")), 404
+    _of_this_address(submission, slug)
     prefer_supporter_locale(submission.supporter.locale)
     letters = _letter_states(submission)
     response = jsonify(letters=letters, settled=all(letter["settled"] for letter in letters))
