@@ -125,6 +125,8 @@ def test_a_second_campaign_is_written_published_and_written_to_beside_the_first(
     supporter = browser_factory(locale="en-GB").new_page()
     supporter.goto(live_server.url + "/")
     expect(supporter.locator("h1")).to_have_text("Campaigns open now")
+    screenshot(supporter, "open-campaigns")
+    audit(supporter)
     supporter.get_by_role("link", name=TITLE).click()
     expect(supporter).to_have_url(live_server.path(f"/c/{SLUG}/"))
     expect(supporter.locator("h1")).to_have_text(TITLE)
