@@ -15,10 +15,11 @@ users = AppGroup("users", help="Accounts of the people who run campaigns.")
 
 @seed.command("demo")
 def seed_demo_command():
-    """The default campaign, its letters and fictional representatives (example.org)."""
+    """Two demo campaigns (the default one and a second), their letters and fictional
+    representatives (example.org)."""
     from .services.seed import seed_demo
 
-    click.echo(f"seeded: {seed_demo()}")
+    click.echo(f"seeded: {seed_demo(second_campaign=True)}")
 
 
 @letters.command("status")

@@ -259,7 +259,7 @@ def serve() -> int:
         stack.callback(server.server_close)
         with app.app_context():
             upgrade()
-            print(f"demo data: {seed_demo()}", flush=True)
+            print(f"demo data: {seed_demo(second_campaign=True)}", flush=True)
             password = create_development_admin()
 
         log_path = instance / "logs" / "worker.log"

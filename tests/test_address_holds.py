@@ -20,7 +20,7 @@ from . import tracking_helpers as th
 from .address_holds_support import bounce, queue_letters, states_of
 from .conftest import csrf_token
 from .delivery_support import dispatch_all, moves, sendgrid, sendgrid_settings  # noqa: F401
-from .organisers_support import log_in_as, token_of
+from .organisers_support import field_error, log_in_as, token_of
 
 S = LetterState
 
@@ -113,10 +113,19 @@ def test_staff_cancel_held_letters(holds_app, keys, sendgrid):
     dispatch_all()  # the dispatcher holds it
     assert states_of(waiting) == ["held_address"]
     log_in_as(client, "staff")
-    token = token_of(client, "/staff/addresses")
-    response = client.post(
-        f"/staff/addresses/representatives/{bad.id}/cancel-held", data={"csrf_token": token}
+    page = client.get("/staff/addresses").get_data(as_text=True)
+    token = csrf_token(page)
+    url = f"/staff/addresses/representatives/{bad.id}/cancel-held"
+    # The same box to tick as for a campaign's sending: one click cancels nothing.
+    assert f'name="held-{bad.id}-confirm_cancel"' in page
+    refused = client.post(url, data={"csrf_token": token})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Tick this box to cancel the held letters." in field_error(
+        html, f"held-{bad.id}-confirm_cancel"
     )
+    assert states_of(waiting) == ["held_address"]
+    response = client.post(url, data={"csrf_token": token, f"held-{bad.id}-confirm_cancel": "y"})
     assert response.status_code == 302
     assert states_of(waiting) == ["cancelled"]
     # Marking the address fixed afterwards sends nothing: they were cancelled.
@@ -233,7 +242,7 @@ def test_a_bad_request_is_refused_at_the_field_and_changes_nothing(holds_app, da
 
 
 def test_the_supporter_sees_a_held_letter_as_waiting(holds_app, keys):
-    from campaign.supporters.views import state_label
+    from campaign.supporters.display import state_label
 
     assert state_label("held_address") == "waiting: address being checked"
 

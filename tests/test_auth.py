@@ -124,6 +124,7 @@ ACCESS = {
     "organisers.campaigns": "organiser",
     "organisers.new_campaign": "organiser",
     "organisers.edit_campaign": "organiser",
+    "organisers.make_default_campaign": "organiser",
     "organisers.control_sending": "organiser",
     "organisers.templates": "organiser",
     "organisers.create_template": "organiser",

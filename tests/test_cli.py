@@ -13,7 +13,15 @@ def test_seed_demo_uses_only_example_org_and_never_overwrites(app):
     assert all(r.email.endswith("@example.org") for r in reps)
     assert {r.country for r in reps} >= {"DE", "FR", "PL", "LT", "IE"}
 
-    campaign = db.session.execute(db.select(Campaign)).scalar_one()
+    campaigns = db.session.execute(db.select(Campaign).order_by(Campaign.id)).scalars().all()
+    # Two campaigns run side by side, the first the site's default, both demo data.
+    assert [(c.slug, c.is_default) for c in campaigns] == [
+        ("time-for-release", True),
+        ("no-one-dies-in-custody", False),
+    ]
+    assert all(c.organiser_email.endswith("@example.org") for c in campaigns)
+    assert all(len(c.templates) == len(campaigns[0].templates) > 0 for c in campaigns)
+    campaign = campaigns[0]
     campaign.imprisoned = 1111
     reps[0].name = "Edited By Organiser"
     db.session.commit()
@@ -23,7 +31,7 @@ def test_seed_demo_uses_only_example_org_and_never_overwrites(app):
     assert again.exit_code == 0, again.output
     assert "created=0" in again.output
     db.session.expire_all()
-    assert db.session.execute(db.select(Campaign)).scalar_one().imprisoned == 1111
+    assert db.session.get(Campaign, campaign.id).imprisoned == 1111
     assert db.session.get(Representative, reps[0].id).name == "Edited By Organiser"
     assert db.session.execute(db.select(db.func.count(Representative.id))).scalar() == count
 

@@ -3,6 +3,8 @@ dashboard mounted at /staff/rq behind the staff login."""
 
 from __future__ import annotations
 
+import re
+
 from flask import g
 
 from campaign.devtools.backlog import make_backlog
@@ -97,6 +99,27 @@ def test_a_cancel_from_the_queue_page_without_the_confirmation_changes_nothing(a
     assert db.session.execute(db.select(Campaign.sending_status)).scalar_one() == "active"
     assert states() == {"queued": 2}
     assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar() == 0
+
+
+def test_every_page_offering_cancel_asks_the_same_confirmation(app):
+    """The organisers' campaign page and the staff queue page: one form, one box, one
+    button (the shared macro), refused alike without the box."""
+    make_backlog(1, 1, campaign_slug="spring")
+    campaign_id = db.session.execute(db.select(Campaign.id)).scalar_one()
+    admin = logged_in(app, "admin")
+
+    def cancel_form(url: str) -> str:
+        html = admin.get(url).get_data(as_text=True)
+        found = re.search(
+            r'<form method="post" action="[^"]*/cancel" novalidate>(.*?)</form>', html, re.S
+        )
+        assert found, url
+        return re.sub(r'value="[^"]*"', "", found.group(1))  # without the CSRF token
+
+    organisers = cancel_form(f"/organise/campaigns/{campaign_id}")
+    staff = cancel_form("/staff/queues/spring")
+    assert organisers == staff
+    assert 'name="confirm_cancel"' in staff and "Cancel sending" in staff
 
 
 def test_the_rq_dashboard_is_for_staff_only(app):

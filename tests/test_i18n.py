@@ -289,7 +289,7 @@ def test_confirmation_mail_speaks_the_language_the_supporter_used(
     assert db.session.execute(db.select(Submission)).scalar_one().supporter.locale == language
     drain()
     message = flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[0]
-    assert message["Subject"] == subject
+    assert message["Subject"].startswith(f"{subject} – ")  # then the campaign's title
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert text.startswith(greeting)
     # The link opens the confirmation page in the same language, even in another browser.
@@ -369,7 +369,8 @@ def test_status_json_follows_the_letters_and_holds_no_personal_data(seeded, clie
     assert 'data-status-url="' + status_path + '.json"' in page
     assert '<script src="/static/status.js" defer></script>' in page
     share = re.search(r'id="share-link" type="url" value="([^"]+)"', page).group(1)
-    assert share == "http://campaign.example.org/"  # the landing page, nothing appended
+    # The campaign's own landing page (the root may list several), nothing appended.
+    assert share == "http://campaign.example.org/c/time-for-release/"
 
 
 def test_landing_counts_writers_and_letters_sent_and_caches_them(seeded, client, app, drain):

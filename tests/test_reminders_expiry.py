@@ -32,7 +32,11 @@ def test_one_reminder_after_a_day(seeded, client, drain, app):
     assert periodic.send_reminders() == 0  # only one reminder, ever
     drain()
     subjects = _subjects(app)
-    assert subjects == ["Please confirm your letters", "Reminder: your letters are waiting for you"]
+    title = "The time for release is now"
+    assert subjects == [
+        f"Please confirm your letters – {title}",
+        f"Reminder: your letters are waiting for you – {title}",
+    ]
     # the reminder's link works
     reminder = flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[1]
     flow.confirm(client, flow.confirmation_link(reminder))

@@ -70,6 +70,9 @@ class Campaign(db.Model):
     send_window_weekdays_only: Mapped[bool] = mapped_column(default=False)
     # Whether the public responsiveness page shows this campaign (organisers opt in).
     public_responsiveness: Mapped[bool] = mapped_column(default=False, server_default=db.false())
+    # The campaign the site's first addresses (/write/…, /confirm/…) serve; one at most
+    # (services.campaigns.make_default keeps it so).
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     # Who runs the campaign: named in every page's footer, the privacy notice and
     # at the end of every letter. Empty until organisers set it.
     organiser_name: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
@@ -82,9 +85,15 @@ class Campaign(db.Model):
     templates = relationship("LetterTemplate", back_populates="campaign")
 
     def is_open(self, today: date) -> bool:
+        return self.not_open_reason(today) is None
+
+    def not_open_reason(self, today: date) -> str | None:
+        """ "not_yet" before the opening date, "closed" after the closing date, else None."""
         if self.opens_at and today < self.opens_at:
-            return False
-        return not (self.closes_at and today > self.closes_at)
+            return "not_yet"
+        if self.closes_at and today > self.closes_at:
+            return "closed"
+        return None
 
 
 class Body(db.Model):

@@ -11,7 +11,7 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import Campaign, Role
 from ..services import campaigns as campaign_service
-from ..services import sending
+from ..services import directory, sending
 from . import bp
 from .common import field_errors, get_or_404
 from .forms import CampaignForm, CancelSendingForm
@@ -35,6 +35,7 @@ def _values(form: CampaignForm) -> dict:
         target_body_kinds=list(form.target_body_kinds.data or []),
         send_window_weekdays_only=bool(form.send_window_weekdays_only.data),
         public_responsiveness=bool(form.public_responsiveness.data),
+        is_default=bool(form.is_default.data),
         **{
             name: (getattr(form, name).data or "").strip().replace("\r\n", "\n")
             for name in ("organiser_name", "organiser_address", "organiser_email")
@@ -73,7 +74,22 @@ def _valid(form: CampaignForm, campaign: Campaign | None = None) -> bool:
 @roles_required(Role.ORGANISER)
 def campaigns():
     rows = db.session.execute(db.select(Campaign).order_by(Campaign.id)).scalars()
-    return render_template("organisers/campaigns.html", campaigns=list(rows))
+    return render_template(
+        "organisers/campaigns.html",
+        campaigns=list(rows),
+        default=directory.default_campaign(),
+        open_ids={c.id for c in directory.open_campaigns()},
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/default")
+@roles_required(Role.ORGANISER)
+def make_default_campaign(campaign_id: int):
+    """The site's first addresses (/, /write/…) serve this campaign from now on."""
+    campaign = get_or_404(Campaign, campaign_id, _("There is no such campaign."))
+    campaign_service.make_default(campaign, current_user)
+    flash(_("The site's first addresses now serve %(title)s.", title=campaign.title), "success")
+    return redirect(url_for(".campaigns"))
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

@@ -100,6 +100,9 @@ class CampaignForm(FlaskForm):
     public_responsiveness = BooleanField(
         _l("Publish how responsive representatives are (the public responsiveness page)")
     )
+    is_default = BooleanField(
+        _l("The site's default campaign (served at the site's first addresses)")
+    )
 
 
 class CancelSendingForm(FlaskForm):
@@ -108,6 +111,16 @@ class CancelSendingForm(FlaskForm):
     confirm_cancel = BooleanField(
         _l("I understand: every queued letter of this campaign is cancelled for good."),
         validators=[DataRequired(_l("Tick this box to cancel the sending."))],
+    )
+
+
+class CancelHeldForm(FlaskForm):
+    """The same box as CancelSendingForm, for the letters held for a bad address of one
+    representative (staff's addresses page: one form per row, so one prefix each)."""
+
+    confirm_cancel = BooleanField(
+        _l("I understand: the letters held for this representative are cancelled for good."),
+        validators=[DataRequired(_l("Tick this box to cancel the held letters."))],
     )
 
 

@@ -36,6 +36,7 @@ FIELDS = (
     "send_window_end",
     "send_window_weekdays_only",
     "public_responsiveness",
+    "is_default",
     "organiser_name",
     "organiser_address",
     "organiser_email",
@@ -171,10 +172,34 @@ def create_campaign(
         user=user,
         changes=audit.changes_between({}, values_of(campaign)),
     )
+    if campaign.is_default:
+        _no_other_default(campaign, user)
     if default_letters:
         install_default_letters(campaign, user)
     db.session.commit()
     return campaign
+
+
+def _no_other_default(campaign: Campaign, user: User | None) -> None:
+    """Only one campaign is the default: the others stop being it (each recorded)."""
+    others = db.session.execute(
+        db.select(Campaign).filter(Campaign.is_default.is_(True), Campaign.id != campaign.id)
+    ).scalars()
+    for other in others:
+        other.is_default = False
+        audit.record(
+            "update",
+            "campaign",
+            other.id,
+            f"the campaign {other.slug} is no longer the default; {campaign.slug} is",
+            user=user,
+            changes={"is_default": [True, False]},
+        )
+
+
+def make_default(campaign: Campaign, user: User | None) -> dict:
+    """Make ``campaign`` the one the site's first addresses serve; returns the changes."""
+    return update_campaign(campaign, {"is_default": True}, user)
 
 
 def update_campaign(campaign: Campaign, values: dict[str, Any], user: User | None) -> dict:
@@ -189,6 +214,8 @@ def update_campaign(campaign: Campaign, values: dict[str, Any], user: User | Non
         return {}
     for name in changes:
         setattr(campaign, name, merged[name])
+    if "is_default" in changes and campaign.is_default:
+        _no_other_default(campaign, user)
     audit.record(
         "update",
         "campaign",

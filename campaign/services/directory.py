@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from flask import current_app
 from sqlalchemy import or_
 
 from ..extensions import db
-from ..models import Body, Campaign, Representative
+from ..models import Body, Campaign, LetterTemplate, Representative
+from ..models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -17,10 +20,52 @@ class BodyGroup:
 
 
 def default_campaign(slug: str | None = None) -> Campaign | None:
-    query = db.select(Campaign).order_by(Campaign.id)
+    """The campaign the site's first addresses (/write/…, /confirm/…) serve: the one
+    organisers chose, else the oldest. ``slug`` (the CAMPAIGN_SLUG setting) pins it."""
+    query = db.select(Campaign).order_by(Campaign.is_default.desc(), Campaign.id)
     if slug:
         query = query.filter_by(slug=slug)
     return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def address_args(campaign: Campaign) -> dict:
+    """The URL values of links about ``campaign``'s letters (mails, status pages):
+    none for the default campaign, served at the site's first addresses (/confirm/…),
+    its slug (/c/<slug>/…) for any other."""
+    default = default_campaign(current_app.config.get("CAMPAIGN_SLUG"))
+    return {} if default is not None and default.id == campaign.id else {"slug": campaign.slug}
+
+
+def today() -> date:
+    """The date campaigns open and close by (UTC)."""
+    return utcnow().date()
+
+
+def _with_published_letters():
+    return (
+        db.select(Campaign)
+        .filter(
+            db.select(LetterTemplate.id)
+            .filter(
+                LetterTemplate.campaign_id == Campaign.id,
+                LetterTemplate.published_version_id.is_not(None),
+            )
+            .exists()
+        )
+        .order_by(Campaign.id)
+    )
+
+
+def public_campaign(slug: str) -> Campaign | None:
+    """The campaign at /c/<slug>/: one with a published letter (open or not)."""
+    statement = _with_published_letters().filter(Campaign.slug == slug)
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def open_campaigns(on: date | None = None) -> list[Campaign]:
+    """The campaigns taking letters on ``on`` (today): published, between their dates."""
+    on = on or today()
+    return [c for c in db.session.execute(_with_published_letters()).scalars() if c.is_open(on)]
 
 
 def countries_with_representatives() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..mail import OutgoingMessage, get_backend
 from ..models import LetterState, Submission
-from . import tokens
+from . import directory, tokens
 from .submissions import confirmation_deadline, with_letters
 from .supporter_mail import supporter_message
 from .urls import public_url
@@ -12,6 +12,7 @@ from .urls import public_url
 
 def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMessage:
     supporter = submission.supporter
+    address = directory.address_args(submission.campaign)
     pending = [
         letter for letter in submission.letters if letter.state == LetterState.AWAITING_CONFIRMATION
     ]
@@ -20,10 +21,12 @@ def confirmation_message(submission: Submission, reminder: bool) -> OutgoingMess
         "campaign": submission.campaign,
         "letters": pending,
         "confirm_url": public_url(
-            "supporters.confirm", token=tokens.make_token(tokens.CONFIRM, submission.id)
+            "supporters.confirm",
+            token=tokens.make_token(tokens.CONFIRM, submission.id),
+            **address,
         ),
         "status_url": public_url(
-            "supporters.status", token=tokens.make_token(tokens.STATUS, submission.id)
+            "supporters.status", token=tokens.make_token(tokens.STATUS, submission.id), **address
         ),
         "deadline": confirmation_deadline(submission),
         "reminder": reminder,
@@ -52,7 +55,9 @@ def copy_message(submission: Submission) -> OutgoingMessage:
         "campaign": submission.campaign,
         "letters": sent,
         "status_url": public_url(
-            "supporters.status", token=tokens.make_token(tokens.STATUS, submission.id)
+            "supporters.status",
+            token=tokens.make_token(tokens.STATUS, submission.id),
+            **directory.address_args(submission.campaign),
         ),
     }
     return supporter_message(supporter, "copy", "copy", **context)

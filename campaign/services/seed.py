@@ -1,6 +1,6 @@
-"""Demo data: the default campaign, its letters from letters/, and fictional
-representatives at example.org. Seeding again adds what is missing and never
-overwrites what organisers changed."""
+"""Demo data: the default campaign and a second one running beside it, their letters
+from letters/, and fictional representatives at example.org. Seeding again adds what
+is missing and never overwrites what organisers changed."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ from .letter_files import default_letters
 from .places import key_of
 
 DEFAULT_SLUG = "time-for-release"
+# A second campaign, so that two run side by side in the demo (each at /c/<slug>/).
+SECOND_SLUG = "no-one-dies-in-custody"
+SECOND_CAMPAIGN = {
+    "title": "No one should die in custody",
+    "organiser_name": "Custody Watch (demo organiser)",
+    "organiser_address": "Demo Street 2\n00-001 Warszawa\nPoland",
+    "organiser_email": "custody@example.org",
+    "organiser_website": "https://example.org/custody",
+}
 
 # The appeal's figures as of March 2025; organisers update them in the campaign.
 APPEAL_FIGURES = {
@@ -147,15 +156,21 @@ def _get_or_create(model, report: SeedReport, lookup: dict, **values):
     return instance
 
 
-def seed_campaign(report: SeedReport) -> Campaign:
-    campaign = _get_or_create(
-        Campaign,
-        report,
-        {"slug": DEFAULT_SLUG},
-        title="The time for release is now",
-        default_language="en",
+def seed_campaign(report: SeedReport, slug: str = DEFAULT_SLUG, **values) -> Campaign:
+    """The campaign ``slug`` (the appeal's own unless ``values`` say otherwise) with
+    every default letter published; the site's default when none is yet."""
+    has_default = db.session.execute(
+        db.select(Campaign.id).filter(Campaign.is_default.is_(True)).limit(1)
+    ).scalar_one_or_none()
+    values = {
+        "title": "The time for release is now",
+        "default_language": "en",
         **DEMO_ORGANISER,
         **APPEAL_FIGURES,
+        **values,
+    }
+    campaign = _get_or_create(
+        Campaign, report, {"slug": slug}, is_default=has_default is None, **values
     )
     for letter in default_letters():
         template = _get_or_create(
@@ -204,10 +219,13 @@ def _seed_places(report: SeedReport) -> None:
         )
 
 
-def seed_demo() -> SeedReport:
-    """Load the default campaign and the fictional representatives; commit."""
+def seed_demo(second_campaign: bool = False) -> SeedReport:
+    """Load the default campaign (with ``second_campaign``, a second one beside it)
+    and the fictional representatives; commit."""
     report = SeedReport()
     seed_campaign(report)
+    if second_campaign:
+        seed_campaign(report, SECOND_SLUG, **SECOND_CAMPAIGN)
     for country, name, kind, language, title in DEMO_BODIES:
         body = _get_or_create(
             Body,

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..mail import OutgoingMessage, get_backend
 from ..models import Letter, LetterEvent, Submission, Supporter
 from ..models.base import utcnow
-from . import privacy, submissions, tokens
+from . import directory, privacy, submissions, tokens
 from .supporter_mail import supporter_message
 from .urls import public_url
 
@@ -88,7 +88,11 @@ def status_links_message(supporter: Supporter) -> OutgoingMessage | None:
     links = [
         {
             "written_at": submission.created_at.date().isoformat(),
-            "url": public_url("supporters.status", token=status_token(submission.id)),
+            "url": public_url(
+                "supporters.status",
+                token=status_token(submission.id),
+                **directory.address_args(submission.campaign),
+            ),
         }
         for submission in found
     ]

@@ -15,9 +15,11 @@ from ..auth.menu import add_menu_item
 from ..extensions import db
 from ..models import OfficeRequest, Representative, Role
 from ..models.office import OFFICE_REQUEST_KINDS
+from ..organisers.forms import CancelHeldForm
 from ..services import address_holds
 from ..services import office_requests as requests_service
 from . import bp
+from .reports import addresses_page
 
 
 @bp.record_once
@@ -36,6 +38,9 @@ def _representative(representative_id: int) -> Representative:
 @roles_required(Role.STAFF)
 def cancel_held(representative_id: int):
     rep = _representative(representative_id)
+    form = CancelHeldForm(prefix=f"held-{rep.id}")
+    if not form.validate_on_submit():
+        return addresses_page(refused=form, representative_id=rep.id), 422
     count = address_holds.cancel(rep.id, f"cancelled by staff ({current_user.email})")
     db.session.commit()
     flash(

@@ -13,6 +13,7 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import AddressFlag, Campaign, Letter, Representative, Role
 from ..models.base import utcnow
+from ..organisers.forms import CancelHeldForm
 from ..services import address_holds
 from ..services import reports as report_service
 from . import bp
@@ -196,10 +197,15 @@ def open_flags():
     ).all()
 
 
+def _flagged():
+    """Open flags on the address each representative has now."""
+    return [(flag, rep) for flag, rep in open_flags() if flag.email == (rep.email or "").lower()]
+
+
 @bp.get("/addresses")
 @roles_required(Role.STAFF)
 def addresses():
-    flagged = [(flag, rep) for flag, rep in open_flags() if flag.email == (rep.email or "").lower()]
+    flagged = _flagged()
     if request.args.get("format") == "csv":
         data = [
             {
@@ -215,8 +221,24 @@ def addresses():
         ]
         columns_ = ("representative_id", "representative", "email", "reason", "source")
         return _csv(data, (*columns_, "first_seen", "last_seen"), "addresses-to-fix")
+    return addresses_page(flagged)
+
+
+def addresses_page(flagged=None, refused: CancelHeldForm | None = None, representative_id=None):
+    """The addresses page; ``refused`` is the cancel form of ``representative_id``'s
+    row posted without its box ticked (shown with its error), the other rows blank."""
+    if flagged is None:
+        flagged = _flagged()
+    cancel_forms = {
+        rep.id: CancelHeldForm(formdata=None, prefix=f"held-{rep.id}") for _flag, rep in flagged
+    }
+    if refused is not None:
+        cancel_forms[representative_id] = refused
     return render_template(
-        "staff/addresses.html", flagged=flagged, held=address_holds.held_counts()
+        "staff/addresses.html",
+        flagged=flagged,
+        held=address_holds.held_counts(),
+        cancel_forms=cancel_forms,
     )
 
 

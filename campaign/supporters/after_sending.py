@@ -3,12 +3,12 @@ the address and resends the link (limited; the same letters, never new ones)."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, session, url_for
+from flask import redirect, render_template, session
 
 from ..services import submissions
-from . import bp
 from .forms import ConfirmForm
-from .views import SUBMITTED, current_campaign
+from .landing import campaign_route, current_campaign, here
+from .write import SUBMITTED
 
 
 def _just_submitted():
@@ -19,8 +19,8 @@ def _just_submitted():
     return submissions.with_letters(submission_id)
 
 
-@bp.get("/check-your-email")
-def check_email():
+@campaign_route("/check-your-email")
+def check_email(slug: str | None = None):
     submission = _just_submitted()
     return render_template(
         "supporters/check_email.html",
@@ -30,12 +30,12 @@ def check_email():
     )
 
 
-@bp.post("/check-your-email/resend")
-def resend():
+@campaign_route("/check-your-email/resend", methods=["POST"])
+def resend(slug: str | None = None):
     submission = _just_submitted()
     form = ConfirmForm()
     if submission is None or not form.validate_on_submit():
-        return redirect(url_for(".check_email"))
+        return redirect(here(".check_email"))
     sent = submissions.resend_confirmation(submission)
     return render_template(
         "supporters/check_email.html",

@@ -118,7 +118,9 @@ def test_supporter_writes_confirms_and_watches_the_letters_go(
     worker()
     mails = flow.outbox_messages(live_server.outbox)
     assert len(mails) == 1
-    assert mails[0]["Subject"] == t("Please confirm your letters")
+    assert mails[0]["Subject"] == t(
+        "Please confirm your letters – %(campaign)s", campaign=t("The time for release is now")
+    )
     assert mails[0]["To"].addresses[0].addr_spec == "alesia@example.org"
     link = flow.confirmation_link(mails[0])
     assert link.startswith(live_server.url + "/confirm/")
@@ -139,7 +141,7 @@ def test_supporter_writes_confirms_and_watches_the_letters_go(
         t("This page follows your letters by itself: each change appears here as it happens.")
     )
     share = page.locator("#share-link")
-    expect(share).to_have_value(live_server.url + "/")
+    expect(share).to_have_value(live_server.url + "/c/time-for-release/")  # its campaign's
     expect(page.locator("[data-copy]")).to_be_visible()
     screenshot(page, "6-status-queued")
     audit(page)
