@@ -3,9 +3,9 @@ beside its Python modules, made when a wheel is built (from the checkout or from
 the sdist), so that `pip install .` or a wheel runs with no `make`:
 
 - the interface catalogues compiled from their .po files (the .mo files stay out of
-  git; campaign.i18n refuses to start without them);
+  git; campaign.core.i18n refuses to start without them);
 - templates/, letters/ and migrations/ copied into the package, under
-  campaign/bundled/, where campaign.resources looks for them first.
+  campaign/bundled/, where campaign.core.resources looks for them first.
 
 Everything else is in pyproject.toml.
 """
@@ -22,7 +22,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = Path("campaign", "translations")
-SHIPPED = ("templates", "letters", "migrations")  # as campaign.resources.SHIPPED
+SHIPPED = ("templates", "letters", "migrations")  # as campaign.core.resources.SHIPPED
 
 
 def compile_catalogues(source: Path, target: Path) -> list[Path]:

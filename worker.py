@@ -24,8 +24,8 @@ import sys
 import time
 
 from campaign import create_app
-from campaign.config import ConfigError
-from campaign.redaction import configure_logging
+from campaign.core.config import ConfigError
+from campaign.core.redaction import configure_logging
 
 UNREACHABLE = 3
 
@@ -40,9 +40,9 @@ def wait_for_services(app, role: str) -> None:
     """Reach PostgreSQL and Redis, retrying for WORKER_CONNECT_RETRY_SECONDS."""
     from sqlalchemy import text
 
-    from campaign.extensions import db
-    from campaign.services.watchdog import which_service
-    from campaign.tasks.queues import redis_connection
+    from campaign.core.extensions import db
+    from campaign.core.queues import redis_connection
+    from campaign.delivery.watchdog import which_service
 
     limit = app.config["WORKER_CONNECT_RETRY_SECONDS"]
     deadline = time.monotonic() + limit
@@ -64,8 +64,8 @@ def wait_for_services(app, role: str) -> None:
 
 
 def run_worker(app, burst: bool, log_level: str) -> None:
-    from campaign.services import watchdog
-    from campaign.tasks.queues import make_worker
+    from campaign.core.queues import make_worker
+    from campaign.delivery import watchdog
 
     if not burst:
         watchdog.start(app, lambda what: give_up("worker", what))
@@ -77,10 +77,10 @@ def run_worker(app, burst: bool, log_level: str) -> None:
 def run_clock(app) -> None:
     from rq.cron import CronScheduler
 
-    from campaign.services.periodic import PERIODIC
-    from campaign.tasks.periodic import run_periodic
-    from campaign.tasks.queues import PERIODIC as PERIODIC_QUEUE
-    from campaign.tasks.queues import redis_connection
+    from campaign.clock import run_periodic
+    from campaign.core.queues import PERIODIC as PERIODIC_QUEUE
+    from campaign.core.queues import redis_connection
+    from campaign.periodic import PERIODIC
 
     with app.app_context():
         clock = CronScheduler(connection=redis_connection())

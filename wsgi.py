@@ -3,7 +3,7 @@
 import sys
 
 from campaign import create_app
-from campaign.config import ConfigError
+from campaign.core.config import ConfigError
 
 try:
     app = create_app()

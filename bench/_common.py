@@ -29,7 +29,7 @@ from redis import Redis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from campaign.config import normalise_database_url  # noqa: E402
+from campaign.core.config import normalise_database_url  # noqa: E402
 
 PYTHON = sys.executable
 API_KEY = "SG.bench-key"
@@ -63,7 +63,7 @@ def services() -> Iterator[tuple[str, str]]:
             database_url = "sqlite:///" + str(Path(tmp) / "bench.sqlite3")
         redis_url = os.environ.get("REDIS_URL")
         if not redis_url:
-            from campaign.embedded_redis import embedded_redis
+            from campaign.core.embedded_redis import embedded_redis
 
             redis_url = stack.enter_context(embedded_redis(Path(tmp) / "redis"))
         redis = Redis.from_url(redis_url)
@@ -212,7 +212,7 @@ def start_sending() -> None:
     """Make every campaign active (the benchmarks create them paused, so that the
     workers' watchdogs do not start sending before the clock starts). In an app
     context."""
-    from campaign.extensions import db
+    from campaign.core.extensions import db
     from campaign.models import Campaign
 
     db.session.execute(db.update(Campaign).values(sending_status="active"))
@@ -220,7 +220,7 @@ def start_sending() -> None:
 
 
 def state_counts(app) -> dict[str, int]:
-    from campaign.extensions import db
+    from campaign.core.extensions import db
     from campaign.models import Letter
 
     with app.app_context():

@@ -122,9 +122,9 @@ def _drill(args, kills: bool, baseline: Run | None) -> Run:
     ):
         env = settings(database_url, redis_url, server.host, **SETTINGS)
         app = make_app(env)
+        from campaign.core.extensions import db
+        from campaign.delivery import send_metrics
         from campaign.devtools.backlog import make_backlog
-        from campaign.extensions import db
-        from campaign.services import send_metrics
 
         def backlog(letters: int, slug: str) -> None:
             with app.app_context():
@@ -249,9 +249,9 @@ def pause_phase(args, rng, app, workers: Workers, run: Run, note_windows) -> Non
 
 
 def report(app, args, run: Run, baseline: Run, messages, stats, log_dir: Path) -> None:
-    from campaign.extensions import db
+    from campaign.core.extensions import db
+    from campaign.delivery import send_metrics
     from campaign.models import Letter, LetterEvent
-    from campaign.services import send_metrics
 
     with app.app_context():
         letters = {letter.id: letter for letter in db.session.execute(db.select(Letter)).scalars()}

@@ -97,10 +97,10 @@ def prepare(env: dict) -> dict:
     from flask_migrate import upgrade
 
     from campaign import create_app
-    from campaign.extensions import db
+    from campaign.core.extensions import db
+    from campaign.letters import compose
     from campaign.models import Body, Campaign, Representative, TemplateVersion, User
-    from campaign.services import compose
-    from campaign.services.seed import seed_demo
+    from campaign.seed import seed_demo
 
     app = create_app()
     with app.app_context():

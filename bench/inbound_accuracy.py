@@ -3,7 +3,7 @@
 1. Classification (human / automatic / bounce hard|soft) of the shared corpus
    (shared/data/mail, the expectations of tests/test_inbound_parsing.py) and of
    the format samples (tests/data/mail_samples, tests/test_inbound_samples.py).
-2. Quote stripping: campaign/inbound/quotes.py against quotequail on the shared
+2. Quote stripping: campaign/tracking/inbound/quotes.py against quotequail on the shared
    corpus's human replies, then on the attribution and Outlook-block cases of
    the test suite (top- and bottom-posted).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from campaign.inbound import classify, from_mime, split_quoted  # noqa: E402
+from campaign.tracking.inbound import classify, from_mime, split_quoted  # noqa: E402
 from tests.test_inbound_parsing import EXPECTED as CORPUS  # noqa: E402
 from tests.test_inbound_parsing import MAIL_DIR  # noqa: E402
 from tests.test_inbound_samples import EXPECTED as SAMPLE_KINDS  # noqa: E402
@@ -124,7 +124,10 @@ def quotes() -> None:
         name: from_mime((MAIL_DIR / name).read_bytes()).text for name in sorted(OWN_TEXT_CHECKS)
     }
     cases = synthetic_cases()
-    for label, own in (("campaign/inbound/quotes.py", ours_own), ("quotequail", quotequail_own)):
+    for label, own in (
+        ("campaign/tracking/inbound/quotes.py", ours_own),
+        ("quotequail", quotequail_own),
+    ):
         right = sum(OWN_TEXT_CHECKS[name](own(text)) for name, text in corpus.items())
         print(f"quote stripping, shared corpus, {label}: {right}/{len(corpus)} replies right")
         right = sum(own(text) == want for text, want in cases)

@@ -67,7 +67,7 @@ def one_row_app():
     from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy import text
 
-    from campaign.config import load_config
+    from campaign.core.config import load_config
 
     config = load_config(tempfile.gettempdir())
     app = Flask("one_row")
@@ -193,7 +193,7 @@ class Gunicorn:
                 "--threads", str(threads),
                 "--worker-class", "gthread",
                 "--keep-alive", "30",
-                "--logger-class", "campaign.gunicorn_logging.PrivateAccessLogger",
+                "--logger-class", "campaign.core.gunicorn_logging.PrivateAccessLogger",
                 "--access-logfile", str(log.with_suffix(".access")),
                 "--access-logformat", "%(m)s %(U)s %(s)s %(L)ss",
                 "--chdir", str(chdir),
@@ -334,9 +334,9 @@ def main() -> int:
         )
         app = make_app(env)
         with app.app_context():
-            from campaign.extensions import db
+            from campaign.core.extensions import db
             from campaign.models import Representative
-            from campaign.services.seed import seed_demo
+            from campaign.seed import seed_demo
 
             seed_demo()
             by_country: dict[str, list[int]] = {}

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from campaign import create_app  # noqa: E402
-from campaign.config import normalise_database_url  # noqa: E402
+from campaign.core.config import normalise_database_url  # noqa: E402
 
 REPRESENTATIVES = 2000
 LANGUAGES = ("de", "fr", "pl", "lt", "en", "nl", "it", "es", "sv", "cs")
@@ -279,9 +279,9 @@ def bulk_data(conn, letters: int) -> None:
 
 def sent_to_report(db, reports, rollups, runs: int) -> float:
     """Median seconds from the worker's commit of a letter as `sent` (the same
-    executemany write services.delivery.record makes) to a report that counts it:
+    executemany write delivery.delivery.record makes) to a report that counts it:
     the staff page's and `report responses`' refresh and query."""
-    from campaign.services import delivery
+    from campaign.delivery import delivery
 
     times = []
     for _ in range(runs):
@@ -351,8 +351,8 @@ def main() -> int:
 def run(database_url: str, args) -> int:
     from flask_migrate import upgrade
 
-    from campaign.extensions import db
-    from campaign.services import reports, rollups
+    from campaign.core.extensions import db
+    from campaign.tracking import reports, rollups
 
     app = create_app(
         {
@@ -446,7 +446,7 @@ def run(database_url: str, args) -> int:
     )
     print(f"  report / raw:              {report_time / raw_time:8.2f}")
     print(f"  rollup refresh, 1,000 letters touched: {refresh_time * 1000:.0f} ms (median)")
-    from campaign.services.periodic import PERIODIC
+    from campaign.periodic import PERIODIC
 
     interval = PERIODIC["refresh_response_rollups"][1]
     print("from a letter's `sent` (the worker's commit) to the report, median of runs:")

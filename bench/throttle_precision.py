@@ -66,10 +66,10 @@ def main() -> None:
             SENDGRID_TIMEOUT=5,
         )
         app = make_app(env)
+        from campaign.core.extensions import db
+        from campaign.delivery import dispatch, sending
         from campaign.devtools.backlog import make_backlog
-        from campaign.extensions import db
         from campaign.models import Campaign, Letter
-        from campaign.services import dispatch, sending
 
         loose = {"throttle_rep_per_hour": 100000, "throttle_rep_per_day": 100000}
         with app.app_context():

@@ -35,7 +35,7 @@ def plain_loop(host: str, messages: list) -> float:
     from _common import API_KEY
     from sendgrid import SendGridAPIClient
 
-    from campaign.mail.sendgrid_backend import build_payload
+    from campaign.core.mail.sendgrid_backend import build_payload
 
     client = SendGridAPIClient(API_KEY, host=host)
     client.client.timeout = 10
@@ -70,10 +70,10 @@ def main() -> None:
             DISPATCH_BATCH_SIZE=args.batch,
         )
         app = make_app(env)
+        from campaign.core.extensions import db
+        from campaign.delivery import delivery, dispatch
         from campaign.devtools.backlog import make_backlog
-        from campaign.extensions import db
         from campaign.models import Letter
-        from campaign.services import delivery, dispatch
 
         with app.app_context():
             backlog = make_backlog(

@@ -7,21 +7,21 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
-from .i18n import init_i18n
-from .resources import resource_dir
+from campaign.core.config import load_config
+from campaign.core.extensions import csrf, db, login_manager, migrate
+from campaign.core.i18n import init_i18n
+from campaign.core.resources import resource_dir
 
 
 def register_management(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from .admin import bp as admin_bp
-    from .auth.menu import add_menu_item
-    from .models import Role
-    from .organisers import bp as organisers_bp
-    from .staff import bp as staff_bp
-    from .webhooks import bp as webhooks_bp
+    from campaign.accounts.menu import add_menu_item
+    from campaign.core.blueprints.admin import bp as admin_bp
+    from campaign.core.blueprints.organisers import bp as organisers_bp
+    from campaign.core.blueprints.staff import bp as staff_bp
+    from campaign.core.blueprints.webhooks import bp as webhooks_bp
+    from campaign.models import Role
 
     app.register_blueprint(organisers_bp)
     app.register_blueprint(admin_bp)
@@ -60,11 +60,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "strong"
     init_i18n(app)
 
-    from . import models, sqlite  # noqa: F401 - the mapped classes; SQLite pragmas
-    from .auth import bp as auth_bp
-    from .auth.menu import csrf_form, management_links
-    from .health import bp as health_bp
-    from .supporters import bp as supporters_bp
+    from campaign import models  # noqa: F401 - the mapped classes; SQLite pragmas
+    from campaign.accounts.menu import csrf_form, management_links
+    from campaign.core import sqlite  # noqa: F401 - the mapped classes; SQLite pragmas
+    from campaign.core.blueprints.auth import bp as auth_bp
+    from campaign.core.blueprints.supporters import bp as supporters_bp
+    from campaign.health import bp as health_bp
 
     app.register_blueprint(supporters_bp)
     app.register_blueprint(health_bp)
@@ -72,23 +73,23 @@ def create_app(config: dict | None = None) -> Flask:
     register_management(app)
     app.jinja_env.globals.update(management_links=management_links, csrf_form=csrf_form)
     if app.config["ENV"] == "development" and app.config["MAIL_BACKEND"] == "outbox":
-        from .dev import bp as dev_bp
+        from campaign.dev import bp as dev_bp
 
         app.register_blueprint(dev_bp)
 
-    from .limits import init_limits
-    from .security import init_security
+    from campaign.core.limits import init_limits
+    from campaign.core.security import init_security
 
     init_limits(app)
     init_security(app)
 
-    from .cli import register_cli
-    from .errors import register_error_handlers
+    from campaign.cli import register_cli
+    from campaign.core.errors import register_error_handlers
 
     register_cli(app)
     register_error_handlers(app)
     if not app.debug and not app.testing:
-        from .redaction import configure_logging
+        from campaign.core.redaction import configure_logging
 
         configure_logging(logging.INFO)
     return app

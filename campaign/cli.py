@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .extensions import db
+from campaign.core.extensions import db
 
 seed = AppGroup("seed", help="Load data.")
 letters = AppGroup("letters", help="Inspect letters.")
@@ -17,7 +17,7 @@ users = AppGroup("users", help="Accounts of the people who run campaigns.")
 def seed_demo_command():
     """Two demo campaigns (the default one and a second), their letters and fictional
     representatives (example.org)."""
-    from .services.seed import seed_demo
+    from campaign.seed import seed_demo
 
     click.echo(f"seeded: {seed_demo(second_campaign=True)}")
 
@@ -25,14 +25,14 @@ def seed_demo_command():
 @letters.command("status")
 def letters_status_command():
     """How many letters are in each state; whether workers are taking due letters."""
-    from .models import Letter, LetterState
+    from campaign.models import Letter, LetterState
 
     counts = dict(
         db.session.execute(db.select(Letter.state, db.func.count()).group_by(Letter.state)).all()
     )
     for state in LetterState:
         click.echo(f"{state.value:<22} {counts.get(state.value, 0)}")
-    from .services.queue_status import dispatch_health, duplicates
+    from campaign.delivery.queue_status import dispatch_health, duplicates
 
     # One "name value" pair a line, as above, for scripts; "stalled" when letters have
     # been due for DISPATCH_STALL_SECONDS and no worker took one meanwhile.
@@ -47,7 +47,7 @@ def letters_status_command():
 def letters_after_restore_command():
     """Run after restoring PostgreSQL, before starting workers: letters the backup
     shows unsent but SendGrid accepted (send journal, delivery events) become sent."""
-    from .services.reconcile import after_restore
+    from campaign.delivery.reconcile import after_restore
 
     report = after_restore()
     click.echo(
@@ -65,7 +65,7 @@ def users_create_command(email: str, role: str):
     """Create an account; the password is read from a prompt, or from stdin."""
     from email_validator import EmailNotValidError, validate_email
 
-    from .models import User
+    from campaign.models import User
 
     try:
         email = validate_email(email, check_deliverability=False).normalized.lower()
@@ -78,7 +78,7 @@ def users_create_command(email: str, role: str):
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    from .services import audit
+    from campaign.accounts import audit
 
     audit.record("create", "user", user.id, f"created the {role} account {email}")
     db.session.commit()
@@ -102,8 +102,8 @@ def _read_password() -> str:
 @click.argument("email")
 def users_password_command(email: str):
     """Set an account's password (read as for `users create`); its sessions end."""
-    from .models import User
-    from .services import audit
+    from campaign.accounts import audit
+    from campaign.models import User
 
     user = db.session.execute(
         db.select(User).filter_by(email=email.strip().lower())
@@ -120,12 +120,12 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(letters)
     app.cli.add_command(users)
-    from .commands import sending as sending_commands  # pause, resume, cancel a campaign
+    from campaign.delivery import commands as sending_commands  # pause, resume, cancel a campaign
 
     sending_commands.register(app)
-    from .commands.reps import reps
+    from campaign.people.commands import reps
 
     app.cli.add_command(reps)
-    from .commands import reports as report_commands
+    from campaign.tracking import commands as report_commands
 
     report_commands.register(app)

@@ -122,7 +122,7 @@ class Children:
         Raises RuntimeError naming the log when the worker stops or never comes up."""
         from rq import Worker
 
-        from .tasks.queues import redis_connection
+        from campaign.core.queues import redis_connection
 
         deadline = time.monotonic() + WORKER_START_SECONDS
         with app.app_context():
@@ -154,7 +154,7 @@ class Children:
 def ready_lines(app, port: int, password: str | None, log_path: Path, embedded: bool) -> list[str]:
     """What a newcomer needs once everything answers: where the site, the management
     login, the outbox, Redis, the worker's log and the documentation are."""
-    from .services.accounts import DEVELOPMENT_ADMIN
+    from campaign.accounts.accounts import DEVELOPMENT_ADMIN
 
     config = app.config
     site = f"http://127.0.0.1:{port}"
@@ -224,18 +224,18 @@ def serve() -> int:
         os.environ.setdefault("OUTBOX_DIR", str(instance / "outbox"))
         embedded = not os.environ.get("REDIS_URL")
         if embedded:
-            from .embedded_redis import embedded_redis
+            from campaign.core.embedded_redis import embedded_redis
 
             os.environ["REDIS_URL"] = stack.enter_context(embedded_redis(instance / "redis"))
 
         from flask_migrate import upgrade
         from werkzeug.serving import make_server
 
-        from . import create_app
-        from .config import ConfigError
-        from .security import PrivateRequestHandler
-        from .services.accounts import create_development_admin
-        from .services.seed import seed_demo
+        from campaign import create_app
+        from campaign.accounts.accounts import create_development_admin
+        from campaign.core.config import ConfigError
+        from campaign.core.security import PrivateRequestHandler
+        from campaign.seed import seed_demo
 
         try:
             app = create_app()

@@ -3,8 +3,8 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from .extensions import db
-from .tasks.queues import redis_connection
+from campaign.core.extensions import db
+from campaign.core.queues import redis_connection
 
 bp = Blueprint("health", __name__)
 
@@ -29,7 +29,7 @@ def healthz():
 
 
 def _dispatch() -> str:
-    from .services.queue_status import dispatch_health
+    from campaign.delivery.queue_status import dispatch_health
 
     try:
         return "stalled" if dispatch_health().stalled else "ok"

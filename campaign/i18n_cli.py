@@ -14,7 +14,7 @@ def status_command():
     """Each interface catalogue (translated, fuzzy, reviewed) and each published letter."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .services.translation_status import catalogue_statuses, letter_statuses
+    from campaign.letters.translation_status import catalogue_statuses, letter_statuses
 
     click.echo("Interface (campaign/translations/)")
     for s in catalogue_statuses():
@@ -47,7 +47,7 @@ def status_command():
 @click.option("--by", "reviewer", required=True, help="Who checked the catalogue.")
 def reviewed_command(language: str, reviewer: str):
     """Record that a native speaker checked the catalogue of LANGUAGE as it is now."""
-    from .services.translation_status import mark_reviewed
+    from campaign.letters.translation_status import mark_reviewed
 
     try:
         entry = mark_reviewed(language, reviewer)
@@ -61,8 +61,8 @@ def reviewed_command(language: str, reviewer: str):
 def unreviewed_command(language: str):
     """The messages of LANGUAGE's catalogue that no review covers yet, with their
     translations: what a native speaker reads before `flask i18n reviewed`."""
-    from .i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
-    from .services.translation_status import unreviewed_messages
+    from campaign.core.i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
+    from campaign.letters.translation_status import unreviewed_messages
 
     if language not in INTERFACE_LANGUAGES or language == SOURCE_LANGUAGE:
         raise click.ClickException(f"no catalogue for {language!r}")

@@ -3,7 +3,7 @@ the demo representatives, a bounce through the signed events webhook."""
 
 from __future__ import annotations
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter, LetterState, Representative
 
 from . import tracking_helpers as th

@@ -23,8 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from campaign import create_app
-from campaign.config import normalise_database_url
-from campaign.extensions import db as _db
+from campaign.core.config import normalise_database_url
+from campaign.core.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -100,7 +100,7 @@ def redis_url(tmp_path_factory):
     if url:
         yield url
         return
-    from campaign.embedded_redis import embedded_redis
+    from campaign.core.embedded_redis import embedded_redis
 
     with embedded_redis(tmp_path_factory.mktemp("redis")) as embedded_url:
         yield embedded_url
@@ -237,7 +237,7 @@ def drain(app):
 
 @pytest.fixture
 def seeded(app):
-    from campaign.services.seed import seed_demo
+    from campaign.seed import seed_demo
 
     seed_demo()
     return app

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from campaign.core.extensions import db
 from campaign.devtools.sendgrid_server import Faults, SendGridLoopback
-from campaign.extensions import db
 from campaign.models import Letter, LetterEvent
 
 API_KEY = "SG.test-key"
@@ -53,7 +53,7 @@ def sg_app(make_app, sendgrid):
 
 def dispatch_all(max_passes: int = 200, batch: int = 100) -> Counter:
     """Run dispatch passes in this process until nothing is due."""
-    from campaign.services import dispatch
+    from campaign.delivery import dispatch
 
     totals: Counter = Counter()
     for _ in range(max_passes):
@@ -97,7 +97,7 @@ def states() -> Counter:
 def drain_jobs() -> None:
     """Run a real RQ worker, in this process and the current app, until the queues
     are empty (scheduled jobs are not run)."""
-    from campaign.tasks.queues import make_worker
+    from campaign.core.queues import make_worker
 
     make_worker().work(burst=True, with_scheduler=False)
     db.session.remove()

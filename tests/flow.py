@@ -9,7 +9,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Representative
 
 from .conftest import csrf_token

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import LetterTemplate
 
 from .conftest import SHARED, csrf_token

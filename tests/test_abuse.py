@@ -12,10 +12,10 @@ from redis import Redis
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from campaign import limits
-from campaign.extensions import db
+from campaign.core import limits, tokens
+from campaign.core.extensions import db
 from campaign.models import Letter, Submission, Supporter
-from campaign.services import abuse, submissions, tokens
+from campaign.supporters import abuse, submissions
 
 from . import flow
 from .conftest import csrf_token
@@ -26,7 +26,7 @@ from .test_auth import login, make_user
 def seeded_app(make_app, **config):
     app = make_app(**config)
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         yield app

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.delivery import address_holds
 from campaign.models import AddressFlag, AuditEntry, LetterState, OfficeRequest
 from campaign.models.letter import TRANSITIONS
-from campaign.services import address_holds, office_requests
-from campaign.services.seed import seed_demo
+from campaign.people import office_requests
+from campaign.seed import seed_demo
 
 from . import tracking_helpers as th
 from .address_holds_support import bounce, queue_letters, states_of
@@ -136,7 +137,7 @@ def test_staff_cancel_held_letters(holds_app, keys, sendgrid):
 
 
 def test_an_organiser_correcting_the_address_releases_the_letters(holds_app, keys, sendgrid):
-    from campaign.services import representatives
+    from campaign.people import representatives
 
     client = holds_app.test_client()
     bad = th.reps_of("DE")[0]
@@ -248,7 +249,7 @@ def test_the_supporter_sees_a_held_letter_as_waiting(holds_app, keys):
 
 
 def test_an_address_changed_by_an_import_releases_the_letters_within_minutes(holds_app, keys):
-    from campaign.services.periodic import PERIODIC
+    from campaign.periodic import PERIODIC
 
     client = holds_app.test_client()
     bad = th.reps_of("DE")[0]

@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.delivery import dispatch
 from campaign.models import AddressFlag, Letter
-from campaign.services import dispatch
-from campaign.services.seed import seed_demo
+from campaign.seed import seed_demo
 
 from . import procfile
 from . import tracking_helpers as th

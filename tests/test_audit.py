@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import g
 
+from campaign.accounts import audit
+from campaign.core.extensions import db
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import AuditEntry, Representative
-from campaign.services import audit
 
 from . import flow
 from .conftest import csrf_token
@@ -65,7 +65,7 @@ def test_supporters_personal_data_never_reaches_the_log(seeded, client):
     flow.submit(client, "DE", rep_ids, details)
     organiser = make_user("organiser@example.org", "organiser")
     template = template_for("parliament", "de")
-    from campaign.services import template_editing
+    from campaign.letters import template_editing
 
     template_editing.publish(
         template, "Betreff", "Text {{ supporter.name }}\n", False, organiser, accept_losses=True

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import User
 
 from .conftest import csrf_token

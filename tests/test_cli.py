@@ -1,6 +1,6 @@
 """flask seed demo, flask letters status."""
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Campaign, Representative
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 import io
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.spreadsheet import FORMULA_START
 from campaign.models import Body, Representative
-from campaign.spreadsheet import FORMULA_START
 
 FORMULAS = ["=1+2", "@SUM(1+1)", '=HYPERLINK("http://evil.example/","click")', "+1+2", "-1-2"]
 

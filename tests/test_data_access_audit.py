@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Reply
 
 from . import tracking_helpers as th

@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from campaign.core.extensions import db
+from campaign.core.mail import get_backend
+from campaign.delivery import delivery, dispatch
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
-from campaign.mail import get_backend
 from campaign.models import Letter
 from campaign.models.base import utcnow
-from campaign.services import delivery, dispatch
 
 from .delivery_support import (  # noqa: F401 - fixtures
     dispatch_all,
@@ -81,7 +81,7 @@ def test_429_waits_until_the_rate_limit_resets(make_app, sendgrid):
 
 
 def _request(app, letter_id):
-    from campaign.services.throttle import Limits, Request
+    from campaign.delivery.throttle import Limits, Request
 
     found = letter(letter_id)
     return Request(
@@ -198,8 +198,8 @@ def test_taking_is_a_compare_and_set(sg_app):
 
 
 def test_duplicate_jobs_and_retries_after_success_send_nothing(sg_app, sendgrid):
-    from campaign.tasks.letters import send_letter
-    from campaign.tasks.queues import LETTERS, get_queue
+    from campaign.core.queues import LETTERS, get_queue
+    from campaign.delivery.tasks import send_letter
 
     backlog = make_backlog(2, 2)
     for letter_id in backlog.letter_ids * 3:
@@ -292,7 +292,7 @@ def test_a_representative_joining_a_backlog_goes_in_the_current_round(sg_app, se
 
 
 def test_a_letter_outside_the_sending_window_waits_for_it(sg_app, sendgrid):
-    from campaign.services.send_window import country_zone
+    from campaign.delivery.send_window import country_zone
 
     local = utcnow().astimezone(country_zone("IE"))
     start = (local + timedelta(hours=2)).time().replace(second=0, microsecond=0)

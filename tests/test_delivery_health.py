@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from campaign.core.extensions import db
+from campaign.delivery import delivery, dispatch
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import Letter
 from campaign.models.base import utcnow
-from campaign.services import delivery, dispatch
 
 from .delivery_support import letter, sendgrid, sendgrid_settings, sg_app  # noqa: F401 - fixtures
 from .organisers_support import log_in_as

@@ -15,11 +15,11 @@ import time
 import pytest
 from redis import Redis
 
+from campaign.core.extensions import db
+from campaign.delivery import dispatch
+from campaign.delivery.reconcile import return_expired_leases
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import Letter
-from campaign.services import dispatch
-from campaign.services.reconcile import return_expired_leases
 
 from .delivery_support import (  # noqa: F401 - fixture
     ROOT,
@@ -206,7 +206,7 @@ def test_a_202_without_a_message_id_is_recorded_logged_and_shown(
 def test_after_a_restore_letters_the_provider_accepted_are_not_sent_again(
     make_app, sendgrid, _schema, redis_url, tmp_path
 ):
-    from campaign.services import events
+    from campaign.tracking import events
 
     if not _schema.startswith("postgresql"):
         pytest.skip("the drill restores a PostgreSQL backup")

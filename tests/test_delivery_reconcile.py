@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from campaign.core.extensions import db
+from campaign.core.mail import get_backend
+from campaign.core.queues import redis_connection
+from campaign.delivery import delivery, dispatch, sending
+from campaign.delivery.reconcile import reconcile
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
-from campaign.mail import get_backend
 from campaign.models import Campaign, Letter
 from campaign.models.base import utcnow
-from campaign.services import delivery, dispatch, sending
-from campaign.services.periodic import PERIODIC
-from campaign.services.reconcile import reconcile
-from campaign.tasks.queues import redis_connection
+from campaign.periodic import PERIODIC
 
 from .delivery_support import (  # noqa: F401 - fixtures
     dispatch_all,
@@ -121,8 +121,8 @@ def test_the_reconciler_runs_in_one_process_at_a_time(sg_app):
 
 
 def test_an_older_send_letter_job_wakes_the_dispatcher(sg_app, sendgrid):
-    from campaign.tasks.letters import send_letter
-    from campaign.tasks.queues import LETTERS, get_queue
+    from campaign.core.queues import LETTERS, get_queue
+    from campaign.delivery.tasks import send_letter
 
     backlog = make_backlog(1, 1)
     db.session.execute(db.update(Letter).values(next_attempt_at=None, fair_rank=0))

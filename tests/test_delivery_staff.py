@@ -7,8 +7,8 @@ import re
 
 from flask import g
 
+from campaign.core.extensions import db
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import AuditEntry, Campaign, Letter
 from campaign.models.base import utcnow
 
@@ -134,7 +134,7 @@ def test_the_rq_dashboard_is_for_staff_only(app):
     page = staff.get("/staff/rq/")
     assert page.status_code == 200 and "RQ" in page.get_data(as_text=True)
     make_backlog(1, 1)
-    from campaign.services import dispatch
+    from campaign.delivery import dispatch
 
     dispatch.kick()  # a dispatch job on the letters queue
     queues = staff.get("/staff/rq/0/data/queues.json").get_json()

@@ -20,9 +20,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from campaign.extensions import db
+from campaign.accounts.accounts import DEVELOPMENT_ADMIN, create_development_admin
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Role, User
-from campaign.services.accounts import DEVELOPMENT_ADMIN, create_development_admin
 
 from .conftest import ROOT, csrf_token, free_port
 from .test_auth import make_user

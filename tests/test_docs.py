@@ -1,5 +1,5 @@
 """The documentation keeps up with the code where that is cheap to check: every setting
-campaign/config.py reads is in the operator's guide with its default, the README stays
+campaign/core/config.py reads is in the operator's guide with its default, the README stays
 short and sends readers to the site, the site builds strictly, every path it names
 exists, and the modules picture follows the import-linter layers."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign import config
+from campaign.core import config
 
 from .conftest import ROOT
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter, Submission, Supporter, User
 
 from . import flow
@@ -89,7 +89,7 @@ def _seeded(make_app, **config):
     app = make_app(**{**NO_LIMITS, **config})
     ctx = app.app_context()
     ctx.push()
-    from campaign.services.seed import seed_demo
+    from campaign.seed import seed_demo
 
     seed_demo()
     return app, ctx
@@ -362,7 +362,7 @@ def test_every_management_form_fuzz(make_app):
 
 def test_import_upload_fuzz(make_app):
     """Every importer through the organisers' upload: never a 5xx, and a refused
-    file stages nothing (campaign.importers.parse itself is fuzzed in test_importers)."""
+    file stages nothing (campaign.people.importers.parse itself is fuzzed in test_importers)."""
     app, ctx = _seeded(make_app)
     try:
         rules = [r for r in app.url_map.iter_rules() if r.endpoint == "organisers.new_import"]
@@ -370,7 +370,7 @@ def test_import_upload_fuzz(make_app):
             import pytest
 
             pytest.skip("no import upload in this build")
-        from campaign.importers import FORMATS
+        from campaign.people.importers import FORMATS
 
         from .test_auth import make_user
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter
 
 FUZZ = settings(
@@ -75,7 +75,7 @@ def tracked(make_app):
         INBOUND_DOMAIN=th.INBOUND_DOMAIN,
     )
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         letters = th.send_letters(th.reps_of("DE")[:2])
@@ -136,7 +136,7 @@ def test_inbound_webhook_fuzz(tracked):
     app, th, _private, letters = tracked
     if not any(r.rule.startswith("/webhooks/sendgrid/inbound/") for r in app.url_map.iter_rules()):
         pytest.skip("no inbound webhook in this build")
-    from campaign.services.reply_tokens import reply_address
+    from campaign.tracking.reply_tokens import reply_address
 
     client = app.test_client()
     address = reply_address(letters[0].id)

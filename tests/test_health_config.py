@@ -3,7 +3,7 @@
 import pytest
 
 from campaign import create_app
-from campaign.config import ConfigError, load_config
+from campaign.core.config import ConfigError, load_config
 
 
 def test_healthz_ok(client):

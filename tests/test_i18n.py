@@ -14,8 +14,13 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from campaign.extensions import db
-from campaign.i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE, TRANSLATIONS_DIR, missing_catalogues
+from campaign.core.extensions import db
+from campaign.core.i18n import (
+    INTERFACE_LANGUAGES,
+    SOURCE_LANGUAGE,
+    TRANSLATIONS_DIR,
+    missing_catalogues,
+)
 from campaign.models import Letter, Submission
 
 from . import flow
@@ -127,7 +132,7 @@ def test_a_missing_compiled_catalogue_stops_the_app(tmp_path, monkeypatch):
     (copy / "lt" / "LC_MESSAGES" / "messages.mo").unlink()
     assert missing_catalogues(copy) == ["lt"]
 
-    import campaign.i18n as i18n
+    import campaign.core.i18n as i18n
     from campaign import create_app
 
     monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", copy)
@@ -147,7 +152,7 @@ def test_a_missing_compiled_catalogue_stops_the_app(tmp_path, monkeypatch):
 def test_review_marks_cover_every_language_and_notice_later_changes(tmp_path):
     from datetime import date
 
-    from campaign.services import translation_status as ts
+    from campaign.letters import translation_status as ts
 
     assert set(ts.read_reviews()) == set(TRANSLATED), "REVIEW.toml names every interface language"
     copy = tmp_path / "translations"
@@ -322,7 +327,8 @@ def test_no_reading_copy_when_the_letter_is_already_in_the_supporters_language(s
 
 
 def test_render_letter_in_another_language_changes_nothing_stored(seeded):
-    from campaign.services import compose, directory
+    from campaign.letters import compose
+    from campaign.people import directory
 
     campaign = directory.default_campaign()
     rep = flow.representatives_of("FR")[0]
@@ -374,7 +380,7 @@ def test_status_json_follows_the_letters_and_holds_no_personal_data(seeded, clie
 
 
 def test_landing_counts_writers_and_letters_sent_and_caches_them(seeded, client, app, drain):
-    from campaign.tasks.queues import redis_connection
+    from campaign.core.queues import redis_connection
 
     assert 'class="counts"' not in client.get("/").get_data(as_text=True)
     reps = flow.representatives_of("DE")

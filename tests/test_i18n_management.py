@@ -14,9 +14,9 @@ import pytest
 from flask import g
 from flask_babel import force_locale
 
-from campaign.extensions import db
-from campaign.services import letter_markers
-from campaign.services.letter_files import default_letters
+from campaign.core.extensions import db
+from campaign.letters import letter_markers
+from campaign.letters.letter_files import default_letters
 
 from .organisers_support import log_in_as, template_for, token_of
 from .test_auth import login

@@ -18,7 +18,7 @@ from email_validator import validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign.importers import (
+from campaign.people.importers import (
     FORMATS,
     MAIN_LANGUAGE,
     ImportFormatError,
@@ -923,7 +923,7 @@ def test_country_aliases_and_names():
 def test_gender_is_kept_from_sources_that_state_it(ep_csv):
     """EveryPolitician and the EP's CSV say female or male; the EP API an authority
     URI. A source that says nothing leaves it unknown, never guessed."""
-    from campaign.importers.base import normalise_gender
+    from campaign.people.importers.base import normalise_gender
 
     text = EVERYPOLITICIAN_HEADER + (
         "a,Ann Ash,,ann@example.org,,,Red,red,1,North,Saeima,13,,,,female,Q1\n"

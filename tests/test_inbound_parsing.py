@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign.inbound import (
+from campaign.tracking.inbound import (
     DEFAULT_OOO_SUBJECTS,
     Classification,
     InboundMessage,
@@ -31,7 +31,7 @@ from campaign.inbound import (
     split_quoted,
     strip_quoted,
 )
-from campaign.inbound.parse import header_value
+from campaign.tracking.inbound.parse import header_value
 
 from .conftest import SHARED
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign.inbound import classify, from_inbound_parse, from_mime
+from campaign.tracking.inbound import classify, from_inbound_parse, from_mime
 
 SAMPLES = Path(__file__).resolve().parent / "data" / "mail_samples"
 

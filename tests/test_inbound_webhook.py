@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AddressFlag, Campaign, Letter, Reply
-from campaign.services import replies as reply_service
-from campaign.services import reports
-from campaign.services.reply_tokens import letter_ids_in, make_token, read_token, reply_address
+from campaign.tracking import replies as reply_service
+from campaign.tracking import reports
+from campaign.tracking.reply_tokens import letter_ids_in, make_token, read_token, reply_address
 
 from . import flow
 from . import tracking_helpers as th
@@ -41,7 +41,7 @@ MODES = {"raw": th.raw_mode, "parsed": th.parsed_mode}
 def tracked(make_app):
     app = make_app(INBOUND_DOMAIN=th.INBOUND_DOMAIN, INBOUND_SECRET=th.INBOUND_SECRET)
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         yield app

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from campaign.mail import OutgoingMessage
-from campaign.mail.base import PermanentMailError, to_mime
-from campaign.mail.outbox import OutboxBackend
-from campaign.mail.smtp_backend import SMTPBackend
-from campaign.services import compose
+from campaign.core.mail import OutgoingMessage
+from campaign.core.mail.base import PermanentMailError, to_mime
+from campaign.core.mail.outbox import OutboxBackend
+from campaign.core.mail.smtp_backend import SMTPBackend
+from campaign.letters import compose
 
 from . import flow
 from .htmlforms import forms_in, inline_problems
@@ -91,7 +91,7 @@ def test_a_supporter_cannot_put_a_line_break_in_the_name(seeded, client):
 
 
 def test_an_imported_name_with_a_line_break_still_makes_one_header(seeded, client, drain, app):
-    from campaign.extensions import db
+    from campaign.core.extensions import db
 
     rep = flow.representatives_of("IE")[0]
     rep.name = "Aoife\r\nBcc: x@example.org"
@@ -247,7 +247,7 @@ def test_payloads_through_the_organisers_template_editor(seeded):
     edit = [r for r in seeded.url_map.iter_rules() if r.endpoint == "organisers.edit_template"]
     if not routes or not edit:
         pytest.skip("the organisers' template editor has no save or preview endpoint in this build")
-    from campaign.extensions import db
+    from campaign.core.extensions import db
     from campaign.models import LetterTemplate
 
     from .test_auth import login, make_user
@@ -306,7 +306,7 @@ HOSTILE_HTML = """<p>Thank you for your letter.</p>
 
 
 def test_sanitize_html_keeps_text_and_drops_everything_active():
-    from campaign.inbound.sanitize import sanitize_html
+    from campaign.tracking.inbound.sanitize import sanitize_html
 
     clean = sanitize_html(HOSTILE_HTML)
     assert "Thank you for your letter." in clean and "ok" in clean
@@ -338,10 +338,10 @@ def test_a_reply_with_hostile_html_is_shown_to_staff_sanitised(make_app):
     if not any(r.rule.startswith("/webhooks/sendgrid/inbound/") for r in app.url_map.iter_rules()):
         pytest.skip("no inbound webhook in this build")
     with app.app_context():
-        from campaign.extensions import db
+        from campaign.core.extensions import db
         from campaign.models.tracking import Reply
-        from campaign.services.reply_tokens import reply_address
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
+        from campaign.tracking.reply_tokens import reply_address
 
         seed_demo()
         (letter,) = th.send_letters(th.reps_of("IE")[:1])

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from redis import Redis
 from rq import Worker
 
-from campaign.i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
+from campaign.core.i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 
 from .conftest import ROOT, free_port, fresh_database
 

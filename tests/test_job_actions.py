@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from flask import g
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.queues import LETTERS, NOTIFICATIONS, get_queue
 from campaign.models import AuditEntry
-from campaign.tasks.queues import LETTERS, NOTIFICATIONS, get_queue
 
 from . import flow
 from .conftest import csrf_token

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from campaign.letters import compose
+from campaign.letters.letter_files import default_letters
 from campaign.models import Campaign
-from campaign.services import compose
-from campaign.services.letter_files import default_letters
-from campaign.services.seed import APPEAL_FIGURES
+from campaign.seed import APPEAL_FIGURES
 
 GOLDEN = Path(__file__).parent / "golden"
 LETTERS = default_letters()

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from campaign.extensions import db
-from campaign.services import letter_markers
-from campaign.services.letter_files import default_letters
+from campaign.core.extensions import db
+from campaign.letters import letter_markers
+from campaign.letters.letter_files import default_letters
 
 from .conftest import csrf_token
 from .organisers_support import log_in_as, template_for

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Campaign
 
 from .conftest import csrf_token

@@ -14,10 +14,10 @@ import sys
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.queues import NOTIFICATIONS, get_queue
+from campaign.core.redaction import WithoutAddresses
 from campaign.models import Supporter
-from campaign.redaction import WithoutAddresses
-from campaign.tasks.queues import NOTIFICATIONS, get_queue
 
 from .delivery_support import drain_jobs
 
@@ -81,7 +81,7 @@ def test_every_process_logs_through_the_filter():
     """web, worker and clock set up logging with configure_logging()."""
     script = (
         "import logging\n"
-        "from campaign.redaction import configure_logging\n"
+        "from campaign.core.redaction import configure_logging\n"
         "configure_logging()\n"
         f"logging.getLogger('rq.worker').error('refused: <{ADDRESS}>')\n"
     )

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from flask import g
 
-from campaign.extensions import db
+from campaign.accounts import login_throttle
+from campaign.core.extensions import db
 from campaign.models import LoginLink
-from campaign.services import login_throttle
 
 from . import flow
 from .conftest import csrf_token
@@ -81,7 +81,7 @@ def test_the_delay_grows_and_a_right_password_clears_it(make_app, clock):
 def test_redis_keys_hold_neither_the_address_nor_the_account(app, clock):
     make_user("admin@example.org", "admin")
     _login(app.test_client(), ATTACKER, "admin@example.org", "wrong password!")
-    from campaign.tasks.queues import redis_connection
+    from campaign.core.queues import redis_connection
 
     keys = b" ".join(redis_connection().keys("*"))
     assert b"203.0.113" not in keys and b"admin" not in keys and b"example.org" not in keys

@@ -12,13 +12,13 @@ from email.parser import BytesParser
 
 import pytest
 
+from campaign.core.extensions import db
+from campaign.core.mail.base import one_line
 from campaign.devtools.backlog import make_backlog
 from campaign.devtools.smtp_server import SMTPLoopback
-from campaign.extensions import db
-from campaign.mail.base import one_line
 from campaign.models import Letter
-from campaign.services import imports
-from campaign.services.seed import seed_demo
+from campaign.people import imports
+from campaign.seed import seed_demo
 
 from . import flow
 from .delivery_support import dispatch_all, drain_jobs, sendgrid_settings

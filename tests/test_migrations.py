@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from campaign import create_app
-from campaign.config import normalise_database_url
-from campaign.extensions import db
+from campaign.core.config import normalise_database_url
+from campaign.core.extensions import db
 
 
 def _fresh_databases(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter, LetterState, TemplateVersion
 from campaign.models.letter import FINAL_STATES, TRANSITIONS, InvalidTransition
 

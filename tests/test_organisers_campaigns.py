@@ -7,8 +7,8 @@ from datetime import date, time
 
 from flask import g
 
+from campaign.core.extensions import db
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import AuditEntry, Campaign
 
 from .conftest import csrf_token

@@ -7,9 +7,9 @@ import csv
 import io
 import re
 
-from campaign.extensions import db
-from campaign.importers.csv_format import COLUMNS
+from campaign.core.extensions import db
 from campaign.models import Representative
+from campaign.people.importers.csv_format import COLUMNS
 
 from .conftest import csrf_token
 from .organisers_support import log_in_as, token_of

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Body, ImportRun, Representative
 
 from .conftest import csrf_token, needs_shared_data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Representative
 
 from . import flow

@@ -11,9 +11,9 @@ import io
 import re
 from pathlib import Path
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.letters import compose
 from campaign.models import LetterTemplate, Representative
-from campaign.services import compose
 
 from . import flow
 from .conftest import csrf_token, needs_shared_data

@@ -10,12 +10,12 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from campaign import limits
-from campaign.extensions import db
+from campaign.core import limits, tokens
+from campaign.core.extensions import db
 from campaign.models import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.base import utcnow
-from campaign.services import privacy, submissions, tokens
-from campaign.services.periodic import PERIODIC, exclusive
+from campaign.periodic import PERIODIC, exclusive
+from campaign.supporters import privacy, submissions
 
 from . import flow
 from .conftest import csrf_token
@@ -304,7 +304,7 @@ def test_supporters_are_anonymised_104_weeks_after_their_last_activity(seeded, c
 def test_client_address_hashes_are_forgotten_after_48_hours(make_app):
     app = make_app()
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         client = app.test_client()
@@ -334,8 +334,8 @@ def test_retention_runs_in_one_process_at_a_time(seeded, client):
 
 
 def test_sendgrid_gets_no_tracking_and_no_personal_data_in_custom_args(seeded, client):
-    from campaign.mail.sendgrid_backend import build_payload
-    from campaign.services.delivery import letter_message
+    from campaign.core.mail.sendgrid_backend import build_payload
+    from campaign.delivery.delivery import letter_message
 
     submission = write(client, email="quiet@example.org", reps=1)
     letter = submission.letters[0]
@@ -349,7 +349,7 @@ def test_sendgrid_gets_no_tracking_and_no_personal_data_in_custom_args(seeded, c
         custom.update(personalization.get("custom_args") or {})
     assert custom == {"letter_id": str(letter.id)}
     assert "categories" not in payload
-    from campaign.services.notifications import confirmation_message
+    from campaign.supporters.notifications import confirmation_message
 
     confirmation = build_payload(confirmation_message(submission, False))
     assert not confirmation.get("custom_args") and "categories" not in confirmation

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from flask import g
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.queues import redis_connection
 from campaign.models import AuditEntry, Campaign, Letter, LetterTemplate, Submission
-from campaign.services import directory
-from campaign.services.seed import SECOND_CAMPAIGN, SECOND_SLUG, seed_demo
-from campaign.tasks.queues import redis_connection
+from campaign.people import directory
+from campaign.seed import SECOND_CAMPAIGN, SECOND_SLUG, seed_demo
 
 from . import flow
 from .conftest import csrf_token

@@ -3,10 +3,10 @@
 from datetime import timedelta
 from pathlib import Path
 
-from campaign.extensions import db
+from campaign import periodic
+from campaign.core.extensions import db
 from campaign.models import Letter, Submission
 from campaign.models.base import utcnow
-from campaign.services import periodic
 
 from . import flow
 
@@ -71,7 +71,7 @@ def test_periodic_work_runs_once_when_two_processes_race(seeded, client, app):
     rep = flow.representatives_of("IE")[0]
     flow.submit(client, "IE", [rep.id], flow.Details())
     _age_submission(25)
-    from campaign.tasks.queues import redis_connection
+    from campaign.core.queues import redis_connection
 
     lock = redis_connection().lock("campaign:lock:reminders", timeout=30)
     assert lock.acquire(blocking=False)  # another instance holds it

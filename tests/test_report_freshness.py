@@ -12,9 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, inspect, select, text
 
+from campaign.core.extensions import db
+from campaign.core.mail import get_backend
+from campaign.delivery import delivery
+from campaign.delivery.reconcile import reconcile
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
-from campaign.mail import get_backend
 from campaign.models import (
     Letter,
     LetterEvent,
@@ -24,8 +26,7 @@ from campaign.models import (
     SurveyAnswer,
 )
 from campaign.models.base import utcnow
-from campaign.services import delivery, events, reports, rollups
-from campaign.services.reconcile import reconcile
+from campaign.tracking import events, reports, rollups
 
 from .delivery_support import (  # noqa: F401 - fixtures
     dispatch_all,

@@ -16,10 +16,10 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
+from campaign.core.extensions import db
+from campaign.delivery import dispatch
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import ResponseSummary
-from campaign.services import dispatch
 
 from . import procfile
 from .conftest import ROOT

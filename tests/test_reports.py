@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter, LoggedResponse, Reply
-from campaign.services import replies as reply_service
-from campaign.services import reports, rollups
+from campaign.tracking import replies as reply_service
+from campaign.tracking import reports, rollups
 
 from . import tracking_helpers as th
 from .conftest import csrf_token
@@ -32,7 +32,7 @@ def tracked(make_app):
     )
     app.config["TEST_PRIVATE_KEY"] = keys[0]
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         yield app

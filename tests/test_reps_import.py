@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Body, ImportRun, ImportRunBody, Representative
 from campaign.models.base import utcnow
-from campaign.services import imports
-from campaign.services.representatives import body_statuses
+from campaign.people import imports
+from campaign.people.representatives import body_statuses
 
 from .conftest import needs_shared_data
 from .organisers_support import EP_API, EP_CSV, SEIMAS_CSV, SEIMAS_POPOLO

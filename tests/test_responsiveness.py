@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, Campaign
-from campaign.services import replies as reply_service
-from campaign.services import rollups
-from campaign.services.responsiveness import wilson_interval
+from campaign.tracking import replies as reply_service
+from campaign.tracking import rollups
+from campaign.tracking.responsiveness import wilson_interval
 
 from . import tracking_helpers as th
 from .htmlforms import forms_in
@@ -113,7 +113,7 @@ def test_the_public_pages_speak_every_interface_language(seeded, language):
 
 def test_an_office_that_disputes_its_figures_is_listed_without_them(seeded):
     from campaign.models import User
-    from campaign.services import office_requests
+    from campaign.people import office_requests
 
     client = seeded.test_client()
     campaign = db.session.execute(db.select(Campaign)).scalar_one()

@@ -21,8 +21,8 @@ import itsdangerous.timed
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
+from campaign.core.extensions import db
 from campaign.devtools.sendgrid_server import SendGridLoopback
-from campaign.extensions import db
 from campaign.models import Letter, LetterEvent, Submission
 from campaign.models.base import utcnow
 

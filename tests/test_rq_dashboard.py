@@ -8,7 +8,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
-from campaign.tasks.queues import LETTERS, get_queue
+from campaign.core.queues import LETTERS, get_queue
 
 from .test_delivery_staff import logged_in
 

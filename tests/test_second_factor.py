@@ -9,7 +9,7 @@ import time
 import pyotp
 from flask import g
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AuditEntry, User
 
 from .conftest import csrf_token

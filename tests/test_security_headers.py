@@ -14,8 +14,9 @@ import pytest
 from flask import g
 
 from campaign import create_app
-from campaign.config import ConfigError, load_config
-from campaign.security import (
+from campaign.core import tokens
+from campaign.core.config import ConfigError, load_config
+from campaign.core.security import (
     CSP,
     LOG_PATH_KEY,
     RQ_DASHBOARD_CSP,
@@ -23,7 +24,6 @@ from campaign.security import (
     loggable_path,
     policy_for,
 )
-from campaign.services import tokens
 
 from . import flow
 from .htmlforms import inline_problems
@@ -69,7 +69,7 @@ def _tokens_for_a_supporter(client) -> dict[str, str]:
     reps = flow.representatives_of("LT")
     response = flow.submit(client, "LT", [reps[0].id], flow.Details(email="walker@example.org"))
     assert response.status_code == 302
-    from campaign.extensions import db
+    from campaign.core.extensions import db
     from campaign.models import Submission
 
     submission = db.session.execute(db.select(Submission)).scalars().first()
@@ -141,7 +141,7 @@ def test_every_page_for_every_visitor_obeys_the_policy(seeded, role):
 def test_development_pages_obey_the_policy(make_app):
     app = make_app(ENV="development")
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         client = app.test_client()
@@ -274,7 +274,7 @@ def test_flask_debug_never_turns_debug_on_in_production(monkeypatch, _schema, re
     )
     assert app.debug is False and app.config["DEBUG"] is False
     with app.app_context():
-        from campaign.extensions import db
+        from campaign.core.extensions import db
 
         db.engine.dispose()
 
@@ -343,7 +343,7 @@ TOKEN = "MTIz.Z0x9aQ.q8Vb3kq9Xr2mLwzT1cN4uYpE7sA"  # the shape of a signed link'
 def test_development_request_log_has_no_address_no_query_and_no_token(monkeypatch):
     lines = []
     monkeypatch.setattr(
-        "campaign.security._log", lambda type_, message, *args: lines.append(message % args)
+        "campaign.core.security._log", lambda type_, message, *args: lines.append(message % args)
     )
     handler = _FakeRequest(f"/status/{TOKEN}?q=anna&lang=be")
     handler.environ = {"PATH_INFO": f"/status/{TOKEN}", LOG_PATH_KEY: "/status/<token>"}
@@ -476,7 +476,7 @@ def test_gunicorn_access_log_has_no_token_and_no_webhook_secret(_schema, redis_u
 def test_gunicorn_error_log_names_no_client_query_or_token(tmp_path):
     from gunicorn.config import Config
 
-    from campaign.gunicorn_logging import PrivateAccessLogger
+    from campaign.core.gunicorn_logging import PrivateAccessLogger
 
     config = Config()
     config.set("errorlog", str(tmp_path / "error.log"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from campaign.core.extensions import db
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import Campaign
 
 from .delivery_support import dispatch_all, states

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import g
 
-from campaign.extensions import db
+from campaign.accounts import accounts
+from campaign.core.extensions import db
 from campaign.models import User
-from campaign.services import accounts
 
 from .conftest import csrf_token
 from .test_auth import login, make_user

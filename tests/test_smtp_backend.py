@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from campaign import create_app
-from campaign.config import ConfigError
+from campaign.core.config import ConfigError
+from campaign.core.mail import get_backend
+from campaign.core.redaction import without_addresses
 from campaign.devtools.backlog import make_backlog
 from campaign.devtools.smtp_server import SMTPLoopback, _Handler
-from campaign.mail import get_backend
-from campaign.redaction import without_addresses
 
 from .delivery_support import dispatch_all, drain_jobs, letter
 
@@ -71,8 +71,8 @@ def test_a_supporters_refused_address_reaches_no_log_and_no_job_record(make_app,
     name the supporter, though the server's answer did."""
     from rq.registry import FailedJobRegistry
 
-    from campaign.services.seed import seed_demo
-    from campaign.tasks.queues import NOTIFICATIONS, get_queue
+    from campaign.core.queues import NOTIFICATIONS, get_queue
+    from campaign.seed import seed_demo
 
     from . import flow
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from campaign.core.extensions import db
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import AddressFlag, Campaign, Letter, Reply, Representative
 from campaign.models.base import utcnow
 
@@ -47,7 +47,7 @@ def test_the_staff_home_lists_what_needs_attention_and_the_figures(sg_app, sendg
     db.session.add(Reply(letter_id=None, kind=None, raw=b"", dedupe_key="unreadable"))
     db.session.commit()
     # A call logged today: the letter arrived and was answered, counted once each.
-    from campaign.services import replies
+    from campaign.tracking import replies
 
     replies.log_response(
         db.session.get(Letter, sent.letter_ids[2]), "phone", None, "", utcnow(), None

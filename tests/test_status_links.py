@@ -13,10 +13,12 @@ from datetime import timedelta
 import itsdangerous.timed
 import pytest
 
-from campaign.extensions import db
+from campaign.core import tokens
+from campaign.core.extensions import db
 from campaign.models import Letter, LetterEvent, LetterState, SurveyInvitation
 from campaign.models.base import utcnow
-from campaign.services import privacy, submissions, surveys, tokens
+from campaign.supporters import privacy, submissions
+from campaign.tracking import surveys
 
 from .conftest import csrf_token
 from .test_privacy import outbox, write

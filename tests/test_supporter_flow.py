@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter, Submission, Supporter
 
 from . import flow
@@ -81,7 +81,7 @@ def test_whole_flow_ends_with_the_letter_sent(make_app, tmp_path, backend, reque
     app = make_app(**overrides)
     outbox = Path(app.config["OUTBOX_DIR"])
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         client = app.test_client()
@@ -271,7 +271,7 @@ def test_a_second_submission_does_not_write_twice(seeded, client):
     submission = (
         db.session.execute(db.select(Submission).order_by(Submission.id.desc())).scalars().first()
     )
-    from campaign.services import submissions
+    from campaign.supporters import submissions
 
     submissions.confirm(submission)
     again = flow.submit(client, "IE", [rep.id], flow.Details(personal_paragraph="third"))
@@ -284,7 +284,7 @@ def test_forged_and_expired_links(seeded, client, app, drain):
 
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-    from campaign.services import tokens
+    from campaign.core import tokens
 
     assert client.get("/confirm/not-a-token").status_code == 404
     assert client.get("/status/not-a-token").status_code == 404

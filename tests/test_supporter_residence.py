@@ -4,7 +4,7 @@ representatives, nothing when nothing was stated."""
 
 from __future__ import annotations
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Body, Letter, Representative
 
 from . import flow

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign.extensions import db
-from campaign.i18n import INTERFACE_LANGUAGES
+from campaign.core.extensions import db
+from campaign.core.i18n import INTERFACE_LANGUAGES
 from campaign.models import Campaign, Letter, LetterState, Submission
 
 from . import flow
@@ -81,7 +81,7 @@ def test_privacy_notice_in_every_language_states_the_configured_periods(make_app
         RETENTION_LETTER_DAYS=11, RETENTION_SUPPORTER_WEEKS=52, IP_HASH_RETENTION_HOURS=36
     )
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         client = app.test_client()
@@ -98,7 +98,7 @@ def test_what_the_representative_sees_follows_the_reply_routing(make_app):
         overrides = {"INBOUND_DOMAIN": inbound, "INBOUND_SECRET": "s" * 32} if inbound else {}
         app = make_app(**overrides)
         with app.app_context():
-            from campaign.services.seed import seed_demo
+            from campaign.seed import seed_demo
 
             seed_demo()
             client = app.test_client()
@@ -311,7 +311,7 @@ def test_a_belarusian_confirmation_has_a_belarusian_sender_and_one_full_stop(
 
 
 def test_a_forwarded_reply_names_its_sender_in_the_supporters_language(make_app):
-    from campaign.services.seed import seed_demo
+    from campaign.seed import seed_demo
 
     from . import tracking_helpers as th
 

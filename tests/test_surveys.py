@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import SurveyAnswer, SurveyInvitation
 from campaign.models.base import utcnow
-from campaign.services import reports, surveys
+from campaign.tracking import reports, surveys
 
 from . import tracking_helpers as th
 from .conftest import csrf_token
@@ -22,7 +22,7 @@ from .htmlforms import inline_problems
 def tracked(make_app):
     app = make_app(INBOUND_DOMAIN=th.INBOUND_DOMAIN, INBOUND_SECRET=th.INBOUND_SECRET)
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         yield app

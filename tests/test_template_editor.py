@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.letters import compose
+from campaign.letters import template_editing as editing
+from campaign.letters.letter_files import default_letters
 from campaign.models import AuditEntry, Campaign, LetterTemplate, Representative
-from campaign.services import compose
-from campaign.services import template_editing as editing
-from campaign.services.letter_files import default_letters
-from campaign.services.seed import APPEAL_FIGURES
+from campaign.seed import APPEAL_FIGURES
 
 from . import flow
 from .conftest import csrf_token
@@ -187,7 +187,7 @@ def test_letters_record_the_version_they_were_written_from(seeded, client):
 
 
 def test_new_letters_start_from_the_default_text(seeded):
-    from campaign.services.campaigns import create_campaign, values_of
+    from campaign.campaigns.campaigns import create_campaign, values_of
 
     organiser = flow_user("organiser")
     values = values_of(template_for("parliament", "lt").campaign)

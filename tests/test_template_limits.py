@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.letters import compose
 from campaign.models import AuditEntry, Body, Campaign, Letter, Representative, TemplateVersion
-from campaign.services import compose
 
 from . import flow
 from .organisers_support import log_in_as, template_for

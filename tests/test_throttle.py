@@ -11,13 +11,13 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from campaign.core.extensions import db
+from campaign.delivery import dispatch
+from campaign.delivery.send_window import next_opening
+from campaign.delivery.throttle import HEADROOM, HORIZON, Limits, Request, Throttle
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import Letter
 from campaign.models.base import utcnow
-from campaign.services import dispatch
-from campaign.services.send_window import next_opening
-from campaign.services.throttle import HEADROOM, HORIZON, Limits, Request, Throttle
 
 from .delivery_support import (  # noqa: F401 - fixtures
     dispatch_all,

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from campaign.core.extensions import db
+from campaign.delivery import dispatch
 from campaign.devtools.backlog import make_backlog
-from campaign.extensions import db
 from campaign.models import Letter
 from campaign.models.base import utcnow
-from campaign.services import dispatch
 
 from . import procfile
 from .delivery_support import API_KEY, sendgrid, sendgrid_settings  # noqa: F401 - fixture

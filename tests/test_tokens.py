@@ -10,7 +10,7 @@ import time
 import itsdangerous.timed
 from itsdangerous import URLSafeTimedSerializer
 
-from campaign.services import tokens
+from campaign.core import tokens
 
 from .test_privacy import write
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AddressFlag, DeliveryEvent, LetterEvent
-from campaign.services import events as event_service
-from campaign.services import reports, rollups
+from campaign.tracking import events as event_service
+from campaign.tracking import reports, rollups
 
 from . import tracking_helpers as th
 
@@ -29,7 +29,7 @@ def tracked(make_app, keys):
         INBOUND_SECRET=th.INBOUND_SECRET,
     )
     with app.app_context():
-        from campaign.services.seed import seed_demo
+        from campaign.seed import seed_demo
 
         seed_demo()
         yield app

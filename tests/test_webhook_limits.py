@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import DeliveryEvent
 
 from . import tracking_helpers as th

@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import (
     Body,
     Campaign,
@@ -30,7 +30,7 @@ from campaign.models import (
     Supporter,
 )
 from campaign.models.base import utcnow
-from campaign.services.reply_tokens import reply_address
+from campaign.tracking.reply_tokens import reply_address
 
 from .conftest import SHARED
 
@@ -99,7 +99,7 @@ def new_letters(
 def survey_yes(letter: Letter) -> None:
     """The letter's supporter answers "yes" (they got a reply) in a survey about it."""
     from campaign.models import SurveyAnswer, SurveyInvitation
-    from campaign.services import surveys
+    from campaign.tracking import surveys
 
     invitation = SurveyInvitation(supporter_id=letter.supporter_id)
     db.session.add(invitation)

@@ -6,7 +6,7 @@ from email.parser import BytesParser
 
 from flask import Blueprint, abort, current_app, render_template
 
-from ..mail.outbox import OutboxBackend
+from campaign.core.mail.outbox import OutboxBackend
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 

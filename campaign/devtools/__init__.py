@@ -16,8 +16,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .sendgrid_server import Faults, ReceivedMail, RemoteSendGridLoopback, SendGridLoopback
-    from .smtp_server import ReceivedSMTP, SMTPLoopback
+    from campaign.devtools.sendgrid_server import (
+        Faults,
+        ReceivedMail,
+        RemoteSendGridLoopback,
+        SendGridLoopback,
+    )
+    from campaign.devtools.smtp_server import ReceivedSMTP, SMTPLoopback
 
 _EXPORTS = {
     "Faults": "sendgrid_server",

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from ..extensions import db
-from ..models import (
+from campaign.core.extensions import db
+from campaign.delivery import delivery
+from campaign.models import (
     Body,
     Campaign,
     Letter,
@@ -19,8 +20,7 @@ from ..models import (
     Supporter,
     TemplateVersion,
 )
-from ..models.base import utcnow
-from ..services import delivery
+from campaign.models.base import utcnow
 
 BODY_TEXT = (
     "Dear {name},\n\nAbout 1,200 people are held in Belarus for political reasons. "
@@ -49,8 +49,8 @@ def make_backlog(
     representatives (``rep{i}@office{i % domains}.example.org``) of a new campaign.
     ``order`` is the order of creation: "by_representative" (every letter to the
     first representative, then to the second...) or "round_robin". Letters are
-    scheduled now and ranked as services.delivery ranks them; the dispatcher is not
-    woken (call services.dispatch.kick)."""
+    scheduled now and ranked as delivery.delivery ranks them; the dispatcher is not
+    woken (call delivery.dispatch.kick)."""
     now = utcnow()
     campaign = Campaign(slug=campaign_slug, title=f"Backlog {campaign_slug}", **campaign_settings)
     db.session.add(campaign)

@@ -52,7 +52,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-from ._serving import RecordingServer, serve_until_signalled
+from campaign.devtools._serving import RecordingServer, serve_until_signalled
 
 __all__ = [
     "CONTROL_PREFIX",

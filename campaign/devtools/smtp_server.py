@@ -51,7 +51,7 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from ._serving import RecordingServer, serve_until_signalled
+from campaign.devtools._serving import RecordingServer, serve_until_signalled
 
 __all__ = ["ReceivedSMTP", "SMTPLoopback", "main"]
 

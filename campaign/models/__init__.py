@@ -1,15 +1,15 @@
 """The data model, one module per aggregate."""
 
-from .audit import AuditEntry
-from .campaign import Body, Campaign
-from .imports import ImportRun, ImportRunBody
-from .letter import Letter, LetterEvent, LetterState, Submission, Supporter
-from .office import OfficeRequest
-from .place import PlaceConstituency
-from .representative import Representative
-from .security import LoginLink, RecoveryCode, SecuritySetting
-from .template import LetterTemplate, TemplateVersion
-from .tracking import (
+from campaign.models.audit import AuditEntry
+from campaign.models.campaign import Body, Campaign
+from campaign.models.imports import ImportRun, ImportRunBody
+from campaign.models.letter import Letter, LetterEvent, LetterState, Submission, Supporter
+from campaign.models.office import OfficeRequest
+from campaign.models.place import PlaceConstituency
+from campaign.models.representative import Representative
+from campaign.models.security import LoginLink, RecoveryCode, SecuritySetting
+from campaign.models.template import LetterTemplate, TemplateVersion
+from campaign.models.tracking import (
     AddressFlag,
     DeliveryEvent,
     LoggedResponse,
@@ -21,7 +21,7 @@ from .tracking import (
     SurveyAnswer,
     SurveyInvitation,
 )
-from .user import Role, User
+from campaign.models.user import Role, User
 
 __all__ = [
     "AddressFlag",

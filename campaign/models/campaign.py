@@ -5,9 +5,9 @@ from datetime import date, time
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import utcnow
-from .types import UTCDateTime
+from campaign.core.extensions import db
+from campaign.models.base import utcnow
+from campaign.models.types import UTCDateTime
 
 BODY_KINDS = ("parliament", "european_parliament", "ministry")
 
@@ -51,7 +51,7 @@ class Campaign(db.Model):
     target_body_kinds: Mapped[list] = mapped_column(db.JSON, default=list)
     # Sending: "active", "paused" (letters wait) or "cancelled" (queued letters cancelled).
     sending_status: Mapped[str] = mapped_column(db.String(20), default="active")
-    # The throttle, per campaign (see services.throttle and docs/architecture/delivery.md).
+    # The throttle, per campaign (see delivery.throttle and docs/architecture/delivery.md).
     throttle_per_second: Mapped[float] = mapped_column(
         default=configured("THROTTLE_PER_SECOND", 5.0)
     )
@@ -71,7 +71,7 @@ class Campaign(db.Model):
     # Whether the public responsiveness page shows this campaign (organisers opt in).
     public_responsiveness: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     # The campaign the site's first addresses (/write/…, /confirm/…) serve; one at most
-    # (services.campaigns.make_default keeps it so).
+    # (campaigns.campaigns.make_default keeps it so).
     is_default: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     # Who runs the campaign: named in every page's footer, the privacy notice and
     # at the end of every letter. Empty until organisers set it.

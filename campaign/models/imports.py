@@ -5,9 +5,9 @@ from datetime import date
 from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import utcnow
-from .types import UTCDateTime
+from campaign.core.extensions import db
+from campaign.models.base import utcnow
+from campaign.models.types import UTCDateTime
 
 
 class ImportRun(db.Model):

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from ..extensions import db
-from .base import utcnow
-from .types import UTCDateTime
+from campaign.core.extensions import db
+from campaign.models.base import utcnow
+from campaign.models.types import UTCDateTime
 
 
 class LetterState(enum.StrEnum):
@@ -79,7 +79,7 @@ class Submission(db.Model):
     confirmed_at = mapped_column(UTCDateTime)
     reminded_at = mapped_column(UTCDateTime)
     # Keyed hashes of the sender's address and network (never the address itself),
-    # kept only as long as the abuse rules look back; see services.abuse.
+    # kept only as long as the abuse rules look back; see supporters.abuse.
     ip_hash: Mapped[str | None] = mapped_column(db.String(64), index=True)
     network_hash: Mapped[str | None] = mapped_column(db.String(64), index=True)
     # Why the letters wait for staff review once confirmed; None when they need none.
@@ -100,12 +100,12 @@ class Letter(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "supporter_id", "representative_id"),
         CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
-        # Delivery (services.dispatch): due letters in fair order, a representative's
+        # Delivery (delivery.dispatch): due letters in fair order, a representative's
         # letters by state, and what was sent lately (throttle counts rebuilt after a
         # Redis loss).
         Index("ix_letter_dispatch", "state", "fair_rank", "id"),
         Index("ix_letter_representative_state", "representative_id", "state"),
-        # Reports (services.rollups): one representative's letters sent on one day.
+        # Reports (tracking.rollups): one representative's letters sent on one day.
         Index("ix_letter_representative_sent_at", "representative_id", "sent_at"),
     )
 
@@ -125,7 +125,7 @@ class Letter(db.Model):
     # A queued letter is not tried before this time (throttle, sending window, retry).
     next_attempt_at = mapped_column(UTCDateTime)
     # Letters go out in ascending order of this rank, which interleaves representatives
-    # (see services.delivery.rank_letters); 0 for a letter no one has ranked yet.
+    # (see delivery.delivery.rank_letters); 0 for a letter no one has ranked yet.
     fair_rank: Mapped[int] = mapped_column(default=0, server_default="0")
     # Indexed: replies are matched to letters by it (In-Reply-To, References).
     provider_message_id: Mapped[str | None] = mapped_column(db.String(200), index=True)

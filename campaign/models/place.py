@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from campaign.core.extensions import db
 
 
 class PlaceConstituency(db.Model):
@@ -17,7 +17,7 @@ class PlaceConstituency(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body_id: Mapped[int] = mapped_column(ForeignKey("body.id"))
-    # The postcode or place as a supporter may type it, folded (services.places.key_of).
+    # The postcode or place as a supporter may type it, folded (people.places.key_of).
     key: Mapped[str] = mapped_column(db.String(120))
     place: Mapped[str] = mapped_column(db.String(120))
     constituency: Mapped[str] = mapped_column(db.String(200))

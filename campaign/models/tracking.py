@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import utcnow
-from .types import UTCDateTime
+from campaign.core.extensions import db
+from campaign.models.base import utcnow
+from campaign.models.types import UTCDateTime
 
 REPLY_KINDS = ("human", "automatic", "bounce")
 STANCES = ("supportive", "non_committal", "opposed")
@@ -168,7 +168,7 @@ class AddressFlag(db.Model):
 class ResponseRollup(db.Model):
     """Letters sent on one day by one campaign to one representative with one
     template version, and what became of them. Recomputed from the raw records
-    (services.rollups); never edited by hand."""
+    (tracking.rollups); never edited by hand."""
 
     __table_args__ = (Index(None, "representative_id", "day"),)
 

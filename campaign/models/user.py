@@ -8,9 +8,9 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import utcnow
-from .types import UTCDateTime
+from campaign.core.extensions import db
+from campaign.models.base import utcnow
+from campaign.models.types import UTCDateTime
 
 _hasher = PasswordHasher()
 # Compared against when the email is unknown, so a wrong address costs as much

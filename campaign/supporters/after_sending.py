@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import redirect, render_template, session
 
-from ..services import submissions
-from .forms import ConfirmForm
-from .landing import campaign_route, current_campaign, here
-from .write import SUBMITTED
+from campaign.supporters import submissions
+from campaign.supporters.forms import ConfirmForm
+from campaign.supporters.landing import campaign_route, current_campaign, here
+from campaign.supporters.write_views import SUBMITTED
 
 
 def _just_submitted():

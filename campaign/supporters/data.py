@@ -14,13 +14,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from .. import limits
-from ..extensions import db
-from ..i18n import prefer_supporter_locale
-from ..models import Supporter
-from ..services import privacy, tokens
-from . import bp
-from .forms import honeypot_filled
+from campaign.core import limits, tokens
+from campaign.core.blueprints.supporters import bp
+from campaign.core.extensions import db
+from campaign.core.i18n import prefer_supporter_locale
+from campaign.models import Supporter
+from campaign.supporters import privacy
+from campaign.supporters.forms import honeypot_filled
 
 
 class DataRequestForm(FlaskForm):

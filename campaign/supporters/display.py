@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..services import directory
-from ..services.urls import public_url
-from . import bp
+from campaign.core.blueprints.supporters import bp
+from campaign.core.urls import public_url
+from campaign.people import directory
 
 # Where a request keeps its page's campaign and the slug of its address (landing.belongs_to).
 PAGE_CAMPAIGN = "campaign.page_campaign"
@@ -129,7 +129,7 @@ def inject_helpers():
 
 def representative_sees() -> str:
     """One statement of what the representative sees, wherever it is said: it follows
-    from services.delivery.letter_message (replies come through a reply address of
+    from delivery.delivery.letter_message (replies come through a reply address of
     the letter when INBOUND_DOMAIN is set, else straight to the supporter)."""
     if current_app.config.get("INBOUND_DOMAIN"):
         return _(

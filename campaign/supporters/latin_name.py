@@ -2,7 +2,7 @@
 typed in another script would sign letters in a language written in Latin letters.
 
 A letter signs exactly what the supporter gave: their name as typed, or the Latin
-form they typed themselves (services.letter_language.signing_name); nothing here
+form they typed themselves (letters.letter_language.signing_name); nothing here
 transliterates.
 """
 
@@ -12,8 +12,8 @@ import unicodedata
 
 from flask_babel import gettext as _
 
-from ..i18n import language_name
-from ..services.letter_language import reads_latin
+from campaign.core.i18n import language_name
+from campaign.letters.letter_language import reads_latin
 
 
 def in_latin_letters(text: str) -> bool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask_babel import pgettext
 
-from ..i18n import current_language
-from ..services.addressing import organisers_title
-from . import bp
+from campaign.core.blueprints.supporters import bp
+from campaign.core.i18n import current_language
+from campaign.letters.addressing import organisers_title
 
 
 def _titles(kind: str, gender: str) -> str:

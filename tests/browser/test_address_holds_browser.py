@@ -8,11 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import AddressFlag
-from campaign.services import office_requests
-from campaign.services.events import flag_address
-from campaign.services.seed import seed_demo
+from campaign.people import office_requests
+from campaign.seed import seed_demo
+from campaign.tracking.events import flag_address
 
 from .. import tracking_helpers as th
 from ..test_auth import make_user

@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Campaign, Letter
-from campaign.services.seed import DEFAULT_SLUG, seed_demo
+from campaign.seed import DEFAULT_SLUG, seed_demo
 
 from .. import flow
 from .checks import audit

@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import Letter
-from campaign.services.seed import DEMO_ORGANISER, seed_demo
+from campaign.seed import DEMO_ORGANISER, seed_demo
 
 from .. import flow
 from .checks import audit

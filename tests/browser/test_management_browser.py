@@ -11,9 +11,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import LetterTemplate, User
-from campaign.services.seed import seed_demo
+from campaign.seed import seed_demo
 
 from .. import flow
 from .checks import audit
@@ -202,7 +202,7 @@ def test_staff_pages_the_guide_shows(live_server, app_context, browser_factory, 
     from datetime import timedelta
 
     from campaign.models import LetterState, Reply
-    from campaign.services import replies
+    from campaign.tracking import replies
 
     from .. import tracking_helpers as th
 

@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.models import LetterTemplate, User
-from campaign.services.seed import seed_demo
+from campaign.seed import seed_demo
 
 from .checks import audit
 from .test_management_browser import log_in, make_user

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign.services.seed import seed_demo
+from campaign.seed import seed_demo
 
 from .. import flow
 from .checks import audit
@@ -37,9 +37,9 @@ _SCROLLING_SUMMARIES = """
 def _letters_sent_and_answered(app, live_server, worker) -> None:
     from datetime import timedelta
 
-    from campaign.extensions import db
+    from campaign.core.extensions import db
     from campaign.models import Letter
-    from campaign.services import replies
+    from campaign.tracking import replies
 
     client = app.test_client()
     reps = flow.representatives_of("DE")
@@ -93,7 +93,7 @@ def test_staff_home_and_report_fit_desktop_and_phone(
 def test_public_responsiveness_page_on_a_phone(
     live_server, app_context, worker, browser_factory, screenshot
 ):
-    from campaign.extensions import db
+    from campaign.core.extensions import db
     from campaign.models import Campaign
 
     app = app_context
@@ -102,7 +102,7 @@ def test_public_responsiveness_page_on_a_phone(
     campaign = db.session.execute(db.select(Campaign)).scalar_one()
     campaign.public_responsiveness = True
     db.session.commit()
-    from campaign.services import rollups
+    from campaign.tracking import rollups
 
     rollups.refresh()  # what the clock does every minute; the public page only reads
     browser = browser_factory(locale="be-BY")

@@ -10,7 +10,7 @@ import pytest
 from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 
-from campaign.services.seed import seed_demo
+from campaign.seed import seed_demo
 
 from .. import flow
 from .checks import audit, check_keyboard_start

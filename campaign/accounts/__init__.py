@@ -1,0 +1,1 @@
+"""Accounts: users, roles, login, second factor, the audit log, admin pages."""

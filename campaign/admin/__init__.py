@@ -1,7 +1,0 @@
-"""Pages for admins: accounts and the audit log."""
-
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from . import audit, users  # noqa: E402,F401

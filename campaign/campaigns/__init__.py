@@ -1,0 +1,1 @@
+"""Campaigns: their settings, sending switches, the organisers' pages."""

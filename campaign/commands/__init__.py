@@ -1,1 +1,0 @@
-"""flask command groups, one module per area; campaign.cli registers them."""

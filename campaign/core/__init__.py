@@ -1,0 +1,1 @@
+"""Infrastructure every feature may use, and that uses no feature."""

@@ -1,0 +1,1 @@
+"""One blueprint per audience; the features' view modules add routes."""

@@ -1,0 +1,228 @@
+"""Settings read once from the environment.
+
+Every setting has a name, a type and, where a safe one exists, a default.
+Secrets have no default outside development and testing: a production process
+that lacks one refuses to start instead of running with a guessable value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+MAIL_BACKENDS = ("outbox", "sendgrid", "smtp")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from the environment plus ``overrides``.
+
+    Raises ConfigError when a setting is invalid, or when a secret is missing
+    outside development and testing.
+    """
+    overrides = dict(overrides or {})
+    environment = overrides.get("ENV") or env_str("CAMPAIGN_ENV", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"CAMPAIGN_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    relaxed = environment in ("development", "testing")
+
+    sqlite_default = "sqlite:///" + str(Path(instance_path) / "campaign.sqlite3")
+    config = {
+        "ENV": environment,
+        "TESTING": environment == "testing",
+        "SECRET_KEY": env_str("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env_str("DATABASE_URL", sqlite_default if relaxed else None)
+        ),
+        "REDIS_URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0" if relaxed else None),
+        "MAIL_BACKEND": env_str("MAIL_BACKEND", "outbox" if relaxed else None),
+        "MAIL_FROM": env_str("MAIL_FROM", "campaign@example.org" if relaxed else None),
+        "MAIL_FROM_NAME": env_str("MAIL_FROM_NAME", "Time for release"),
+        "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
+        "SENDGRID_API_HOST": env_str("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_TIMEOUT": env_float("SENDGRID_TIMEOUT", 10.0),
+        "SMTP_URL": env_str("SMTP_URL"),
+        "SMTP_TIMEOUT": env_float("SMTP_TIMEOUT", 10.0),
+        # Replies and delivery events (docs/operators/sendgrid.md).
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": env_str("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        "INBOUND_DOMAIN": env_str("INBOUND_DOMAIN"),
+        "INBOUND_SECRET": env_str("INBOUND_SECRET"),
+        "OUTBOX_DIR": env_str("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "PUBLIC_URL": env_str("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "CONFIRMATION_MAX_AGE_DAYS": env_int("CONFIRMATION_MAX_AGE_DAYS", 7),
+        "REMINDER_AFTER_HOURS": env_int("REMINDER_AFTER_HOURS", 24),
+        "SENDING_LEASE_SECONDS": env_int("SENDING_LEASE_SECONDS", 120),
+        "MAX_SEND_ATTEMPTS": env_int("MAX_SEND_ATTEMPTS", 8),
+        "SEND_RETRY_BASE_SECONDS": env_float("SEND_RETRY_BASE_SECONDS", 30.0),
+        "SEND_RETRY_MAX_SECONDS": env_float("SEND_RETRY_MAX_SECONDS", 3600.0),
+        "MAX_REPRESENTATIVES_PER_SUBMISSION": env_int("MAX_REPRESENTATIVES_PER_SUBMISSION", 50),
+        # Delivery (docs/architecture/delivery.md). The four
+        # THROTTLE_* limits are the defaults of a new campaign; each campaign keeps its own.
+        "THROTTLE_ENABLED": env_bool("THROTTLE_ENABLED", True),
+        "THROTTLE_PER_SECOND": env_float("THROTTLE_PER_SECOND", 5.0),
+        "THROTTLE_REP_PER_HOUR": env_int("THROTTLE_REP_PER_HOUR", 30),
+        "THROTTLE_REP_PER_DAY": env_int("THROTTLE_REP_PER_DAY", 300),
+        "THROTTLE_DOMAIN_PER_MINUTE": env_int("THROTTLE_DOMAIN_PER_MINUTE", 60),
+        "THROTTLE_JITTER_SECONDS": env_float("THROTTLE_JITTER_SECONDS", 30.0),
+        "THROTTLE_REP_HOUR_SECONDS": env_int("THROTTLE_REP_HOUR_SECONDS", 3600),
+        "THROTTLE_REP_DAY_SECONDS": env_int("THROTTLE_REP_DAY_SECONDS", 86400),
+        "DISPATCH_BATCH_SIZE": env_int("DISPATCH_BATCH_SIZE", 50),
+        "DISPATCH_CONCURRENCY": env_int("DISPATCH_CONCURRENCY", 4),
+        "DISPATCH_JOB_SECONDS": env_float("DISPATCH_JOB_SECONDS", 5.0),
+        # A worker or clock that cannot reach PostgreSQL or Redis this long exits.
+        "WORKER_CONNECT_RETRY_SECONDS": env_float("WORKER_CONNECT_RETRY_SECONDS", 60.0),
+        # Letters due this long with none taken: `letters status` and /healthz say so.
+        "DISPATCH_STALL_SECONDS": env_int("DISPATCH_STALL_SECONDS", 120),
+        # Abuse and privacy (docs/privacy.md; core/limits.py, supporters/abuse.py, privacy.py).
+        "IP_HASH_KEY": env_str("IP_HASH_KEY"),
+        "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0),
+        "ABUSE_LIMITS_FACTOR": env_float("ABUSE_LIMITS_FACTOR", 1.0),
+        "HOLD_ADDRESSES_PER_IP": env_int("HOLD_ADDRESSES_PER_IP", 5),
+        "HOLD_ADDRESSES_WINDOW_HOURS": env_int("HOLD_ADDRESSES_WINDOW_HOURS", 24),
+        "HOLD_NETWORK_BURST": env_int("HOLD_NETWORK_BURST", 20),
+        "HOLD_NETWORK_BURST_MINUTES": env_int("HOLD_NETWORK_BURST_MINUTES", 10),
+        "IP_HASH_RETENTION_HOURS": env_int("IP_HASH_RETENTION_HOURS", 48),
+        "RETENTION_LETTER_DAYS": env_int("RETENTION_LETTER_DAYS", 28),
+        "RETENTION_SUPPORTER_WEEKS": env_int("RETENTION_SUPPORTER_WEEKS", 104),
+        "DATA_LINK_MAX_AGE_HOURS": env_int("DATA_LINK_MAX_AGE_HOURS", 24),
+        "STATUS_LINK_MAX_AGE_DAYS": env_int("STATUS_LINK_MAX_AGE_DAYS", 30),
+        # Accounts (docs/organisers/admins.md).
+        "LOGIN_DELAY_MAX_SECONDS": env_int("LOGIN_DELAY_MAX_SECONDS", 900),
+        "LOGIN_LINK_MAX_AGE_MINUTES": env_int("LOGIN_LINK_MAX_AGE_MINUTES", 15),
+        # No statement parameters (names, addresses, letters) in logs or error texts.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not relaxed,
+    }
+    if relaxed and not config["SECRET_KEY"]:
+        # A per-process random key: sessions and links die with the process,
+        # which is acceptable only where nothing real is at stake.
+        config["SECRET_KEY"] = os.urandom(32).hex()
+    config.update(overrides)
+    validate(config)
+    return config
+
+
+def normalise_database_url(url: str | None) -> str | None:
+    """Accept the postgres:// and postgresql:// forms hosting platforms hand out,
+    and point them at psycopg 3, the driver this project installs."""
+    if url is None:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def validate(config: dict) -> None:
+    required = ["SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "MAIL_BACKEND", "MAIL_FROM"]
+    missing = [name for name in required if not config.get(name)]
+    if missing:
+        names = ", ".join("DATABASE_URL" if n == "SQLALCHEMY_DATABASE_URI" else n for n in missing)
+        raise ConfigError(f"missing required setting(s): {names}")
+    if config["MAIL_BACKEND"] not in MAIL_BACKENDS:
+        raise ConfigError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}")
+    if config["MAIL_BACKEND"] == "sendgrid" and not config.get("SENDGRID_API_KEY"):
+        raise ConfigError("MAIL_BACKEND=sendgrid needs SENDGRID_API_KEY")
+    if config["MAIL_BACKEND"] == "smtp" and not config.get("SMTP_URL"):
+        raise ConfigError("MAIL_BACKEND=smtp needs SMTP_URL")
+    validate_delivery(config)
+    if config.get("ABUSE_LIMITS_FACTOR", 1.0) <= 0:
+        raise ConfigError("ABUSE_LIMITS_FACTOR must be a positive number")
+    if config.get("ENV") == "production":
+        validate_production_secrets(config)
+    if config.get("INBOUND_DOMAIN") and not config.get("INBOUND_SECRET"):
+        # Letters would ask for replies at an address whose webhook does not exist.
+        raise ConfigError("INBOUND_DOMAIN needs INBOUND_SECRET (the Inbound Parse URL's secret)")
+    if config.get("INBOUND_SECRET") and len(config["INBOUND_SECRET"]) < 16:
+        raise ConfigError("INBOUND_SECRET must have at least 16 characters")
+
+
+def validate_production_secrets(config: dict) -> None:
+    """In production the webhooks must be able to tell SendGrid from anyone else,
+    and no secret may be short enough to guess."""
+    if config.get("DEBUG"):
+        raise ConfigError("DEBUG must be off in production")
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must have at least 32 characters")
+    if config["MAIL_BACKEND"] == "sendgrid":
+        secrets = ("INBOUND_SECRET", "SENDGRID_WEBHOOK_PUBLIC_KEY")
+        missing = [name for name in secrets if not config.get(name)]
+        if missing:
+            raise ConfigError(f"MAIL_BACKEND=sendgrid in production needs {', '.join(missing)}")
+    if config.get("IP_HASH_KEY") is not None and len(config["IP_HASH_KEY"]) < 32:
+        raise ConfigError("IP_HASH_KEY must have at least 32 characters")
+
+
+def validate_delivery(config: dict) -> None:
+    """SMTP_URL, the throttle's defaults and the dispatch settings, checked at start-up
+    so that a mistake stops the process with one line instead of failing every letter."""
+    if config.get("SMTP_URL"):
+        from campaign.core.mail.smtp_backend import SMTPSettings
+
+        SMTPSettings.from_url(config["SMTP_URL"])  # raises ConfigError naming the problem
+    positive = (
+        "THROTTLE_PER_SECOND",
+        "THROTTLE_REP_PER_HOUR",
+        "THROTTLE_REP_PER_DAY",
+        "THROTTLE_DOMAIN_PER_MINUTE",
+        "THROTTLE_REP_HOUR_SECONDS",
+        "THROTTLE_REP_DAY_SECONDS",
+        "DISPATCH_BATCH_SIZE",
+        "DISPATCH_CONCURRENCY",
+        "DISPATCH_JOB_SECONDS",
+        "SENDING_LEASE_SECONDS",
+        "MAX_SEND_ATTEMPTS",
+        "SENDGRID_TIMEOUT",
+    )
+    for name in positive:
+        if name in config and not config[name] > 0:
+            raise ConfigError(f"{name} must be above 0")
+    if config.get("SENDING_LEASE_SECONDS", 120) <= 2 * config.get("SENDGRID_TIMEOUT", 10.0):
+        # A worker must be able to finish a request well inside its lease, or the
+        # reconciler could hand the letter to another worker while it is in flight.
+        raise ConfigError("SENDING_LEASE_SECONDS must be more than twice SENDGRID_TIMEOUT")
+    # The fence (delivery.dispatch) sends only while SENDGRID_TIMEOUT plus a 5 s margin
+    # fits in what is left of the lease: a shorter lease would never send.
+    if config.get("SENDING_LEASE_SECONDS", 120) < config.get("SENDGRID_TIMEOUT", 10.0) + 7:
+        raise ConfigError("SENDING_LEASE_SECONDS must be at least SENDGRID_TIMEOUT + 7")
+    if config.get("WORKER_CONNECT_RETRY_SECONDS", 60) < 0:
+        raise ConfigError("WORKER_CONNECT_RETRY_SECONDS must not be negative")

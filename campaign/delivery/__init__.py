@@ -1,0 +1,1 @@
+"""Queueing, dispatch, throttle, send window, reconcile, queue pages."""

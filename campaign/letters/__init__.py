@@ -1,0 +1,1 @@
+"""Letter templates, their checks and sandbox, composition, the editor."""

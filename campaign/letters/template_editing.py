@@ -1,0 +1,500 @@
+"""Editing letter templates: validation with line numbers, drafts, publishing,
+versions, comparison, rollback, preview and a test letter to the organiser.
+
+A template's text lives in immutable TemplateVersion rows; the published one is
+what supporters get. The organiser's work in progress is a draft on the
+LetterTemplate row itself (draft_subject, draft_body), invisible to supporters.
+Publishing and rolling back both add a version, so history is never rewritten.
+
+Checks of the text itself live in template_checks; every change here runs them
+first, and nothing is saved when they find a problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from campaign.accounts import audit
+from campaign.core.extensions import db
+from campaign.core.mail import OutgoingMessage, get_backend
+from campaign.core.text_compare import Comparison, compare
+from campaign.core.text_compare import letter_text as _code_text
+from campaign.letters import compose
+from campaign.letters.letter_files import LetterFile, default_letters
+from campaign.letters.letter_markers import to_markers
+from campaign.letters.residence import Residence
+from campaign.letters.template_checks import (  # noqa: F401 - part of this module's interface
+    Problem,
+    losses,
+    normalise,
+    sample_representative,
+    sample_supporter,
+    stored_problems,
+    validate,
+    variables_help,
+)
+from campaign.models import Campaign, LetterTemplate, Representative, TemplateVersion, User
+from campaign.models.base import utcnow
+from campaign.models.campaign import BODY_KINDS
+
+
+class EditingError(ValueError):
+    """The change was refused and nothing was saved; str(exc) says why."""
+
+
+class TemplateInvalid(EditingError):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# -- preview ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    body: str
+    problems: list[Problem]
+    recipient: str  # who the letter was rendered for
+    # The same letter from a supporter who stated no residence: what it claims then.
+    body_elsewhere: str = ""
+
+
+def _unsaved_version(template: LetterTemplate, subject: str, body: str) -> SimpleNamespace:
+    # Not a TemplateVersion: a new one attached to the template would be flushed.
+    return SimpleNamespace(
+        template=SimpleNamespace(language=template.language), subject=subject, body=body
+    )
+
+
+def preview(
+    template: LetterTemplate,
+    subject: str,
+    body: str,
+    representative: Representative | None = None,
+    supporter: dict[str, str] | None = None,
+) -> Preview:
+    """The letter exactly as compose would render it, for ``representative`` (or
+    a fictional one) and a sample supporter; or the problems that prevent it."""
+    subject, body = normalise(subject, body)
+    rep = representative or sample_representative(template.body_kind, template.language)
+    recipient = f"{rep.name} ({rep.body.name})"
+    problems = validate(template, subject, body)
+    if problems:
+        return Preview("", "", problems, recipient)
+    version = _unsaved_version(template, subject, body)
+    supporter = supporter or sample_supporter()
+    # Rendered both ways, so that organisers see what each supporter will claim.
+    constituent = Residence(
+        country=getattr(rep, "country", ""),
+        body_id=getattr(rep, "body_id", None),
+        constituency=rep.constituency or "",
+    )
+    rendered = compose.render_letter(
+        template.campaign, rep, {**supporter, "residence": constituent}, version=version
+    )
+    elsewhere = compose.render_letter(
+        template.campaign, rep, {**supporter, "residence": None}, version=version
+    )
+    return Preview(rendered.subject, rendered.body, [], recipient, elsewhere.body)
+
+
+def preview_choices(template: LetterTemplate, limit: int = 300) -> list[Representative]:
+    """Representatives a preview may be rendered for: active ones of the template's
+    body kind, those reading its language first."""
+    from campaign.models import Body
+
+    query = (
+        db.select(Representative)
+        .join(Body)
+        .filter(Body.kind == template.body_kind, Representative.active.is_(True))
+        .order_by(
+            (Representative.language != template.language),
+            Representative.country,
+            Representative.name,
+        )
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+# -- drafts, versions ---------------------------------------------------------
+
+
+def default_letter(body_kind: str, language: str) -> LetterFile | None:
+    """The default text under letters/ for this body kind and language, if any."""
+    for letter in default_letters():
+        if letter.body_kind == body_kind and letter.language == language:
+            return letter
+    return None
+
+
+@dataclass(frozen=True)
+class EditorText:
+    subject: str
+    body: str
+    origin: str  # "draft", "published", "default" or "empty"
+
+
+def editor_text(template: LetterTemplate) -> EditorText:
+    """What the editor opens with: the draft, else the published text, else the default."""
+    if template.draft_body is not None:
+        return EditorText(template.draft_subject or "", template.draft_body, "draft")
+    if template.published_version is not None:
+        version = template.published_version
+        return EditorText(version.subject, version.body, "published")
+    letter = default_letter(template.body_kind, template.language)
+    if letter is not None:
+        return EditorText(letter.subject, letter.body, "default")
+    return EditorText("", "", "empty")
+
+
+def _label(template: LetterTemplate) -> str:
+    return f"{template.body_kind}/{template.language} of campaign {template.campaign.slug}"
+
+
+def _locked(template: LetterTemplate) -> LetterTemplate:
+    """The template row, locked for this transaction where the database can."""
+    return db.session.execute(
+        db.select(LetterTemplate)
+        .filter_by(id=template.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _published_meanwhile() -> EditingError:
+    # Two publications of one letter at the same moment: the second one yields.
+    db.session.rollback()
+    return EditingError(
+        _("Someone published this letter at the same moment. Reload the page and try again.")
+    )
+
+
+def _published(template: LetterTemplate) -> TemplateVersion | None:
+    if template.published_version_id is None:
+        return None
+    return db.session.get(TemplateVersion, template.published_version_id)
+
+
+def save_draft(template: LetterTemplate, subject: str, body: str, user: User) -> bool:
+    """Keep ``subject`` and ``body`` as the template's draft. Raises TemplateInvalid
+    (nothing saved) when they have problems. A text equal to the published one
+    leaves no draft. Returns True when a draft is kept."""
+    subject, body = normalise(subject, body)
+    problems = validate(template, subject, body)
+    if problems:
+        raise TemplateInvalid(problems)
+    published = template.published_version
+    same = published is not None and (published.subject, published.body) == (subject, body)
+    template.draft_subject = None if same else subject
+    template.draft_body = None if same else body
+    template.draft_updated_at = None if same else utcnow()
+    audit.record(
+        "draft",
+        "template",
+        template.id,
+        f"saved a draft of {_label(template)}"
+        if not same
+        else f"draft of {_label(template)} equals the published text: no draft kept",
+        user=user,
+    )
+    db.session.commit()
+    return not same
+
+
+def discard_draft(template: LetterTemplate, user: User) -> None:
+    if template.draft_body is None:
+        raise EditingError(_("There is no draft to discard."))
+    template.draft_subject = template.draft_body = template.draft_updated_at = None
+    audit.record(
+        "discard_draft",
+        "template",
+        template.id,
+        f"discarded the draft of {_label(template)}",
+        user=user,
+    )
+    db.session.commit()
+
+
+def _add_version(
+    template: LetterTemplate, subject: str, body: str, reviewed: bool, source: str
+) -> TemplateVersion:
+    number = (
+        db.session.execute(
+            db.select(db.func.max(TemplateVersion.number)).filter_by(template_id=template.id)
+        ).scalar()
+        or 0
+    ) + 1
+    version = TemplateVersion(
+        template_id=template.id,
+        number=number,
+        subject=subject,
+        body=body,
+        reviewed=reviewed,
+        source=source[:200],
+    )
+    db.session.add(version)
+    db.session.flush()
+    template.published_version_id = version.id
+    return version
+
+
+class LossesNotAccepted(EditingError):
+    """The text would drop the supporter's name or paragraph, and the organiser
+    did not say they accept it; ``losses`` says what supporters would lose."""
+
+    def __init__(self, found: list[str]):
+        super().__init__(" ".join(found))
+        self.losses = found
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What the organiser confirms before publishing: the comparison with the
+    published text, and what supporters would lose."""
+
+    subject: str
+    body: str
+    published: TemplateVersion | None
+    comparison: Comparison
+    losses: list[str]
+
+
+def letter_text(subject: str, body: str) -> str:
+    """A version as organisers read it in a comparison: with markers where the
+    text has them (see letter_markers), else as template code."""
+    text = _code_text(subject, body)
+    return to_markers(text) or text
+
+
+def check_publish(template: LetterTemplate, subject: str, body: str) -> PublishCheck:
+    """Check a text about to be published without saving anything. Raises
+    TemplateInvalid when the text cannot be published at all."""
+    subject, body = normalise(subject, body)
+    problems = validate(template, subject, body)
+    if problems:
+        raise TemplateInvalid(problems)
+    current = template.published_version
+    old = letter_text(current.subject, current.body) if current is not None else ""
+    return PublishCheck(
+        subject=subject,
+        body=body,
+        published=current,
+        comparison=compare(old, letter_text(subject, body)),
+        losses=losses(template, subject, body),
+    )
+
+
+def publish(
+    template: LetterTemplate,
+    subject: str,
+    body: str,
+    reviewed: bool,
+    user: User,
+    *,
+    accept_losses: bool = False,
+    compared_with: int | None = None,
+) -> TemplateVersion:
+    """Publish the text as a new version, which supporters get from now on, and
+    drop the draft. ``reviewed`` is the organiser's answer for this very text.
+
+    Raises TemplateInvalid; LossesNotAccepted when the text drops the supporter's
+    name or paragraph and ``accept_losses`` is false; EditingError when the
+    published version is no longer ``compared_with`` (the number the organiser
+    compared with; 0 for none; None skips the check), or the text and review mark
+    are those of the published version already. Nothing is saved then."""
+    subject, body = normalise(subject, body)
+    problems = validate(template, subject, body)
+    if problems:
+        raise TemplateInvalid(problems)
+    found = losses(template, subject, body)
+    if found and not accept_losses:
+        raise LossesNotAccepted(found)
+    template = _locked(template)
+    current = _published(template)
+    if compared_with is not None and (current.number if current else 0) != compared_with:
+        db.session.rollback()
+        raise EditingError(
+            _(
+                "Another version was published while you compared: nothing was published. "
+                "Compare with it and confirm again."
+            )
+        )
+    if current is not None and (current.subject, current.body, current.reviewed) == (
+        subject,
+        body,
+        reviewed,
+    ):
+        db.session.rollback()
+        raise EditingError(_("This is the published text already: there is nothing to publish."))
+    try:
+        version = _add_version(template, subject, body, reviewed, f"published by {user.email}")
+        template.draft_subject = template.draft_body = template.draft_updated_at = None
+        audit.record(
+            "publish",
+            "template",
+            template.id,
+            f"published version {version.number} of {_label(template)}"
+            + (" (reviewed)" if reviewed else " (not reviewed)")
+            + (f" (accepted {len(found)} loss(es) for supporters)" if found else ""),
+            user=user,
+            changes={"published_version": [current.number if current else None, version.number]},
+        )
+        db.session.commit()
+    except IntegrityError:
+        raise _published_meanwhile() from None
+    return version
+
+
+def find_version(template: LetterTemplate, number: int) -> TemplateVersion | None:
+    return db.session.execute(
+        db.select(TemplateVersion).filter_by(template_id=template.id, number=number)
+    ).scalar_one_or_none()
+
+
+def rollback(template: LetterTemplate, number: int, user: User) -> TemplateVersion:
+    """Publish again the text of version ``number``, as a new version: history
+    stays as it was. Raises EditingError when there is no such version or it is
+    the published one."""
+    old = find_version(template, number)
+    if old is None:
+        raise EditingError(_("There is no version %(number)d.", number=number))
+    template = _locked(template)
+    current = _published(template)
+    if current is not None and current.id == old.id:
+        db.session.rollback()
+        raise EditingError(_("Version %(number)d is the published one already.", number=number))
+    try:
+        version = _add_version(
+            template,
+            old.subject,
+            old.body,
+            old.reviewed,
+            f"rollback to version {old.number} by {user.email}",
+        )
+        audit.record(
+            "rollback",
+            "template",
+            template.id,
+            f"rolled {_label(template)} back to the text of version {old.number} "
+            f"(published as version {version.number})",
+            user=user,
+            changes={"published_version": [current.number if current else None, version.number]},
+        )
+        db.session.commit()
+    except IntegrityError:
+        raise _published_meanwhile() from None
+    return version
+
+
+def compare_versions(template: LetterTemplate, old_number: int, new_number: int) -> Comparison:
+    """A word-level comparison of two versions, subject included.
+    Raises EditingError when either version does not exist."""
+    old, new = find_version(template, old_number), find_version(template, new_number)
+    missing = old_number if old is None else new_number if new is None else None
+    if missing is not None:
+        raise EditingError(_("There is no version %(number)d.", number=missing))
+    return compare(letter_text(old.subject, old.body), letter_text(new.subject, new.body))
+
+
+# -- new templates -------------------------------------------------------------
+
+
+def create_template(
+    campaign: Campaign, language: str, body_kind: str, user: User
+) -> LetterTemplate:
+    """A new letter for ``body_kind`` in ``language``, unpublished, with a draft from
+    the default letter when letters/ has one. Raises EditingError when it exists."""
+    if body_kind not in BODY_KINDS:
+        raise EditingError(_("Unknown kind of body."))
+    exists = db.session.execute(
+        db.select(LetterTemplate).filter_by(
+            campaign_id=campaign.id, language=language, body_kind=body_kind
+        )
+    ).scalar_one_or_none()
+    if exists is not None:
+        raise EditingError(_("This letter exists already."))
+    template = LetterTemplate(campaign_id=campaign.id, language=language, body_kind=body_kind)
+    letter = default_letter(body_kind, language)
+    if letter is not None:
+        template.draft_subject, template.draft_body = letter.subject, letter.body
+        template.draft_updated_at = utcnow()
+    db.session.add(template)
+    db.session.flush()
+    audit.record(
+        "create", "template", template.id, f"created the letter {body_kind}/{language}", user=user
+    )
+    db.session.commit()
+    return template
+
+
+def install_default_letters(campaign: Campaign, user: User | None) -> int:
+    """Give a campaign every default letter of letters/ it lacks, published as
+    version 1. The caller commits. Returns how many were added."""
+    added = 0
+    for letter in default_letters():
+        exists = db.session.execute(
+            db.select(LetterTemplate).filter_by(
+                campaign_id=campaign.id, language=letter.language, body_kind=letter.body_kind
+            )
+        ).scalar_one_or_none()
+        if exists is not None:
+            continue
+        template = LetterTemplate(
+            campaign_id=campaign.id, language=letter.language, body_kind=letter.body_kind
+        )
+        db.session.add(template)
+        db.session.flush()
+        _add_version(
+            template, letter.subject, letter.body, letter.reviewed, f"letters/{letter.path.name}"
+        )
+        added += 1
+    if added:
+        audit.record(
+            "create",
+            "campaign",
+            campaign.id,
+            f"added {added} default letters from letters/",
+            user=user,
+        )
+    return added
+
+
+# -- test letter ---------------------------------------------------------------
+
+
+def send_test(
+    template: LetterTemplate,
+    subject: str,
+    body: str,
+    user: User,
+    representative: Representative | None = None,
+) -> str:
+    """Mail the letter, rendered for ``representative`` (or a fictional one), to
+    the organiser's own address, never to the representative. Raises
+    TemplateInvalid; mail.MailError when the backend refuses. Returns the
+    provider's message id."""
+    result = preview(template, subject, body, representative)
+    if result.problems:
+        raise TemplateInvalid(result.problems)
+    note = _(
+        "Test letter, rendered for %(recipient)s. Only you received it.",
+        recipient=result.recipient,
+    )
+    message = OutgoingMessage(
+        to_email=user.email,
+        to_name="",
+        from_email=current_app.config["MAIL_FROM"],
+        from_name=current_app.config["MAIL_FROM_NAME"],
+        subject=f"[{_('Test')}] {result.subject}",
+        text=f"{note}\n\n----\n\n{result.body}",
+        kind="test",
+    )
+    return get_backend().send(message)

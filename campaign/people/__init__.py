@@ -1,0 +1,1 @@
+"""Bodies, representatives, their importers and the directory."""

@@ -1,1 +1,0 @@
-"""Business logic. Nothing in here reads `request` or renders pages."""

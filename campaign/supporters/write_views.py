@@ -1,0 +1,257 @@
+"""Writing: a country's representatives, then the letters step (the previews, the
+supporter's details and the sending), in the page's campaign."""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import abort, g, redirect, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from campaign.core import limits
+from campaign.core.i18n import current_language, language_name
+from campaign.delivery import address_holds
+from campaign.letters import compose, letter_language, residence
+from campaign.people import directory, places
+from campaign.supporters import abuse, latin_name, submissions
+from campaign.supporters.display import country_name, country_sort_key
+from campaign.supporters.forms import LetterForm, city_given, honeypot_filled
+from campaign.supporters.landing import campaign_route, current_campaign, here, not_open_page
+
+PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
+# The session key holding the number of the submission just made (see after_sending).
+SUBMITTED = "submitted"
+
+
+@campaign_route("/write/<country>")
+def choose_representatives(country: str, slug: str | None = None):
+    campaign = current_campaign()
+    refused = not_open_page(campaign)
+    if refused:
+        return refused
+    country = country.upper()
+    if country not in directory.countries_with_representatives():
+        abort(404, _("We have no representatives for this country yet."))
+    query = request.args.get("q", "")[:100]
+    groups = directory.representatives_for(country, query)
+    unavailable = address_holds.blocked(r.id for g in groups for r in g.representatives)
+    return render_template(
+        "supporters/representatives.html",
+        campaign=campaign,
+        country=country,
+        groups=groups,
+        unavailable=unavailable,
+        query=query,
+        error=request.args.get("error"),
+        select_all=request.args.get("all") == "1",
+    )
+
+
+def _previews(campaign, representatives, supporter_vars):
+    """(representative, the letter as sent, a reading copy in the supporter's language
+    or None) for each representative with a letter."""
+    reader = current_language()
+    published = compose.PublishedLetters(campaign)
+    published.load(representatives, None, reader)
+    previews = []
+    for rep in representatives:
+        try:
+            letter = compose.render_letter(campaign, rep, supporter_vars, published=published)
+        except (compose.NoTemplate, compose.RenderError):
+            # No letter, or one compose refuses (listed to organisers): none offered.
+            continue
+        reading_copy = None
+        if letter.language != reader:
+            try:
+                reading_copy = compose.render_letter(
+                    campaign, rep, supporter_vars, language=reader, published=published
+                )
+            except (compose.NoTemplate, compose.RenderError):
+                pass
+        previews.append((rep, letter, reading_copy))
+    return previews
+
+
+# Babel's territories include regions and codes for no country at all.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+
+
+def _residence_choices() -> list[tuple[str, str]]:
+    codes = [
+        code
+        for code in Locale.parse(str(get_locale())).territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
+    return [("", _("I would rather not say"))] + [
+        (code, country_name(code)) for code in sorted(codes, key=country_sort_key)
+    ]
+
+
+def _constituency_choices(places) -> list[tuple[str, str]]:
+    several = len(places) > 1
+    return [("", _("None of these, or I would rather not say"))] + [
+        (f"{body.id}:{name}", f"{name} ({body.name})" if several else name)
+        for body, names in places
+        for name in names
+    ]
+
+
+def _found_constituency(form, lookup_bodies) -> bool:
+    """Fill the constituency from the postcode or place typed, where the bodies'
+    tables know it; with several, offer only those and ask. False after marking a
+    field that needs the supporter's choice."""
+    typed = (form.place.data or "").strip()
+    if not typed or form.constituency.data or not lookup_bodies:
+        return True
+    found = [
+        f"{body_id}:{name}" for body_id, name in places.constituencies_at(typed, lookup_bodies)
+    ]
+    if len(found) == 1:
+        form.constituency.data = found[0]
+        return True
+    if found:
+        form.constituency.choices = [c for c in form.constituency.choices if c[0] in {"", *found}]
+        message = _("This postcode or place lies in several constituencies: please choose yours.")
+        form.constituency.errors = [*form.constituency.errors, message]
+    else:
+        message = _("We do not know this postcode or place: please choose your constituency.")
+        form.place.errors = [*form.place.errors, message]
+    return False
+
+
+def _stated_residence(form, country: str) -> residence.Residence | None:
+    """Where the supporter said they live, or None after marking the field that
+    contradicts itself. A constituency states the country it lies in."""
+    home = residence.Residence(country=form.residence.data or "")
+    if not form.constituency.data:
+        return home
+    body_id, _sep, name = form.constituency.data.partition(":")
+    if home.country and home.country != country:
+        form.constituency.errors = [
+            *form.constituency.errors,
+            _("This constituency is not in the country you said you live in."),
+        ]
+        return None
+    return residence.Residence(country=country, body_id=int(body_id), constituency=name)
+
+
+def _language_prompt(campaign, representatives, paragraph_language: str | None) -> str | None:
+    """What to ask when the paragraph's language differs from a letter's, else None."""
+    if not paragraph_language:
+        return None
+    if set(compose.letter_languages(campaign, representatives)) <= {paragraph_language}:
+        return None
+    return _(
+        "Your paragraph seems to be in %(language)s, and not every letter is. It is sent "
+        "exactly as you wrote it. Rewrite it in the letters' language, or keep it: each "
+        "letter then says, in its own language, that your paragraph is in %(language)s.",
+        language=language_name(paragraph_language),
+    )
+
+
+def _selected_ids(values) -> list[int]:
+    # ASCII digits only ("²".isdigit() is true), and no id wider than a database integer.
+    return [int(v) for v in map(str, values) if v.isascii() and v.isdigit() and len(v) <= 18][:500]
+
+
+@campaign_route("/write/<country>/letters", methods=["GET", "POST"])
+@limits.post_limits("letters", limits.email_key, limits.sends_letters)
+def write_letters(country: str, slug: str | None = None):
+    campaign = current_campaign()
+    refused = not_open_page(campaign)
+    if refused:
+        return refused
+    country = country.upper()
+    form = LetterForm()
+    ids = _selected_ids(
+        request.form.getlist("representatives")
+        if request.method == "POST"
+        else request.args.getlist("rep")
+    )
+    representatives = submissions.selectable_representatives(campaign, ids)
+    if not representatives:
+        return redirect(here(".choose_representatives", country=country, error="none"))
+    form.representatives.data = [str(r.id) for r in representatives]
+    form.residence.choices = _residence_choices()
+    constituencies = directory.constituencies(
+        list(dict.fromkeys(r.body for r in representatives)), country
+    )
+    form.constituency.choices = _constituency_choices(constituencies)
+    lookup_bodies = places.bodies_with_places([body for body, _names in constituencies])
+    # A language switch on the posted page comes back to these letters.
+    g.language_switch_args = {"rep": form.representatives.data}
+
+    supporter_vars = PLACEHOLDER_SUPPORTER
+    language_prompt = latin_prompt = None
+    if request.method == "POST":
+        valid = form.validate()
+        home = None
+        found = _found_constituency(form, lookup_bodies)
+        if found and not (form.residence.errors or form.constituency.errors):
+            home = _stated_residence(form, country)
+        paragraph_language = letter_language.detect(form.personal_paragraph.data or "")
+        language_prompt = _language_prompt(campaign, representatives, paragraph_language)
+        supporter_vars = {
+            "name": form.name.data or "",
+            "name_latin": form.name_latin.data or "",
+            "city": form.city.data or "",
+            "personal_paragraph": form.personal_paragraph.data or "",
+            "residence": home,
+            "paragraph_language": paragraph_language,
+        }
+        if language_prompt and "send" in request.form and not form.keep_language.data:
+            form.personal_paragraph.errors = [*form.personal_paragraph.errors, language_prompt]
+            valid = False
+        latin_prompt = latin_name.prompt(
+            form.name.data,
+            form.name_latin.data,
+            compose.letter_languages(campaign, representatives),
+        )
+        if latin_prompt and "send" in request.form and not form.name_latin_asked.data:
+            valid = False  # asked once: sending again goes ahead with the name as typed
+        if "send" in request.form and honeypot_filled(form):
+            # A robot: it sees the usual page and nothing is stored.
+            return redirect(here(".check_email"))
+        if "send" in request.form and valid and home and city_given(form, representatives):
+            details = submissions.SupporterDetails(
+                name=form.name.data.strip(),
+                email=form.email.data.strip(),
+                city=(form.city.data or "").strip(),
+                personal_paragraph=form.personal_paragraph.data or "",
+                locale=str(get_locale()),
+                residence=home,
+                wants_copy=bool(form.copy.data),
+                name_latin=(form.name_latin.data or "").strip(),
+                paragraph_language=paragraph_language,
+            )
+            try:
+                origin = abuse.origin_of(request.remote_addr)
+                submission = submissions.submit(campaign, representatives, details, origin)
+            except submissions.SubmissionError as exc:
+                form.representatives.errors = [str(exc)]
+            else:
+                # Only its number, in the signed session: the next page names the
+                # address and can resend the link, and no URL carries either.
+                session[SUBMITTED] = submission.id
+                return redirect(here(".check_email"))
+        elif "send" not in request.form:
+            # A preview is not a sending: nothing is marked wrong yet.
+            form.form_errors = []
+            for each in form:
+                if each.name not in ("place", "constituency"):  # the lookup's answer stays
+                    each.errors = []
+    previews = _previews(campaign, representatives, supporter_vars)
+    return render_template(
+        "supporters/letters.html",
+        campaign=campaign,
+        country=country,
+        form=form,
+        previews=previews,
+        letter_languages=", ".join(
+            sorted({language_name(letter.language) for _rep, letter, _copy in previews})
+        ),
+        language_prompt=language_prompt,
+        latin_prompt=latin_prompt,
+        place_lookup=bool(lookup_bodies),
+        city_required=any(r.body.requires_city for r in representatives),
+    )

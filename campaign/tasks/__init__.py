@@ -1,1 +1,0 @@
-"""RQ jobs. Each is a thin wrapper that loads ids and calls a service."""

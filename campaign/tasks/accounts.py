@@ -1,8 +1,0 @@
-from ..i18n import SOURCE_LANGUAGE
-from ..services import login_links
-from .queues import job
-
-
-@job
-def send_login_link(user_id: int | None, language: str = SOURCE_LANGUAGE) -> bool:
-    return login_links.send_login_link(user_id, language)

@@ -1,0 +1,1 @@
+"""Events, inbound replies, surveys, rollups, reports."""

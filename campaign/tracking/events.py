@@ -1,0 +1,445 @@
+"""Delivery events from SendGrid's Event Webhook, and the rules that move a sent
+letter forward (shared with replies, surveys and responses staff log).
+
+Events arrive late, twice and out of order. Each one is kept once (by
+``sg_event_id``); a letter's state only moves forward: sent → delivered →
+bounced or replied, never back. An event that arrives before the worker has
+recorded the letter as sent is kept and applied by :func:`reconcile_states`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
+
+from campaign.core.extensions import db
+from campaign.delivery import address_holds
+from campaign.models import (
+    AddressFlag,
+    DeliveryEvent,
+    Letter,
+    LetterEvent,
+    LetterState,
+    LoggedResponse,
+    Reply,
+    Representative,
+    SurveyAnswer,
+)
+from campaign.models.base import utcnow
+from campaign.models.letter import TRANSITIONS
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+MAX_SIGNATURE_AGE = 600  # seconds, either way
+
+# What an event tells about a letter. "bounce" depends on its type (see _effect).
+EVENT_STATES = {
+    "delivered": LetterState.DELIVERED,
+    # A spam report means it arrived.
+    "spamreport": LetterState.DELIVERED,
+    "dropped": LetterState.BOUNCED,
+}
+KNOWN_EVENTS = frozenset({"processed", "delivered", "deferred", "bounce", "dropped", "spamreport"})
+_FORWARD_FROM = (LetterState.SENT, LetterState.DELIVERED)
+# Rows per statement when looking up or inserting a batch's events.
+_CHUNK = 1000
+
+
+class SignatureError(Exception):
+    """The request is not a genuine, fresh Event Webhook post."""
+
+
+# -- signature ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _verifier(public_key: str):
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    return EventWebhook(public_key)
+
+
+def verify_signature(
+    public_key: str | None,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now: float | None = None,
+) -> None:
+    """Check SendGrid's ECDSA signature over ``timestamp + body``. Raises
+    SignatureError when no key is configured, a header is missing or malformed,
+    the timestamp is more than 10 minutes off, or the signature does not match."""
+    if not public_key:
+        raise SignatureError("no public key configured")
+    if not signature or not timestamp:
+        raise SignatureError("missing signature headers")
+    timestamp = timestamp.strip()
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        raise SignatureError("malformed timestamp")
+    now = time.time() if now is None else now
+    if abs(now - int(timestamp)) > MAX_SIGNATURE_AGE:
+        raise SignatureError("stale timestamp")
+    try:
+        base64.b64decode(signature, validate=True)
+        payload = body.decode("utf-8")
+        verifier = _verifier(public_key.strip())
+        ok = verifier.verify_signature(payload, signature.strip(), timestamp)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise SignatureError("malformed signature or key") from None
+    except Exception:  # noqa: BLE001 - the verifier raises what its crypto library raises
+        raise SignatureError("signature could not be checked") from None
+    if not ok:
+        raise SignatureError("signature does not match")
+
+
+# -- the letter's state -------------------------------------------------------
+
+
+def advance_letter(letter_id: int, target: LetterState, cause: str) -> bool:
+    """Move a sent (or delivered) letter forward to ``target`` with a
+    compare-and-set, recording why. Does nothing, and returns False, when the
+    letter is elsewhere (not sent yet, or already further). The caller commits."""
+    for current in _FORWARD_FROM:
+        if target not in TRANSITIONS[current]:
+            continue
+        result = db.session.execute(
+            update(Letter)
+            .where(Letter.id == letter_id, Letter.state == current.value)
+            .values(state=target.value, updated_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        if result.rowcount == 1:
+            db.session.add(
+                LetterEvent(
+                    letter_id=letter_id,
+                    from_state=current.value,
+                    to_state=target.value,
+                    cause=cause[:500],
+                )
+            )
+            return True
+    return False
+
+
+def flag_address(representative_id: int, email: str, reason: str, source: str) -> None:
+    """Flag a representative's address as undeliverable (hard bounce or drop);
+    a flag that was resolved opens again. While the flag is open and the
+    representative still has that address, their queued letters wait in
+    `held_address` (delivery.address_holds). The caller commits."""
+    email = (email or "").strip().lower()[:320]
+    if not email:
+        return
+    now = utcnow()
+    values = {
+        "representative_id": representative_id,
+        "email": email,
+        "reason": reason[:500],
+        "source": source,
+        "created_at": now,
+        "last_seen_at": now,
+    }
+    stmt = dialect_insert(AddressFlag).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["representative_id", "email"],
+        set_={"reason": values["reason"], "last_seen_at": now, "resolved_at": None},
+    )
+    db.session.execute(stmt)
+    current = db.session.execute(
+        select(Representative.email).where(Representative.id == representative_id)
+    ).scalar()
+    if (current or "").strip().lower() == email:
+        address_holds.hold_representative(
+            representative_id, f"held: the address bounced ({source})"
+        )
+
+
+def dialect_insert(model):
+    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+# -- events -------------------------------------------------------------------
+
+
+@dataclass
+class EventsResult:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    moved: int = 0
+    deferred: int = 0  # new events left for the next post of the batch (see record_events)
+
+
+def _text(value, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL; a batch carrying one must not be refused for ever.
+    return str(value or "").replace("\x00", "\ufffd")[:limit]
+
+
+def _event_id(item: dict) -> str:
+    given = _text(item.get("sg_event_id"), 100).strip()
+    if given:
+        return given[:100]
+    digest = hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
+    return "sha256:" + digest
+
+
+def _occurred(item: dict) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(item.get("timestamp")), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _severity(name: str, item: dict) -> str:
+    if name == "bounce":
+        # SendGrid: type "bounce" is permanent, "blocked" temporary.
+        return "soft" if str(item.get("type") or "").lower() == "blocked" else "hard"
+    if name == "dropped":
+        return "hard"
+    if name == "deferred":
+        return "soft"
+    return ""
+
+
+def _effect(name: str, severity: str) -> LetterState | None:
+    if name == "bounce":
+        return LetterState.BOUNCED if severity == "hard" else None
+    return EVENT_STATES.get(name)
+
+
+def _letters_for(items: list[dict]) -> dict[int, Letter]:
+    """Letters the events name, by their custom argument or SendGrid's message id."""
+    ids, message_ids = set(), set()
+    for item in items:
+        raw = str(item.get("letter_id") or "").strip()
+        if raw.isdigit() and len(raw) < 18:
+            ids.add(int(raw))
+        elif item.get("sg_message_id"):
+            message_ids.add(str(item["sg_message_id"]).split(".")[0][:200])
+    found: dict[int, Letter] = {}
+    if ids:
+        query = select(Letter).options(joinedload(Letter.representative))
+        for letter in db.session.execute(query.where(Letter.id.in_(ids))).scalars():
+            found[letter.id] = letter
+    if message_ids:
+        query = (
+            select(Letter)
+            .options(joinedload(Letter.representative))
+            .where(Letter.provider_message_id.in_(message_ids))
+        )
+        for letter in db.session.execute(query).scalars():
+            found[letter.id] = letter
+    return found
+
+
+def _letter_of(item: dict, letters: dict[int, Letter]) -> Letter | None:
+    raw = str(item.get("letter_id") or "").strip()
+    prefix = str(item.get("sg_message_id") or "").split(".")[0]
+    if raw.isdigit() and len(raw) < 18:
+        letter = letters.get(int(raw))
+        # Another installation sharing the SendGrid account numbers its letters
+        # too: an event for another message to another address belongs to it.
+        if letter is not None and _foreign(item, letter, prefix):
+            return None
+        return letter
+    if prefix:
+        for letter in letters.values():
+            if letter.provider_message_id == prefix:
+                return letter
+    return None
+
+
+def _foreign(item: dict, letter: Letter, prefix: str) -> bool:
+    recipient = str(item.get("email") or "").strip().lower()
+    other_address = bool(recipient) and recipient != letter.representative.email.lower()
+    other_message = bool(prefix and letter.provider_message_id) and (
+        prefix != letter.provider_message_id.split(".")[0]
+    )
+    return other_address and other_message
+
+
+def _stored_ids(keys: list[str]) -> set[str]:
+    """Which of these event ids are kept already."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        found.update(
+            db.session.execute(
+                select(DeliveryEvent.sg_event_id).where(DeliveryEvent.sg_event_id.in_(chunk))
+            ).scalars()
+        )
+    return found
+
+
+def record_events(items: list, limit: int | None = None) -> EventsResult:
+    """Keep each new event of a batch once and apply what it says to its letter.
+    Unknown events and events for unknown letters are kept too. Events kept
+    before (SendGrid posting a batch again) are counted as duplicates and cost
+    one lookup. With ``limit``, at most that many new events are kept; the
+    others are counted in ``deferred`` and left for the batch's next post, which
+    skips what this one kept. Commits."""
+    result = EventsResult(received=len(items))
+    keyed = [
+        (_event_id(item), item)
+        for item in (item if isinstance(item, dict) else {"value": item} for item in items)
+    ]
+    known = _stored_ids(list({key for key, _ in keyed}))
+    fresh: list[tuple[str, dict]] = []
+    for key, item in keyed:
+        if key in known:
+            result.duplicates += 1
+            continue
+        known.add(key)
+        fresh.append((key, item))
+    if limit is not None and len(fresh) > limit:
+        result.deferred = len(fresh) - limit
+        fresh = fresh[:limit]
+    letters = _letters_for([item for _, item in fresh])
+    now = utcnow()
+    applied = []
+    rows = []
+    for key, item in fresh:
+        name = _text(item.get("event") or "unknown", 40)
+        letter = _letter_of(item, letters)
+        severity = _severity(name, item)
+        reason = _text(item.get("reason") or item.get("response"), 500)
+        rows.append(
+            {
+                "sg_event_id": key,
+                "letter_id": letter.id if letter else None,
+                "event": name,
+                "severity": severity,
+                "reason": reason,
+                "sg_message_id": _text(item.get("sg_message_id"), 200) or None,
+                "occurred_at": _occurred(item),
+                "received_at": now,
+                "payload": item,
+            }
+        )
+        applied.append((key, item, name, letter, severity, reason))
+    stored: set[str] = set()
+    if rows:
+        # One executemany, which SQLAlchemy sends as multi-row INSERTs; a concurrent
+        # post of the same events loses the race here and counts them as duplicates.
+        stmt = (
+            dialect_insert(DeliveryEvent)
+            .on_conflict_do_nothing(index_elements=["sg_event_id"])
+            .returning(DeliveryEvent.sg_event_id)
+        )
+        stored.update(db.session.execute(stmt, rows).scalars())
+    result.stored = len(stored)
+    result.duplicates += len(rows) - len(stored)
+    for key, item, name, letter, severity, reason in applied:
+        if key not in stored or letter is None:
+            continue
+        target = _effect(name, severity)
+        if target is None:
+            continue
+        cause = f"{name} event" + (f": {reason}" if reason else "")
+        if advance_letter(letter.id, target, cause[:500]):
+            result.moved += 1
+        if target == LetterState.BOUNCED:
+            recipient = str(item.get("email") or "") or letter.representative.email
+            flag_address(letter.representative_id, recipient, cause, "event")
+    db.session.commit()
+    if result.received:
+        log.info(
+            "delivery events: %d received, %d stored, %d duplicates, %d deferred, %d letters moved",
+            result.received,
+            result.stored,
+            result.duplicates,
+            result.deferred,
+            result.moved,
+        )
+    return result
+
+
+# -- catching up --------------------------------------------------------------
+
+
+def reconcile_states(days: int = 30) -> int:
+    """Apply evidence that arrived while its letter was still being sent: letters
+    sent (or delivered) in the last ``days`` days that have a delivery event, a
+    reply, a survey "yes" or a logged response saying they are further along.
+    Commits; returns how many letters moved."""
+    cutoff = utcnow() - timedelta(days=days)
+    open_letters = select(Letter.id).where(
+        Letter.state.in_([s.value for s in _FORWARD_FROM]), Letter.sent_at >= cutoff
+    )
+    replied = set(
+        db.session.execute(
+            select(Reply.letter_id).where(Reply.letter_id.in_(open_letters), Reply.kind == "human")
+        ).scalars()
+    )
+    replied |= set(
+        db.session.execute(
+            select(SurveyAnswer.letter_id).where(
+                SurveyAnswer.letter_id.in_(open_letters), SurveyAnswer.answer == "yes"
+            )
+        ).scalars()
+    )
+    replied |= set(
+        db.session.execute(
+            select(LoggedResponse.letter_id).where(LoggedResponse.letter_id.in_(open_letters))
+        ).scalars()
+    )
+    bounced = set(
+        db.session.execute(
+            select(DeliveryEvent.letter_id).where(
+                DeliveryEvent.letter_id.in_(open_letters),
+                DeliveryEvent.severity == "hard",
+                DeliveryEvent.event.in_(["bounce", "dropped"]),
+            )
+        ).scalars()
+    )
+    bounced |= set(
+        db.session.execute(
+            select(Reply.letter_id).where(
+                Reply.letter_id.in_(open_letters), Reply.kind == "bounce", Reply.bounce == "hard"
+            )
+        ).scalars()
+    )
+    delivered = set(
+        db.session.execute(
+            select(DeliveryEvent.letter_id).where(
+                DeliveryEvent.letter_id.in_(open_letters),
+                or_(DeliveryEvent.event == "delivered", DeliveryEvent.event == "spamreport"),
+            )
+        ).scalars()
+    )
+    moved = 0
+    for letter_id in sorted(replied):
+        moved += advance_letter(letter_id, LetterState.REPLIED, "human response recorded earlier")
+    for letter_id in sorted(bounced - replied):
+        moved += advance_letter(letter_id, LetterState.BOUNCED, "bounce recorded earlier")
+    for letter_id in sorted(delivered - replied - bounced):
+        moved += advance_letter(letter_id, LetterState.DELIVERED, "delivery recorded earlier")
+    db.session.commit()
+    return moved
+
+
+def reconcile_job() -> int:
+    """Periodic: reconcile_states, then retry forwards that are due."""
+    from campaign.periodic import exclusive
+    from campaign.tracking.replies import retry_forwards
+
+    with exclusive("tracking-reconcile") as mine:
+        if not mine:
+            return 0
+        return reconcile_states() + retry_forwards()

@@ -1,0 +1,30 @@
+"""Inbound mail: parsing, classification, quote stripping and HTML sanitising.
+
+Pure functions with no database or web framework: the webhook view and the
+storage layer build on them.
+"""
+
+from campaign.tracking.inbound.classify import DEFAULT_OOO_SUBJECTS, Classification, classify
+from campaign.tracking.inbound.parse import (
+    InboundMessage,
+    InboundParseError,
+    from_inbound_parse,
+    from_mime,
+)
+from campaign.tracking.inbound.quotes import quoted_part, split_quoted, strip_quoted
+from campaign.tracking.inbound.sanitize import html_to_text, sanitize_html
+
+__all__ = [
+    "DEFAULT_OOO_SUBJECTS",
+    "Classification",
+    "InboundMessage",
+    "InboundParseError",
+    "classify",
+    "from_inbound_parse",
+    "from_mime",
+    "html_to_text",
+    "quoted_part",
+    "sanitize_html",
+    "split_quoted",
+    "strip_quoted",
+]

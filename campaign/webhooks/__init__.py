@@ -1,9 +1,0 @@
-"""Endpoints SendGrid calls. They authenticate themselves (signatures, secret
-paths), so they are exempt from CSRF."""
-
-from flask import Blueprint
-
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-# View modules register their routes on import; add new ones here.
-from . import events, inbound  # noqa: E402,F401
