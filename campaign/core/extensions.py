@@ -1,7 +1,6 @@
 """Flask extensions, created unbound and bound to an app in create_app."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,13 +21,3 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-
-
-def _hashed_client_key() -> str:
-    # Never the address in clear, even for a limit declared without its own key.
-    from campaign.core.limits import client_key
-
-    return client_key()
-
-
-limiter = Limiter(key_func=_hashed_client_key)

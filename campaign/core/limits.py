@@ -24,8 +24,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
-
-from campaign.core.extensions import limiter
+from flask_limiter import Limiter
 
 # name -> (per client address, per email address or link). Moving windows.
 DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
@@ -119,6 +118,11 @@ def email_hash(email: str) -> str:
 
 def client_key() -> str:
     return "ip:" + ip_hash(request.remote_addr)
+
+
+# Keyed on the hashed client address, never the address in clear, even for a limit
+# declared without its own key. Created unbound; init_limits binds it to the app.
+limiter = Limiter(key_func=client_key)
 
 
 def _posted_email() -> str:
