@@ -8,7 +8,9 @@ that lacks one refuses to start instead of running with a guessable value.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 ENVIRONMENTS = ("production", "development", "testing")
 MAIL_BACKENDS = ("outbox", "sendgrid", "smtp")
@@ -196,8 +198,6 @@ def validate_delivery(config: dict) -> None:
     """SMTP_URL, the throttle's defaults and the dispatch settings, checked at start-up
     so that a mistake stops the process with one line instead of failing every letter."""
     if config.get("SMTP_URL"):
-        from campaign.core.mail.smtp_backend import SMTPSettings
-
         SMTPSettings.from_url(config["SMTP_URL"])  # raises ConfigError naming the problem
     positive = (
         "THROTTLE_PER_SECOND",
@@ -226,3 +226,53 @@ def validate_delivery(config: dict) -> None:
         raise ConfigError("SENDING_LEASE_SECONDS must be at least SENDGRID_TIMEOUT + 7")
     if config.get("WORKER_CONNECT_RETRY_SECONDS", 60) < 0:
         raise ConfigError("WORKER_CONNECT_RETRY_SECONDS must not be negative")
+
+
+# The words SMTP_URL's starttls option accepts.
+_SMTP_TRUE = ("1", "true", "yes", "on")
+_SMTP_FALSE = ("0", "false", "no", "off", "")
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+    starttls: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> SMTPSettings:
+        """Parse SMTP_URL; raises ConfigError with a one-line reason."""
+        parts = urlsplit(url or "")
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ConfigError("SMTP_URL must start with smtp:// or smtps://")
+        if not parts.hostname:
+            raise ConfigError("SMTP_URL has no host name")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError("SMTP_URL has an invalid port (a number from 1 to 65535)") from None
+        if port == 0:
+            raise ConfigError("SMTP_URL has an invalid port (a number from 1 to 65535)")
+        query = parse_qs(parts.query, keep_blank_values=True)
+        unknown = sorted(set(query) - {"starttls"})
+        if unknown:
+            raise ConfigError(f"SMTP_URL has unknown option(s): {', '.join(unknown)}")
+        starttls_value = query.get("starttls", [""])[0].lower()
+        if starttls_value not in _SMTP_TRUE + _SMTP_FALSE:
+            raise ConfigError("SMTP_URL: starttls must be 1 or 0")
+        starttls = starttls_value in _SMTP_TRUE
+        if starttls and parts.scheme == "smtps":
+            raise ConfigError("SMTP_URL: smtps:// is TLS already; starttls=1 is for smtp://")
+        if parts.password and not parts.username:
+            raise ConfigError("SMTP_URL has a password but no user name")
+        return cls(
+            host=parts.hostname,
+            port=port or (465 if parts.scheme == "smtps" else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            implicit_tls=parts.scheme == "smtps",
+            starttls=starttls,
+        )

@@ -17,62 +17,13 @@ import ssl
 import threading
 import time
 import weakref
-from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from campaign.core.config import ConfigError
+from campaign.core.config import SMTPSettings
 from campaign.core.mail.base import OutgoingMessage, PermanentMailError, TransientMailError, to_mime
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
 # Servers drop idle sessions after a few minutes; reconnect rather than meet that.
 MAX_IDLE_SECONDS = 30.0
 PROBE_AFTER_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class SMTPSettings:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    implicit_tls: bool
-    starttls: bool
-
-    @classmethod
-    def from_url(cls, url: str) -> SMTPSettings:
-        """Parse SMTP_URL; raises ConfigError with a one-line reason."""
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("smtp", "smtps"):
-            raise ConfigError("SMTP_URL must start with smtp:// or smtps://")
-        if not parts.hostname:
-            raise ConfigError("SMTP_URL has no host name")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ConfigError("SMTP_URL has an invalid port (a number from 1 to 65535)") from None
-        if port == 0:
-            raise ConfigError("SMTP_URL has an invalid port (a number from 1 to 65535)")
-        query = parse_qs(parts.query, keep_blank_values=True)
-        unknown = sorted(set(query) - {"starttls"})
-        if unknown:
-            raise ConfigError(f"SMTP_URL has unknown option(s): {', '.join(unknown)}")
-        starttls_value = query.get("starttls", [""])[0].lower()
-        if starttls_value not in _TRUE + _FALSE:
-            raise ConfigError("SMTP_URL: starttls must be 1 or 0")
-        starttls = starttls_value in _TRUE
-        if starttls and parts.scheme == "smtps":
-            raise ConfigError("SMTP_URL: smtps:// is TLS already; starttls=1 is for smtp://")
-        if parts.password and not parts.username:
-            raise ConfigError("SMTP_URL has a password but no user name")
-        return cls(
-            host=parts.hostname,
-            port=port or (465 if parts.scheme == "smtps" else 25),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            implicit_tls=parts.scheme == "smtps",
-            starttls=starttls,
-        )
 
 
 class _Session:
