@@ -129,3 +129,6 @@ def register_cli(app: Flask) -> None:
     from campaign.tracking import commands as report_commands
 
     report_commands.register(app)
+    from campaign.i18n_cli import i18n_cli  # catalogues' and letters' translation status
+
+    app.cli.add_command(i18n_cli)

@@ -176,8 +176,5 @@ def init_i18n(app: Flask) -> None:
         switch_language_url=switch_language_url,
     )
     from campaign.core import formatting
-    from campaign.i18n_cli import i18n_cli
 
     formatting.register(app)
-
-    app.cli.add_command(i18n_cli)
