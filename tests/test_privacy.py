@@ -12,9 +12,10 @@ from pathlib import Path
 
 from campaign.core import limits, tokens
 from campaign.core.extensions import db
+from campaign.core.locks import exclusive
 from campaign.models import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.base import utcnow
-from campaign.periodic import PERIODIC, exclusive
+from campaign.periodic import PERIODIC
 from campaign.supporters import privacy, submissions
 
 from . import flow

@@ -3,10 +3,10 @@
 from datetime import timedelta
 from pathlib import Path
 
-from campaign import periodic
 from campaign.core.extensions import db
 from campaign.models import Letter, Submission
 from campaign.models.base import utcnow
+from campaign.supporters import reminders
 
 from . import flow
 
@@ -26,10 +26,10 @@ def test_one_reminder_after_a_day(seeded, client, drain, app):
     rep = flow.representatives_of("IE")[0]
     flow.submit(client, "IE", [rep.id], flow.Details())
     drain()
-    assert periodic.send_reminders() == 0  # too early
+    assert reminders.send_reminders() == 0  # too early
     _age_submission(25)
-    assert periodic.send_reminders() == 1
-    assert periodic.send_reminders() == 0  # only one reminder, ever
+    assert reminders.send_reminders() == 1
+    assert reminders.send_reminders() == 0  # only one reminder, ever
     drain()
     subjects = _subjects(app)
     title = "The time for release is now"
@@ -51,20 +51,20 @@ def test_no_reminder_once_confirmed(seeded, client, drain, app):
         client, flow.confirmation_link(flow.outbox_messages(Path(app.config["OUTBOX_DIR"]))[0])
     )
     _age_submission(30)
-    assert periodic.send_reminders() == 0
+    assert reminders.send_reminders() == 0
 
 
 def test_unconfirmed_letters_expire_after_seven_days(seeded, client, app):
     rep = flow.representatives_of("IE")[0]
     flow.submit(client, "IE", [rep.id], flow.Details())
     _age_submission(24 * 6)
-    assert periodic.expire_unconfirmed() == 0
+    assert reminders.expire_unconfirmed() == 0
     _age_submission(24 * 7 + 1)
-    assert periodic.expire_unconfirmed() == 1
+    assert reminders.expire_unconfirmed() == 1
     letter = db.session.execute(db.select(Letter)).scalar_one()
     assert letter.state == "expired"
     assert letter.events[-1].cause == "not confirmed in time"
-    assert periodic.send_reminders() == 0
+    assert reminders.send_reminders() == 0
 
 
 def test_periodic_work_runs_once_when_two_processes_race(seeded, client, app):
@@ -76,7 +76,7 @@ def test_periodic_work_runs_once_when_two_processes_race(seeded, client, app):
     lock = redis_connection().lock("campaign:lock:reminders", timeout=30)
     assert lock.acquire(blocking=False)  # another instance holds it
     try:
-        assert periodic.send_reminders() == 0
+        assert reminders.send_reminders() == 0
     finally:
         lock.release()
-    assert periodic.send_reminders() == 1
+    assert reminders.send_reminders() == 1

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from campaign.core.extensions import db
+from campaign.core.locks import exclusive
 from campaign.delivery import delivery, dispatch
 from campaign.models import Campaign, DeliveryEvent, Letter, LetterState
 from campaign.models.base import utcnow
-from campaign.periodic import exclusive
 
 log = logging.getLogger(__name__)
 

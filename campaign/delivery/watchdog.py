@@ -91,8 +91,8 @@ def _heartbeat(app: Flask, on_give_up) -> None:
 
 
 def _watch(app: Flask, on_give_up) -> None:
+    from campaign.core.locks import exclusive
     from campaign.delivery import dispatch, reconcile
-    from campaign.periodic import exclusive
 
     failing = _Failing(app, on_give_up)
     last_leases = 0.0

@@ -206,7 +206,7 @@ BATCH = 500
 def remove_old_letter_texts() -> int:
     """Remove subject and text of letters finished more than RETENTION_LETTER_DAYS ago
     (finished: sent, or ended unsent), and the quotations in replies to them."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("retention-letters") as mine:
         if not mine:
@@ -245,7 +245,7 @@ def remove_old_letter_texts() -> int:
 def anonymise_inactive_supporters() -> int:
     """Anonymise supporters with no activity for RETENTION_SUPPORTER_WEEKS whose
     letters are all finished (and remove those letters' texts)."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("retention-supporters") as mine:
         if not mine:
@@ -285,7 +285,7 @@ def anonymise_inactive_supporters() -> int:
 
 def clear_old_ip_hashes() -> int:
     """Forget where submissions came from once the abuse rules no longer look at them."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("retention-ip-hashes") as mine:
         if not mine:

@@ -436,7 +436,7 @@ def reconcile_states(days: int = 30) -> int:
 
 def reconcile_job() -> int:
     """Periodic: reconcile_states, then retry forwards that are due."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
     from campaign.tracking.replies import retry_forwards
 
     with exclusive("tracking-reconcile") as mine:

@@ -341,7 +341,7 @@ def rebuild() -> int:
 
 def refresh_job() -> int:
     """Periodic: refresh the rollups, in one process at a time."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("response-rollups") as mine:
         if not mine:
@@ -352,7 +352,7 @@ def refresh_job() -> int:
 def rebuild_job() -> int:
     """Periodic (daily): rebuild the rollups from scratch, a safety net (the
     triggers queue every change; this also repairs rows edited by hand)."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("response-rollups", ttl_seconds=3600) as mine:
         if not mine:
@@ -363,7 +363,7 @@ def rebuild_job() -> int:
 def refresh_if_free() -> None:
     """Bring the rollups up to date before a report, unless another process is
     refreshing them (the report then shows figures a few seconds old)."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     try:
         with exclusive("response-rollups") as mine:

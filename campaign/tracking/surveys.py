@@ -213,7 +213,7 @@ def record_answers(invitation: SurveyInvitation, given: dict[int, tuple[str, str
 
 def send_surveys_job() -> int:
     """Periodic: new invitations."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("surveys") as mine:
         return create_invitations() if mine else 0
@@ -221,7 +221,7 @@ def send_surveys_job() -> int:
 
 def send_survey_reminders_job() -> int:
     """Periodic: reminders."""
-    from campaign.periodic import exclusive
+    from campaign.core.locks import exclusive
 
     with exclusive("survey-reminders") as mine:
         return due_reminders() if mine else 0
