@@ -16,18 +16,11 @@ from campaign.core.resources import resource_dir
 def register_management(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from campaign import routes
     from campaign.accounts.menu import add_menu_item
-    from campaign.core.blueprints.admin import bp as admin_bp
-    from campaign.core.blueprints.organisers import bp as organisers_bp
-    from campaign.core.blueprints.staff import bp as staff_bp
-    from campaign.core.blueprints.webhooks import bp as webhooks_bp
     from campaign.models import Role
 
-    app.register_blueprint(organisers_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(staff_bp)
-    csrf.exempt(webhooks_bp)
-    app.register_blueprint(webhooks_bp)
+    routes.register_management(app)
     add_menu_item(app, "organisers.index", _l("Organise campaigns"), Role.ORGANISER)
     add_menu_item(app, "organisers.campaigns", _l("Campaigns and letters"), Role.ORGANISER)
     add_menu_item(app, "organisers.representatives", _l("Representatives"), Role.ORGANISER)
@@ -60,16 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "strong"
     init_i18n(app)
 
-    from campaign import models  # noqa: F401 - the mapped classes; SQLite pragmas
+    from campaign import models  # noqa: F401 - the mapped classes
     from campaign.accounts.menu import csrf_form, management_links
-    from campaign.core import sqlite  # noqa: F401 - the mapped classes; SQLite pragmas
-    from campaign.core.blueprints.auth import bp as auth_bp
-    from campaign.core.blueprints.supporters import bp as supporters_bp
-    from campaign.health import bp as health_bp
+    from campaign.core import sqlite  # noqa: F401 - SQLite pragmas
+    from campaign.routes import register_public
 
-    app.register_blueprint(supporters_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(auth_bp)
+    register_public(app)
     register_management(app)
     app.jinja_env.globals.update(management_links=management_links, csrf_form=csrf_form)
     if app.config["ENV"] == "development" and app.config["MAIL_BACKEND"] == "outbox":

@@ -1,1 +1,3 @@
-"""One blueprint per audience; the features' view modules add routes."""
+"""One blueprint per audience, with nothing on it: the features' view modules add their
+routes when imported, and campaign.routes imports them all (so no feature is imported
+from here)."""
