@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from campaign.delivery import address_holds, reconcile
+from campaign.delivery import address_releases, reconcile
 from campaign.supporters import privacy, reminders
 from campaign.tracking import events, rollups, surveys
 
@@ -18,7 +18,7 @@ PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     # Letters left behind by a killed worker or a Redis that forgot go on.
     "reconcile_letters": (reconcile.reconcile, 60),
     # Held letters whose representative's address was corrected by an import.
-    "release_held_letters": (address_holds.release_job, 300),
+    "release_held_letters": (address_releases.release_job, 300),
     # Retention (supporters.privacy; docs/privacy.md).
     "remove_old_letter_texts": (privacy.remove_old_letter_texts, 3600),
     "anonymise_inactive_supporters": (privacy.anonymise_inactive_supporters, 3600),

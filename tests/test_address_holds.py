@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from campaign.core.extensions import db
-from campaign.delivery import address_holds
+from campaign.delivery import address_holds, address_releases
 from campaign.models import AddressFlag, AuditEntry, LetterState, OfficeRequest
 from campaign.models.letter import TRANSITIONS
 from campaign.people import office_requests
@@ -130,7 +130,7 @@ def test_staff_cancel_held_letters(holds_app, keys, sendgrid):
     assert response.status_code == 302
     assert states_of(waiting) == ["cancelled"]
     # Marking the address fixed afterwards sends nothing: they were cancelled.
-    address_holds.release(bad.id, "test")
+    address_releases.release(bad.id, "test")
     db.session.commit()
     dispatch_all()
     assert states_of(waiting) == ["cancelled"] and sendgrid.messages == []
@@ -277,11 +277,11 @@ def test_held_letters_of_a_cancelled_campaign_are_cancelled_not_released(holds_a
     campaign = db.session.execute(db.select(Campaign)).scalars().first()
     campaign.sending_status = "cancelled"
     db.session.commit()
-    assert address_holds.release(bad.id, "test") == 0  # still flagged
+    assert address_releases.release(bad.id, "test") == 0  # still flagged
     flag = db.session.execute(db.select(AddressFlag)).scalar_one()
     flag.resolved_at = flag.last_seen_at
     db.session.flush()
-    assert address_holds.release(bad.id, "staff marked the address fixed") == 0
+    assert address_releases.release(bad.id, "staff marked the address fixed") == 0
     db.session.commit()
     assert states_of(waiting) == ["cancelled"]
     assert moves(waiting[0].id)[-1] == ("held_address", "cancelled")

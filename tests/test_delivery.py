@@ -199,7 +199,7 @@ def test_taking_is_a_compare_and_set(sg_app):
 
 def test_duplicate_jobs_and_retries_after_success_send_nothing(sg_app, sendgrid):
     from campaign.core.queues import LETTERS, get_queue
-    from campaign.delivery.tasks import send_letter
+    from campaign.delivery.queueing import send_letter
 
     backlog = make_backlog(2, 2)
     for letter_id in backlog.letter_ids * 3:

@@ -122,7 +122,7 @@ def test_the_reconciler_runs_in_one_process_at_a_time(sg_app):
 
 def test_an_older_send_letter_job_wakes_the_dispatcher(sg_app, sendgrid):
     from campaign.core.queues import LETTERS, get_queue
-    from campaign.delivery.tasks import send_letter
+    from campaign.delivery.queueing import send_letter
 
     backlog = make_backlog(1, 1)
     db.session.execute(db.update(Letter).values(next_attempt_at=None, fair_rank=0))

@@ -20,7 +20,6 @@ from campaign.core.extensions import db
 from campaign.delivery import delivery
 from campaign.models import (
     AddressFlag,
-    Campaign,
     Letter,
     LetterState,
     OfficeRequest,
@@ -105,45 +104,6 @@ def hold_blocked_among(candidates: list[tuple[int, int]]) -> set[int]:
     return set(hold_letters(ids, "held: the address is flagged or the office asked us to stop"))
 
 
-def release(representative_id: int | None, cause: str) -> int:
-    """Queue again the held letters of the representative (of every representative
-    when None) who is no longer blocked; wakes the dispatcher after the commit.
-    Returns how many. The caller commits."""
-    query = (
-        select(Letter.id, Letter.representative_id, Campaign.sending_status)
-        .join(Campaign, Campaign.id == Letter.campaign_id)
-        .where(Letter.state == S.HELD_ADDRESS.value)
-    )
-    if representative_id is not None:
-        query = query.where(Letter.representative_id == representative_id)
-    rows = db.session.execute(query).all()
-    if not rows:
-        return 0
-    still = blocked({rep_id for _, rep_id, _ in rows})
-    now = utcnow()
-    # A campaign whose sending was cancelled meanwhile sends none of them.
-    _cancel_ids(
-        [i for i, rep_id, status in rows if rep_id not in still and status == "cancelled"],
-        "the campaign's sending was cancelled",
-        now,
-    )
-    ids = [i for i, rep_id, status in rows if rep_id not in still and status != "cancelled"]
-    if not ids:
-        return 0
-    moved = delivery.move_letters(
-        Letter.id.in_(ids), S.HELD_ADDRESS, S.QUEUED, cause, now, next_attempt_at=None
-    )
-    if moved:
-        delivery.wake_after_commit(len(moved))
-    return len(moved)
-
-
-def _cancel_ids(letter_ids: list[int], cause: str, now) -> None:
-    if not letter_ids:
-        return
-    delivery.move_letters(Letter.id.in_(letter_ids), S.HELD_ADDRESS, S.CANCELLED, cause, now)
-
-
 def cancel(representative_id: int, cause: str, states=(S.HELD_ADDRESS,)) -> int:
     """Cancel the representative's letters in ``states`` (held ones by default);
     returns how many. The caller commits."""
@@ -167,11 +127,3 @@ def held_counts() -> dict[int, int]:
             .group_by(Letter.representative_id)
         ).all()
     )
-
-
-def release_job() -> int:
-    """Periodic: letters whose representative was unblocked by a path that does not
-    release them itself (an import that changed the address) go on. Commits."""
-    released = release(None, "released: the representative's address changed")
-    db.session.commit()
-    return released

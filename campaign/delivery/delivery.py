@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage
-from campaign.core.queues import call_after_commit, redis_connection
+from campaign.core.queues import redis_connection
 from campaign.models import Campaign, Letter, LetterEvent, LetterState
 from campaign.models.base import utcnow
 from campaign.models.letter import TRANSITIONS
@@ -52,62 +52,7 @@ NO_MESSAGE_ID_CAUSE = (
 )
 
 
-# -- queueing -------------------------------------------------------------------------
-
-
-def queue_letters(letters: Iterable[Letter]) -> None:
-    """Make letters that were just moved to `queued` (in the caller's transaction)
-    due now, give them their place in the fair order, and wake the dispatcher once
-    the caller commits. The caller commits."""
-    letters = [letter for letter in letters if letter.state == S.QUEUED]
-    if not letters:
-        return
-    now = utcnow()
-    for letter in letters:
-        letter.next_attempt_at = now
-    db.session.flush()
-    rank_letters([letter.id for letter in letters])
-    wake_after_commit(len(letters))
-
-
-def letters_queued(letter_ids: Iterable[int]) -> int:
-    """For letters moved to `queued` elsewhere (a staff release, an older job): make
-    the unscheduled ones due now, rank the unranked ones, commit, wake the dispatcher.
-    Returns how many of them are queued."""
-    ids = list(letter_ids)
-    if not ids:
-        return 0
-    now = utcnow()
-    db.session.execute(
-        update(Letter)
-        .where(Letter.id.in_(ids), Letter.state == S.QUEUED.value, Letter.next_attempt_at.is_(None))
-        .values(next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    rank_letters(ids)
-    queued = db.session.execute(
-        select(func.count()).where(Letter.id.in_(ids), Letter.state == S.QUEUED.value)
-    ).scalar_one()
-    if queued:
-        wake_after_commit(queued)
-    db.session.commit()
-    return queued
-
-
-def queue_confirmed(letters: list[Letter], cause: str) -> None:
-    """Move letters awaiting confirmation to `queued`, due now, each in its place in
-    the fair order (see rank_letters), and wake the dispatcher once the caller
-    commits. Loaded letters, in id order; written with the caller's next flush."""
-    if not letters:
-        return
-    with db.session.no_autoflush:
-        ranks = next_ranks([letter.representative_id for letter in letters])
-    now = utcnow()
-    for letter, rank in zip(letters, ranks, strict=True):
-        letter.transition(S.QUEUED, cause)
-        letter.next_attempt_at = now
-        letter.fair_rank = rank
-    wake_after_commit(len(letters))
+# -- the fair order (queueing.py puts letters in the queue) ---------------------------
 
 
 def rank_letters(letter_ids: Iterable[int]) -> int:
@@ -168,12 +113,6 @@ def next_ranks(representative_ids: list[int]) -> list[int]:
         last[rep_id] = rank
         ranks.append(rank)
     return ranks
-
-
-def wake_after_commit(letters: int = 1) -> None:
-    from campaign.delivery import dispatch
-
-    call_after_commit(lambda: dispatch.kick(letters))
 
 
 # -- taking ---------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from sqlalchemy.orm import joinedload
 
 from campaign.core.extensions import db
 from campaign.core.mail import PermanentMailError, TransientMailError, get_backend
-from campaign.core.queues import LETTERS, get_queue, redis_connection
+from campaign.core.queues import LETTERS, get_queue, job, redis_connection
 from campaign.delivery import address_holds, chains, delivery, send_metrics
 from campaign.delivery.outcome_writer import Batch, get_writer
 from campaign.delivery.send_window import next_opening
@@ -122,12 +122,11 @@ def free_slots() -> int:
 
 
 def _enqueue_link(slot: int, token: str) -> None:
-    from campaign.delivery.tasks import dispatch as dispatch_job
 
     config = current_app.config
     redis_connection().set(SLOT_KEY.format(slot), token, ex=_queued_slot_ttl())
     get_queue(LETTERS).enqueue(
-        dispatch_job,
+        chain_job,
         slot,
         token,
         job_timeout=int(config["DISPATCH_JOB_SECONDS"] + config["SENDING_LEASE_SECONDS"] + 30),
@@ -135,6 +134,18 @@ def _enqueue_link(slot: int, token: str) -> None:
         result_ttl=60,
         failure_ttl=7 * 86400,
     )
+
+
+@job
+def chain_job(slot: int, token: str | None = None) -> dict:
+    """One job of a dispatch chain (run_chain); it enqueues the next one itself."""
+    return run_chain(slot, token)
+
+
+@job
+def wake_job() -> int:
+    """Deferred letters are due (or may be): start dispatch chains in free slots."""
+    return kick()
 
 
 def run_chain(slot: int, token: str | None = None) -> dict[str, int]:
@@ -196,11 +207,10 @@ def run_chain(slot: int, token: str | None = None) -> dict[str, int]:
 
 def schedule_wake(at: datetime) -> None:
     """A wake-up job at ``at`` (RQ's scheduler); wake-ups in the same second are one job."""
-    from campaign.delivery.tasks import wake
 
     when = at + timedelta(seconds=0.05)
     job_id = f"letters-wake-{int(when.timestamp())}"
-    get_queue(LETTERS).enqueue_at(when, wake, job_id=job_id, result_ttl=0, ttl=24 * 3600)
+    get_queue(LETTERS).enqueue_at(when, wake_job, job_id=job_id, result_ttl=0, ttl=24 * 3600)
 
 
 def schedule_next_wake() -> datetime | None:

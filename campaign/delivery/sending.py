@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
-from campaign.delivery import delivery
+from campaign.delivery import delivery, queueing
 from campaign.models import Campaign, Letter, LetterState, User
 from campaign.models.base import utcnow
 
@@ -89,7 +89,7 @@ def resume(campaign: Campaign, *, user: User | None = None) -> int:
     campaign.sending_status = "active"
     waiting = queued_count(campaign)
     if waiting:
-        delivery.wake_after_commit(waiting)
+        queueing.wake_after_commit(waiting)
     summary = f"resumed the sending of {campaign.slug}: {waiting} letters queued"
     _record("resume", campaign, before, (waiting, waiting), summary, user)
     db.session.commit()

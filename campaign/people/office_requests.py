@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
-from campaign.delivery import address_holds
+from campaign.delivery import address_holds, address_releases
 from campaign.models import LetterState, OfficeRequest, Representative, User
 from campaign.models.base import utcnow
 from campaign.models.office import OFFICE_REQUEST_KINDS
@@ -108,7 +108,7 @@ def record(
         changes["email"] = [rep.email, email]
         rep.email = email
         db.session.flush()
-        address_holds.release(rep.id, "released: the office gave another address")
+        address_releases.release(rep.id, "released: the office gave another address")
     audit.record("office_request", "representative", rep.id, summary, user=user, changes=changes)
     db.session.commit()
     return request
@@ -131,7 +131,7 @@ def withdraw(request: OfficeRequest, user: User) -> bool:
         changes={"office_request": [request.kind, None]},
     )
     db.session.flush()
-    address_holds.release(rep.id, "released: the office's request was withdrawn")
+    address_releases.release(rep.id, "released: the office's request was withdrawn")
     db.session.commit()
     return True
 

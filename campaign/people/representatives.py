@@ -14,7 +14,7 @@ from sqlalchemy import or_
 from campaign.accounts import audit
 from campaign.campaigns.campaigns import known_language
 from campaign.core.extensions import db
-from campaign.delivery import address_holds
+from campaign.delivery import address_releases
 from campaign.models import Body, ImportRun, ImportRunBody, Representative, User
 from campaign.people.importers.base import FIELD_LIMITS, valid_email
 
@@ -131,7 +131,7 @@ def update(rep: Representative, values: dict[str, Any], user: User) -> dict:
     if "email" in changes:
         # A flag on the old address no longer applies: its held letters go.
         db.session.flush()
-        address_holds.release(rep.id, "released: an organiser corrected the address")
+        address_releases.release(rep.id, "released: an organiser corrected the address")
     db.session.commit()
     return changes
 

@@ -112,12 +112,12 @@ def _held_letters(submission_id: int) -> list[Letter]:
 def release(submission_id: int, reviewer: str) -> int:
     """Queue the submission's held letters; the sending side hears of them once this
     is committed. Returns how many were released (0 when another reviewer was first)."""
-    from campaign.delivery import delivery
+    from campaign.delivery import queueing
 
     letters = _held_letters(submission_id)
     for letter in letters:
         letter.transition(LetterState.QUEUED, f"released by staff ({reviewer})"[:500])
-    delivery.queue_letters(letters)
+    queueing.queue_letters(letters)
     db.session.commit()
     return len(letters)
 

@@ -191,7 +191,7 @@ def confirm(submission: Submission) -> int:
     fair order, the dispatcher woken after the commit; or hold them for staff review
     when the submission tripped an abuse rule. Returns how many were queued or held
     (0 when already confirmed)."""
-    from campaign.delivery import delivery
+    from campaign.delivery import queueing
 
     waiting = [
         letter for letter in submission.letters if letter.state == LetterState.AWAITING_CONFIRMATION
@@ -200,7 +200,7 @@ def confirm(submission: Submission) -> int:
         for letter in waiting:
             letter.transition(LetterState.HELD, f"held for review: {submission.hold_reason}"[:500])
     else:
-        delivery.queue_confirmed(waiting, "confirmed by the supporter")
+        queueing.queue_confirmed(waiting, "confirmed by the supporter")
     first_time = submission.confirmed_at is None
     if first_time:
         submission.confirmed_at = utcnow()

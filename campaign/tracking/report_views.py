@@ -13,7 +13,7 @@ from campaign.accounts.decorators import roles_required
 from campaign.campaigns.forms import CancelHeldForm
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import db
-from campaign.delivery import address_holds
+from campaign.delivery import address_holds, address_releases
 from campaign.models import AddressFlag, Campaign, Letter, Representative, Role
 from campaign.models.base import utcnow
 from campaign.tracking import reports as report_service
@@ -250,7 +250,7 @@ def resolve_address(flag_id: int):
         abort(404, _("No such address."))
     flag.resolved_at = utcnow()
     db.session.flush()
-    released = address_holds.release(
+    released = address_releases.release(
         flag.representative_id, "released: staff marked the address fixed"
     )
     db.session.commit()
