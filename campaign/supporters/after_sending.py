@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, session
 
-from campaign.supporters import submissions
+from campaign.supporters import confirmation, submissions
 from campaign.supporters.forms import ConfirmForm
 from campaign.supporters.landing import campaign_route, current_campaign, here
 from campaign.supporters.write_views import SUBMITTED
@@ -16,7 +16,7 @@ def _just_submitted():
     submission_id = session.get(SUBMITTED)
     if not isinstance(submission_id, int):
         return None
-    return submissions.with_letters(submission_id)
+    return confirmation.with_letters(submission_id)
 
 
 @campaign_route("/check-your-email")

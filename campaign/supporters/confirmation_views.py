@@ -13,7 +13,7 @@ from campaign.core import limits, tokens
 from campaign.core.blueprints.supporters import bp
 from campaign.core.i18n import prefer_supporter_locale
 from campaign.models import LetterState, Submission
-from campaign.supporters import privacy, status_links, submissions
+from campaign.supporters import confirmation, privacy, status_links, submissions
 from campaign.supporters.display import state_label
 from campaign.supporters.forms import ConfirmForm, honeypot_filled
 from campaign.supporters.landing import belongs_to, campaign_route, here, not_open_page, share_url
@@ -37,7 +37,7 @@ def _submission_from(token: str, purpose: str, max_age: int | None):
         return None, "expired"
     except tokens.InvalidToken:
         abort(404, _("This link is not valid. Please check that you copied all of it."))
-    submission = submissions.with_letters(submission_id)
+    submission = confirmation.with_letters(submission_id)
     # A supporter who deleted their data: their links show nothing of them.
     if submission is None or submission.supporter.anonymised_at is not None:
         abort(404, _("These letters no longer exist."))

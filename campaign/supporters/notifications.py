@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from campaign.core import tokens
 from campaign.core.mail import OutgoingMessage, get_backend
+from campaign.core.queues import job
 from campaign.core.urls import public_url
 from campaign.models import LetterState, Submission
 from campaign.people import directory
-from campaign.supporters.submissions import confirmation_deadline, with_letters
+from campaign.supporters.confirmation import confirmation_deadline, with_letters
 from campaign.supporters.supporter_mail import supporter_message
 
 
@@ -86,3 +87,15 @@ def send_confirmation(submission_id: int, reminder: bool = False) -> bool:
         return False
     get_backend().send(confirmation_message(submission, reminder))
     return True
+
+
+# The jobs (core.queues.job): beside the functions they run, which submissions and
+# the reminders enqueue.
+@job
+def send_confirmation_job(submission_id: int, reminder: bool = False) -> bool:
+    return send_confirmation(submission_id, reminder)
+
+
+@job
+def send_copy_job(submission_id: int) -> bool:
+    return send_copy(submission_id)

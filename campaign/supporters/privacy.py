@@ -24,6 +24,7 @@ from flask import current_app
 from campaign.core import tokens
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage, get_backend
+from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
 from campaign.models import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.base import utcnow
@@ -317,20 +318,14 @@ def find_supporter(email: str) -> Supporter | None:
 def request_data_link(email: str) -> None:
     """Mail a link to the "your data" page to ``email`` if a supporter has it; do
     the same amount of work either way, so nobody can learn whether it exists."""
-    from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
-    from campaign.supporters.privacy_tasks import send_data_link
-
     supporter = find_supporter(email)
-    enqueue_after_commit(NOTIFICATIONS, send_data_link, supporter.id if supporter else None)
+    enqueue_after_commit(NOTIFICATIONS, send_data_link_job, supporter.id if supporter else None)
     db.session.commit()
 
 
 def send_data_link_later(supporter_id: int) -> None:
     """Mail the "your data" link to a supporter already known (from their status link)."""
-    from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
-    from campaign.supporters.privacy_tasks import send_data_link
-
-    enqueue_after_commit(NOTIFICATIONS, send_data_link, supporter_id)
+    enqueue_after_commit(NOTIFICATIONS, send_data_link_job, supporter_id)
     db.session.commit()
 
 
@@ -354,3 +349,8 @@ def send_data_link(supporter_id: int | None) -> bool:
         return False
     get_backend().send(data_link_message(supporter))
     return True
+
+
+@job
+def send_data_link_job(supporter_id: int | None) -> bool:
+    return send_data_link(supporter_id)

@@ -12,12 +12,11 @@ from campaign.core.locks import exclusive
 from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
 from campaign.models import Letter, LetterState, Submission
 from campaign.models.base import utcnow
+from campaign.supporters import notifications
 
 
 def send_reminders() -> int:
     """One reminder per unconfirmed submission, REMINDER_AFTER_HOURS after it was made."""
-    from campaign.supporters.tasks import send_confirmation
-
     with exclusive("reminders") as mine:
         if not mine:
             return 0
@@ -41,7 +40,9 @@ def send_reminders() -> int:
         )
         for submission in submissions:
             submission.reminded_at = now
-            enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id, True)
+            enqueue_after_commit(
+                NOTIFICATIONS, notifications.send_confirmation_job, submission.id, True
+            )
         db.session.commit()
         return len(submissions)
 

@@ -16,11 +16,12 @@ from flask import current_app
 from campaign.core import tokens
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage, get_backend
+from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
 from campaign.models import Letter, LetterEvent, Submission, Supporter
 from campaign.models.base import utcnow
 from campaign.people import directory
-from campaign.supporters import privacy, submissions
+from campaign.supporters import confirmation, privacy
 from campaign.supporters.supporter_mail import supporter_message
 
 
@@ -58,7 +59,7 @@ def read_status_link(token: str) -> Submission:
     tokens.InvalidToken for a damaged link, tokens.ExpiredToken past its time,
     SupporterGone when the letters or the supporter's data were deleted."""
     submission_id, issued_at = tokens.read_token_issued(tokens.STATUS, token)
-    submission = submissions.with_letters(submission_id)
+    submission = confirmation.with_letters(submission_id)
     if submission is None or submission.supporter.anonymised_at is not None:
         raise SupporterGone("these letters no longer exist")
     ends = expires_at(submission, issued_at)
@@ -73,11 +74,8 @@ def read_status_link(token: str) -> Submission:
 def request_status_links(email: str) -> None:
     """Mail fresh status links to ``email`` if a supporter has it; do the same amount
     of work either way, so nobody can learn whether it exists."""
-    from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
-    from campaign.supporters.privacy_tasks import send_status_links
-
     supporter = privacy.find_supporter(email)
-    enqueue_after_commit(NOTIFICATIONS, send_status_links, supporter.id if supporter else None)
+    enqueue_after_commit(NOTIFICATIONS, send_status_links_job, supporter.id if supporter else None)
     db.session.commit()
 
 
@@ -121,3 +119,8 @@ def send_status_links(supporter_id: int | None) -> bool:
         return False
     get_backend().send(message)
     return True
+
+
+@job
+def send_status_links_job(supporter_id: int | None) -> bool:
+    return send_status_links(supporter_id)

@@ -25,7 +25,7 @@ from campaign.models import (
     Supporter,
 )
 from campaign.models.base import utcnow
-from campaign.supporters import abuse
+from campaign.supporters import abuse, notifications
 
 
 class SubmissionError(ValueError):
@@ -164,9 +164,7 @@ def submit(
             raise SubmissionError(_l("Please choose at least one representative."))
         raise SubmissionError(_l("You have already written to every representative you chose."))
     db.session.flush()
-    from campaign.supporters.tasks import send_confirmation
-
-    enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id)
+    enqueue_after_commit(NOTIFICATIONS, notifications.send_confirmation_job, submission.id)
     db.session.commit()
     return submission
 
@@ -206,9 +204,7 @@ def confirm(submission: Submission) -> int:
         submission.confirmed_at = utcnow()
     submission.supporter.last_activity_at = utcnow()
     if first_time and submission.wants_copy and waiting:
-        from campaign.supporters.tasks import send_copy
-
-        enqueue_after_commit(NOTIFICATIONS, send_copy, submission.id)
+        enqueue_after_commit(NOTIFICATIONS, notifications.send_copy_job, submission.id)
     db.session.commit()
     return len(waiting)
 
@@ -227,32 +223,6 @@ def resend_confirmation(submission: Submission) -> bool:
     if submission.resent_at is not None and now - submission.resent_at < RESEND_INTERVAL:
         return False
     submission.resent_at = now
-    from campaign.supporters.tasks import send_confirmation
-
-    enqueue_after_commit(NOTIFICATIONS, send_confirmation, submission.id)
+    enqueue_after_commit(NOTIFICATIONS, notifications.send_confirmation_job, submission.id)
     db.session.commit()
     return True
-
-
-def with_letters(submission_id: int) -> Submission | None:
-    """The submission with its supporter, campaign, letters and their representatives
-    and bodies, in one query: what the confirmation mail and pages show."""
-    return db.session.get(
-        Submission,
-        submission_id,
-        options=(
-            joinedload(Submission.supporter),
-            joinedload(Submission.campaign),
-            joinedload(Submission.letters)
-            .joinedload(Letter.representative)
-            .joinedload(Representative.body),
-        ),
-    )
-
-
-def confirmation_deadline(submission: Submission):
-    return submission.created_at + timedelta(days=current_app.config["CONFIRMATION_MAX_AGE_DAYS"])
-
-
-def is_expired(submission: Submission) -> bool:
-    return utcnow() >= confirmation_deadline(submission)
