@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from campaign.delivery import address_releases, reconcile
 from campaign.supporters import privacy, reminders
-from campaign.tracking import events, rollups, surveys
+from campaign.tracking import catch_up, rollups, surveys
 
 # name -> (function, interval in seconds). The clock process runs these.
 PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
@@ -26,7 +26,7 @@ PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     # Replies, surveys and reports (docs/architecture/tracking.md).
     "send_surveys": (surveys.send_surveys_job, 3600),
     "send_survey_reminders": (surveys.send_survey_reminders_job, 3600),
-    "reconcile_tracking": (events.reconcile_job, 300),
+    "reconcile_tracking": (catch_up.reconcile_job, 300),
     "refresh_response_rollups": (rollups.refresh_job, 60),
     "rebuild_response_rollups": (rollups.rebuild_job, 86400),
 }

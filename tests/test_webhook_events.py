@@ -10,8 +10,8 @@ import pytest
 
 from campaign.core.extensions import db
 from campaign.models import AddressFlag, DeliveryEvent, LetterEvent
+from campaign.tracking import catch_up, reports, rollups
 from campaign.tracking import events as event_service
-from campaign.tracking import reports, rollups
 
 from . import tracking_helpers as th
 
@@ -138,7 +138,7 @@ def test_an_event_that_overtakes_the_worker_is_applied_later(tracked, keys):
     letter = db.session.get(type(letter), letter.id)
     letter.state = "sent"
     db.session.commit()
-    assert event_service.reconcile_states() == 1
+    assert catch_up.reconcile_states() == 1
     assert th.state_of(letter.id) == "delivered"
 
 

@@ -4,7 +4,7 @@ letter forward (shared with replies, surveys and responses staff log).
 Events arrive late, twice and out of order. Each one is kept once (by
 ``sg_event_id``); a letter's state only moves forward: sent → delivered →
 bounced or replied, never back. An event that arrives before the worker has
-recorded the letter as sent is kept and applied by :func:`reconcile_states`.
+recorded the letter as sent is kept and applied by tracking.catch_up.reconcile_states.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from campaign.core.extensions import db
@@ -30,10 +30,7 @@ from campaign.models import (
     Letter,
     LetterEvent,
     LetterState,
-    LoggedResponse,
-    Reply,
     Representative,
-    SurveyAnswer,
 )
 from campaign.models.base import utcnow
 from campaign.models.letter import TRANSITIONS
@@ -368,78 +365,3 @@ def record_events(items: list, limit: int | None = None) -> EventsResult:
             result.moved,
         )
     return result
-
-
-# -- catching up --------------------------------------------------------------
-
-
-def reconcile_states(days: int = 30) -> int:
-    """Apply evidence that arrived while its letter was still being sent: letters
-    sent (or delivered) in the last ``days`` days that have a delivery event, a
-    reply, a survey "yes" or a logged response saying they are further along.
-    Commits; returns how many letters moved."""
-    cutoff = utcnow() - timedelta(days=days)
-    open_letters = select(Letter.id).where(
-        Letter.state.in_([s.value for s in _FORWARD_FROM]), Letter.sent_at >= cutoff
-    )
-    replied = set(
-        db.session.execute(
-            select(Reply.letter_id).where(Reply.letter_id.in_(open_letters), Reply.kind == "human")
-        ).scalars()
-    )
-    replied |= set(
-        db.session.execute(
-            select(SurveyAnswer.letter_id).where(
-                SurveyAnswer.letter_id.in_(open_letters), SurveyAnswer.answer == "yes"
-            )
-        ).scalars()
-    )
-    replied |= set(
-        db.session.execute(
-            select(LoggedResponse.letter_id).where(LoggedResponse.letter_id.in_(open_letters))
-        ).scalars()
-    )
-    bounced = set(
-        db.session.execute(
-            select(DeliveryEvent.letter_id).where(
-                DeliveryEvent.letter_id.in_(open_letters),
-                DeliveryEvent.severity == "hard",
-                DeliveryEvent.event.in_(["bounce", "dropped"]),
-            )
-        ).scalars()
-    )
-    bounced |= set(
-        db.session.execute(
-            select(Reply.letter_id).where(
-                Reply.letter_id.in_(open_letters), Reply.kind == "bounce", Reply.bounce == "hard"
-            )
-        ).scalars()
-    )
-    delivered = set(
-        db.session.execute(
-            select(DeliveryEvent.letter_id).where(
-                DeliveryEvent.letter_id.in_(open_letters),
-                or_(DeliveryEvent.event == "delivered", DeliveryEvent.event == "spamreport"),
-            )
-        ).scalars()
-    )
-    moved = 0
-    for letter_id in sorted(replied):
-        moved += advance_letter(letter_id, LetterState.REPLIED, "human response recorded earlier")
-    for letter_id in sorted(bounced - replied):
-        moved += advance_letter(letter_id, LetterState.BOUNCED, "bounce recorded earlier")
-    for letter_id in sorted(delivered - replied - bounced):
-        moved += advance_letter(letter_id, LetterState.DELIVERED, "delivery recorded earlier")
-    db.session.commit()
-    return moved
-
-
-def reconcile_job() -> int:
-    """Periodic: reconcile_states, then retry forwards that are due."""
-    from campaign.core.locks import exclusive
-    from campaign.tracking.replies import retry_forwards
-
-    with exclusive("tracking-reconcile") as mine:
-        if not mine:
-            return 0
-        return reconcile_states() + retry_forwards()

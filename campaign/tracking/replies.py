@@ -26,6 +26,7 @@ from sqlalchemy import or_, select, update
 
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage, PermanentMailError, TransientMailError, get_backend
+from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.models import Letter, LetterState, LoggedResponse, Reply
 from campaign.models.base import utcnow
 from campaign.models.tracking import CHANNELS, REPLY_KINDS, STANCES
@@ -247,9 +248,6 @@ def _apply(reply: Reply) -> None:
 
 
 def _enqueue_forward(reply_id: int) -> None:
-    from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
-    from campaign.tracking.tasks import forward_reply as forward_reply_job
-
     enqueue_after_commit(NOTIFICATIONS, forward_reply_job, reply_id)
 
 
@@ -424,6 +422,11 @@ def forward_reply(reply_id: int) -> str:
     db.session.commit()
     log.info("reply %s forwarded", reply.id)
     return "sent"
+
+
+@job
+def forward_reply_job(reply_id: int) -> str:
+    return forward_reply(reply_id)
 
 
 def retry_forwards() -> int:

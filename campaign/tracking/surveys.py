@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 from campaign.core import tokens
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage, get_backend
+from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
 from campaign.models import Letter, LetterState, Reply, SurveyAnswer, SurveyInvitation
 from campaign.models.base import utcnow
@@ -143,10 +144,7 @@ def due_reminders(limit: int = 1000) -> int:
 
 
 def _enqueue(invitation_id: int, reminder: bool) -> None:
-    from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
-    from campaign.tracking.tasks import send_survey as send_survey_job
-
-    enqueue_after_commit(NOTIFICATIONS, send_survey_job, invitation_id, reminder)
+    enqueue_after_commit(NOTIFICATIONS, send_one_survey_job, invitation_id, reminder)
 
 
 def survey_message(
@@ -164,6 +162,11 @@ def survey_message(
     return supporter_message(
         supporter, "survey", "survey-reminder" if reminder else "survey", **context
     )
+
+
+@job
+def send_one_survey_job(invitation_id: int, reminder: bool = False) -> bool:
+    return send_survey(invitation_id, reminder)
 
 
 def send_survey(invitation_id: int, reminder: bool = False) -> bool:
