@@ -17,6 +17,7 @@ from flask_babel import force_locale, gettext
 from campaign.core.extensions import db
 from campaign.core.i18n import INTERFACE_LANGUAGES, SOURCE_LANGUAGE
 from campaign.core.mail import OutgoingMessage, get_backend
+from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
 from campaign.models import LoginLink, User
 from campaign.models.base import utcnow
@@ -37,12 +38,14 @@ def active_user(email: str) -> User | None:
 def request_login_link(email: str, language: str = SOURCE_LANGUAGE) -> None:
     """Mail a login link to ``email``, in ``language``, if an active account has it;
     the same work either way, so nobody learns whether it exists."""
-    from campaign.accounts.tasks import send_login_link
-    from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
-
     user = active_user(email)
-    enqueue_after_commit(NOTIFICATIONS, send_login_link, user.id if user else None, language)
+    enqueue_after_commit(NOTIFICATIONS, send_login_link_job, user.id if user else None, language)
     db.session.commit()
+
+
+@job
+def send_login_link_job(user_id: int | None, language: str = SOURCE_LANGUAGE) -> bool:
+    return send_login_link(user_id, language)
 
 
 def send_login_link(user_id: int | None, language: str = SOURCE_LANGUAGE) -> bool:
