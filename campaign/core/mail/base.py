@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import base64mime
 from email.headerregistry import Address
 from email.message import Message
@@ -12,7 +13,6 @@ from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
 from campaign.core.redaction import without_addresses
-from campaign.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def to_mime(message: OutgoingMessage, message_id_domain: str = "localhost") -> M
         headers.append(("Reply-To", address_header(message.reply_to_name, message.reply_to_email)))
     headers += [
         ("Subject", text_header(message.subject)),
-        ("Date", format_datetime(utcnow())),
+        ("Date", format_datetime(datetime.now(UTC))),
         ("Message-ID", make_msgid(domain=message_id_domain)),
     ]
     for key, value in sorted(message.custom_args.items()):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from campaign.core.mail.base import OutgoingMessage, to_mime
-from campaign.models.base import utcnow
 
 
 class OutboxBackend:
@@ -22,7 +22,7 @@ class OutboxBackend:
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(bytes(mime))
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"{stamp}-{message_id.split('@')[0]}.eml"
         os.replace(tmp, self.directory / name)
         return message_id
