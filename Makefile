@@ -40,6 +40,7 @@ test: $(STAMP) translations
 lint: $(STAMP)
 	$(BIN)/ruff check campaign tests bench worker.py wsgi.py setup.py
 	$(BIN)/ruff format --check campaign tests bench worker.py wsgi.py setup.py
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format campaign tests bench worker.py wsgi.py setup.py
