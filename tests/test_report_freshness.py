@@ -26,7 +26,7 @@ from campaign.models import (
     SurveyAnswer,
 )
 from campaign.models.base import utcnow
-from campaign.tracking import catch_up, events, reports, rollups
+from campaign.tracking import catch_up, letter_progress, reports, rollups
 
 from .delivery_support import (  # noqa: F401 - fixtures
     dispatch_all,
@@ -81,7 +81,7 @@ def test_every_write_path_queues_a_refresh(sg_app, sendgrid):
     assert reported() == raw_counts() == {"sent": 12, "delivered": 0, "bounced": 0, "replied": 0}
 
     # The ORM: a delivery event's compare-and-set and its LetterEvent.
-    events.advance_letter(ids[0], S.DELIVERED, "delivered")
+    letter_progress.advance_letter(ids[0], S.DELIVERED, "delivered")
     db.session.commit()
     assert queued_letters() == {ids[0]}
 

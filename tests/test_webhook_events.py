@@ -10,7 +10,7 @@ import pytest
 
 from campaign.core.extensions import db
 from campaign.models import AddressFlag, DeliveryEvent, LetterEvent
-from campaign.tracking import catch_up, reports, rollups
+from campaign.tracking import catch_up, letter_progress, reports, rollups
 from campaign.tracking import events as event_service
 
 from . import tracking_helpers as th
@@ -121,7 +121,7 @@ def test_state_only_moves_forward_whatever_the_order(tracked, keys):
     th.post_events(client, private, [th.event(bounced_first, "delivered")])
     assert th.state_of(bounced_first.id) == "bounced"
     # A replied letter stays replied when a delivery or a bounce arrives later.
-    event_service.advance_letter(replied.id, event_service.LetterState.REPLIED, "test")
+    letter_progress.advance_letter(replied.id, event_service.LetterState.REPLIED, "test")
     db.session.commit()
     th.post_events(client, private, [th.event(replied, "delivered"), th.event(replied, "bounce")])
     assert th.state_of(replied.id) == "replied"

@@ -2,7 +2,7 @@
 asked us to stop.
 
 A representative is *blocked* while their current address has an open flag (a hard
-bounce or a drop: tracking.events.flag_address) or their office's request to stop,
+bounce or a drop: tracking.letter_progress.flag_address) or their office's request to stop,
 or to be reached through a web form instead, stands (people.office_requests).
 Supporters are not offered a blocked representative; letters queued to one move
 to `held_address`, where staff see them, and go back to `queued` once the

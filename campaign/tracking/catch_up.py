@@ -12,7 +12,7 @@ from campaign.core.extensions import db
 from campaign.core.locks import exclusive
 from campaign.models import DeliveryEvent, Letter, LetterState, LoggedResponse, Reply, SurveyAnswer
 from campaign.models.base import utcnow
-from campaign.tracking.events import _FORWARD_FROM, advance_letter
+from campaign.tracking.letter_progress import FORWARD_FROM, advance_letter
 from campaign.tracking.replies import retry_forwards
 
 
@@ -23,7 +23,7 @@ def reconcile_states(days: int = 30) -> int:
     Commits; returns how many letters moved."""
     cutoff = utcnow() - timedelta(days=days)
     open_letters = select(Letter.id).where(
-        Letter.state.in_([s.value for s in _FORWARD_FROM]), Letter.sent_at >= cutoff
+        Letter.state.in_([s.value for s in FORWARD_FROM]), Letter.sent_at >= cutoff
     )
     replied = set(
         db.session.execute(

@@ -32,7 +32,6 @@ from campaign.models.base import utcnow
 from campaign.models.tracking import CHANNELS, REPLY_KINDS, STANCES
 from campaign.supporters.supporter_mail import forward_sender_name, supporter_locale
 from campaign.tracking import reply_tokens
-from campaign.tracking.events import advance_letter, dialect_insert, flag_address
 from campaign.tracking.inbound import (
     InboundMessage,
     InboundParseError,
@@ -41,6 +40,7 @@ from campaign.tracking.inbound import (
     sanitize_html,
     strip_quoted,
 )
+from campaign.tracking.letter_progress import advance_letter, dialect_insert, flag_address
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from campaign.models import Letter, LetterState, Reply, SurveyAnswer, SurveyInvi
 from campaign.models.base import utcnow
 from campaign.models.tracking import SURVEY_ANSWERS
 from campaign.supporters.supporter_mail import supporter_message
-from campaign.tracking.events import advance_letter
+from campaign.tracking.letter_progress import advance_letter
 
 PURPOSE = "survey-invitation"
 NOTE_MAX = 2000

@@ -12,7 +12,7 @@ from campaign.core.extensions import db
 from campaign.models import AddressFlag
 from campaign.people import office_requests
 from campaign.seed import seed_demo
-from campaign.tracking.events import flag_address
+from campaign.tracking.letter_progress import flag_address
 
 from .. import tracking_helpers as th
 from ..test_auth import make_user
