@@ -11,8 +11,7 @@ import pytest
 
 from campaign.core.extensions import db
 from campaign.models import AddressFlag, Campaign, Letter, Reply
-from campaign.tracking import replies as reply_service
-from campaign.tracking import reports
+from campaign.tracking import reply_forwarding, reply_inbox, reports
 from campaign.tracking.reply_tokens import letter_ids_in, make_token, read_token, reply_address
 
 from . import flow
@@ -129,7 +128,7 @@ def test_real_human_replies_in_both_modes_are_stored_forwarded_and_counted(track
 
     # Forwarding runs once however often the job is asked to run.
     for reply in _replies():
-        assert reply_service.forward_reply(reply.id) == "skipped"
+        assert reply_forwarding.forward_reply(reply.id) == "skipped"
 
     rows = {row.ident: row for row in reports.responses("representative")}
     for rep_id in rep_ids:
@@ -220,7 +219,7 @@ def test_an_empty_or_unreadable_post_is_kept_never_refused(tracked):
     assert len(stored) == 3
     assert all(r.kind is None and r.letter_id is None and r.parse_error for r in stored)
     assert stored[1].raw == b"\x00\xffnot a form"
-    rows = reply_service.inbox_rows(reply_service.InboxFilters(matched="unmatched"))
+    rows = reply_inbox.inbox_rows(reply_inbox.InboxFilters(matched="unmatched"))
     assert {row["letter_id"] for row in rows} == {""}
 
 

@@ -13,7 +13,7 @@ from campaign.core.locks import exclusive
 from campaign.models import DeliveryEvent, Letter, LetterState, LoggedResponse, Reply, SurveyAnswer
 from campaign.models.base import utcnow
 from campaign.tracking.letter_progress import FORWARD_FROM, advance_letter
-from campaign.tracking.replies import retry_forwards
+from campaign.tracking.reply_forwarding import retry_forwards
 
 
 def reconcile_states(days: int = 30) -> int:

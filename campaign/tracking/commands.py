@@ -71,18 +71,18 @@ def rebuild_command():
 def list_command(fmt: str, kind: str | None, unmatched: bool, slug: str | None, limit: int):
     """Replies, newest first: received_at, letter_id (empty when unmatched),
     classification (human, automatic or bounce) and more."""
-    from campaign.tracking import replies as reply_service
+    from campaign.tracking import reply_inbox
     from campaign.tracking.reports import csv_text
 
-    filters = reply_service.InboxFilters(
+    filters = reply_inbox.InboxFilters(
         kind=kind or "", matched="unmatched" if unmatched else "", campaign_id=_campaign_id(slug)
     )
-    rows = reply_service.inbox_rows(filters, limit=limit)
+    rows = reply_inbox.inbox_rows(filters, limit=limit)
     from campaign.accounts import audit
 
     audit.record_access("export", f"replies list ({fmt}, command line)", len(rows))
     if fmt == "csv":
-        click.echo(csv_text(rows, reply_service.INBOX_COLUMNS), nl=False)
+        click.echo(csv_text(rows, reply_inbox.INBOX_COLUMNS), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

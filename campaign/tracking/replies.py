@@ -18,20 +18,16 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app, render_template
-from flask_babel import force_locale, gettext
-from sqlalchemy import or_, select, update
+from flask_babel import gettext
+from sqlalchemy import select
 
 from campaign.core.extensions import db
-from campaign.core.mail import OutgoingMessage, PermanentMailError, TransientMailError, get_backend
-from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.models import Letter, LetterState, LoggedResponse, Reply
 from campaign.models.base import utcnow
 from campaign.models.tracking import CHANNELS, REPLY_KINDS, STANCES
-from campaign.supporters.supporter_mail import forward_sender_name, supporter_locale
-from campaign.tracking import reply_tokens
+from campaign.tracking import reply_forwarding, reply_tokens
 from campaign.tracking.inbound import (
     InboundMessage,
     InboundParseError,
@@ -45,7 +41,6 @@ from campaign.tracking.letter_progress import advance_letter, dialect_insert, fl
 log = logging.getLogger(__name__)
 
 MAX_LETTERS_PER_MESSAGE = 50
-MAX_FORWARD_ATTEMPTS = 5
 # The shortest message id prefix worth looking up (SendGrid's X-Message-Id is 22).
 _MIN_ID_LENGTH = 10
 
@@ -240,15 +235,11 @@ def _apply(reply: Reply) -> None:
     if reply.kind == "human":
         advance_letter(letter.id, LetterState.REPLIED, "human reply received")
         if reply.forward_status == "pending":
-            _enqueue_forward(reply.id)
+            reply_forwarding.enqueue_forward(reply.id)
     elif reply.kind == "bounce" and reply.bounce == "hard":
         reason = f"bounce message: {reply.classification_reason}"[:500]
         advance_letter(letter.id, LetterState.BOUNCED, reason)
         flag_address(letter.representative_id, letter.representative.email, reason, "reply")
-
-
-def _enqueue_forward(reply_id: int) -> None:
-    enqueue_after_commit(NOTIFICATIONS, forward_reply_job, reply_id)
 
 
 # -- staff corrections ----------------------------------------------------------
@@ -339,214 +330,3 @@ def log_response(
     advance_letter(letter.id, LetterState.REPLIED, f"response logged by staff ({channel})")
     db.session.commit()
     return response
-
-
-# -- forwarding ---------------------------------------------------------------
-
-
-def forward_message(reply: Reply) -> OutgoingMessage:
-    """The representative's reply as mail to the supporter, answering to the
-    representative."""
-    letter = reply.letter
-    supporter, rep = letter.supporter, letter.representative
-    context = {
-        "supporter_name": supporter.name,
-        "representative": rep,
-        "campaign": letter.campaign,
-        "letter": letter,
-        "reply": reply,
-    }
-    with force_locale(supporter_locale(supporter)):
-        subject = render_template("email/forward_subject.txt", **context).strip()
-        text = render_template("email/forward.txt", **context)
-        from_name = forward_sender_name(rep.name, letter.campaign)
-    return OutgoingMessage(
-        to_email=supporter.email,
-        to_name=supporter.name,
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=from_name[:200],
-        reply_to_email=reply.from_addr or rep.email,
-        reply_to_name=reply.from_name or rep.name,
-        subject=" ".join(subject.split())[:900],
-        text=text,
-        kind="forward",
-    )
-
-
-def _forwardable(reply: Reply) -> bool:
-    letter = reply.letter
-    if reply.kind != "human" or letter is None:
-        return False
-    supporter = letter.supporter
-    return bool(supporter and supporter.email) and not getattr(supporter, "anonymised_at", None)
-
-
-def forward_reply(reply_id: int) -> str:
-    """Forward one human reply to its supporter, at most once. Returns "sent",
-    "retry", "failed" or "skipped"."""
-    now = utcnow()
-    claimed = db.session.execute(
-        update(Reply)
-        .where(Reply.id == reply_id, Reply.forward_status == "pending")
-        .values(
-            forward_status="sending",
-            forward_claimed_at=now,
-            forward_attempts=Reply.forward_attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        return "skipped"
-    db.session.commit()
-    reply = db.session.get(Reply, reply_id)
-    if not _forwardable(reply):
-        reply.forward_status = "skipped"
-        db.session.commit()
-        return "skipped"
-    try:
-        get_backend().send(forward_message(reply))
-    except TransientMailError as exc:
-        give_up = reply.forward_attempts >= MAX_FORWARD_ATTEMPTS
-        reply.forward_status = "failed" if give_up else "pending"
-        db.session.commit()
-        log.warning("reply %s not forwarded yet: %s", reply.id, exc)
-        return "failed" if give_up else "retry"
-    except PermanentMailError as exc:
-        reply.forward_status = "failed"
-        db.session.commit()
-        log.warning("reply %s could not be forwarded: %s", reply.id, exc)
-        return "failed"
-    reply.forward_status = "sent"
-    reply.forwarded_at = utcnow()
-    db.session.commit()
-    log.info("reply %s forwarded", reply.id)
-    return "sent"
-
-
-@job
-def forward_reply_job(reply_id: int) -> str:
-    return forward_reply(reply_id)
-
-
-def retry_forwards() -> int:
-    """Enqueue forwards that are due again: pending for over 5 minutes, or left
-    `sending` for over 15 by a worker that died. Commits; returns how many."""
-    now = utcnow()
-    stuck = db.session.execute(
-        update(Reply)
-        .where(
-            Reply.forward_status == "sending",
-            Reply.forward_claimed_at < now - timedelta(minutes=15),
-        )
-        .values(forward_status="pending")
-        .execution_options(synchronize_session=False)
-    )
-    due = (
-        db.session.execute(
-            select(Reply.id).where(
-                Reply.forward_status == "pending",
-                Reply.received_at < now - timedelta(minutes=5),
-                Reply.received_at > now - timedelta(days=3),
-                or_(
-                    Reply.forward_claimed_at.is_(None),
-                    Reply.forward_claimed_at < now - timedelta(minutes=5),
-                ),
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for reply_id in due:
-        _enqueue_forward(reply_id)
-    db.session.commit()
-    return len(due) + stuck.rowcount
-
-
-# -- the staff inbox ----------------------------------------------------------
-
-INBOX_COLUMNS = (
-    "received_at",
-    "reply_id",
-    "letter_id",
-    "classification",
-    "bounce",
-    "stance",
-    "matched_by",
-    "campaign",
-    "representative",
-    "from",
-    "subject",
-    "forward_status",
-)
-
-
-@dataclass
-class InboxFilters:
-    kind: str = ""  # human | automatic | bounce | unread ("" for all)
-    stance: str = ""  # a stance, "none" for human replies without one, "" for all
-    matched: str = ""  # matched | unmatched | ""
-    campaign_id: int | None = None
-
-
-def inbox_query(filters: InboxFilters):
-    """Replies matching ``filters``, newest first (a select of Reply)."""
-    from campaign.models import Campaign, Representative
-
-    query = (
-        select(Reply, Letter, Representative, Campaign)
-        .outerjoin(Letter, Letter.id == Reply.letter_id)
-        .outerjoin(Representative, Representative.id == Letter.representative_id)
-        .outerjoin(Campaign, Campaign.id == Letter.campaign_id)
-        .order_by(Reply.received_at.desc(), Reply.id.desc())
-    )
-    if filters.kind == "unread":
-        query = query.where(Reply.kind.is_(None))
-    elif filters.kind in REPLY_KINDS:
-        query = query.where(Reply.kind == filters.kind)
-    if filters.stance == "none":
-        query = query.where(Reply.kind == "human", Reply.stance.is_(None))
-    elif filters.stance in STANCES:
-        query = query.where(Reply.stance == filters.stance)
-    if filters.matched == "matched":
-        query = query.where(Reply.letter_id.is_not(None))
-    elif filters.matched == "unmatched":
-        query = query.where(Reply.letter_id.is_(None))
-    if filters.campaign_id is not None:
-        query = query.where(Letter.campaign_id == filters.campaign_id)
-    return query
-
-
-def inbox(filters: InboxFilters, page: int = 1, per_page: int = 50):
-    """(rows of (reply, letter, representative, campaign), total count) for one page."""
-    from sqlalchemy import func
-
-    query = inbox_query(filters)
-    total = db.session.execute(
-        select(func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    rows = db.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
-
-
-def inbox_rows(filters: InboxFilters, limit: int = 100_000) -> list[dict]:
-    """The inbox as plain rows (for CSV and the command line)."""
-    rows = []
-    for reply, _letter, rep, campaign in db.session.execute(inbox_query(filters).limit(limit)):
-        rows.append(
-            {
-                "received_at": reply.received_at.isoformat(timespec="seconds"),
-                "reply_id": reply.id,
-                "letter_id": reply.letter_id or "",
-                "classification": reply.kind or "",
-                "bounce": reply.bounce,
-                "stance": reply.stance or "",
-                "matched_by": reply.matched_by,
-                "campaign": campaign.slug if campaign else "",
-                "representative": rep.name if rep else "",
-                "from": reply.from_addr,
-                "subject": reply.subject,
-                "forward_status": reply.forward_status,
-            }
-        )
-    return rows

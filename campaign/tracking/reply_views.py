@@ -29,6 +29,7 @@ from campaign.models import (
 )
 from campaign.models.base import utcnow
 from campaign.tracking import replies as reply_service
+from campaign.tracking import reply_inbox
 from campaign.tracking.reports import csv_text
 
 KIND_LABELS = {
@@ -80,9 +81,9 @@ def stance_label(stance: str | None) -> str:
     return str(STANCE_LABELS.get(stance, "")) if stance else ""
 
 
-def _filters() -> reply_service.InboxFilters:
+def _filters() -> reply_inbox.InboxFilters:
     campaign = request.args.get("campaign", "")
-    return reply_service.InboxFilters(
+    return reply_inbox.InboxFilters(
         kind=request.args.get("kind", ""),
         stance=request.args.get("stance", ""),
         matched=request.args.get("matched", ""),
@@ -95,16 +96,16 @@ def _filters() -> reply_service.InboxFilters:
 def replies():
     filters = _filters()
     if request.args.get("format") == "csv":
-        rows = reply_service.inbox_rows(filters)
+        rows = reply_inbox.inbox_rows(filters)
         audit.record_access("export", "replies CSV (/staff/replies)", len(rows), user=current_user)
         return Response(
-            csv_text(rows, reply_service.INBOX_COLUMNS),
+            csv_text(rows, reply_inbox.INBOX_COLUMNS),
             mimetype="text/csv",
             headers={"Content-Disposition": "attachment; filename=replies.csv"},
         )
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
-    rows, total = reply_service.inbox(filters, page, PER_PAGE)
+    rows, total = reply_inbox.inbox(filters, page, PER_PAGE)
     audit.record_access(
         "list", f"replies (/staff/replies page {page})", len(rows), user=current_user
     )
