@@ -31,7 +31,7 @@ from campaign.tracking.inbound import (
     split_quoted,
     strip_quoted,
 )
-from campaign.tracking.inbound.parse import header_value
+from campaign.tracking.inbound.message import header_value
 
 from .conftest import SHARED
 

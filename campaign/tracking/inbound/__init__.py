@@ -5,12 +5,9 @@ storage layer build on them.
 """
 
 from campaign.tracking.inbound.classify import DEFAULT_OOO_SUBJECTS, Classification, classify
-from campaign.tracking.inbound.parse import (
-    InboundMessage,
-    InboundParseError,
-    from_inbound_parse,
-    from_mime,
-)
+from campaign.tracking.inbound.message import InboundMessage, InboundParseError
+from campaign.tracking.inbound.mime import from_mime
+from campaign.tracking.inbound.parse import from_inbound_parse
 from campaign.tracking.inbound.quotes import quoted_part, split_quoted, strip_quoted
 from campaign.tracking.inbound.sanitize import html_to_text, sanitize_html
 

@@ -37,7 +37,7 @@ from email.policy import compat32
 
 from flufl.bounce import all_failures
 
-from campaign.tracking.inbound.parse import InboundMessage, header_value, header_values
+from campaign.tracking.inbound.message import InboundMessage, header_value, header_values
 
 log = logging.getLogger(__name__)
 # flufl.bounce logs every detector it runs, for every message, at INFO.
