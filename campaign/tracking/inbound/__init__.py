@@ -4,7 +4,9 @@ Pure functions with no database or web framework: the webhook view and the
 storage layer build on them.
 """
 
-from campaign.tracking.inbound.classify import DEFAULT_OOO_SUBJECTS, Classification, classify
+from campaign.tracking.inbound.automatic import DEFAULT_OOO_SUBJECTS
+from campaign.tracking.inbound.classification import Classification
+from campaign.tracking.inbound.classify import classify
 from campaign.tracking.inbound.message import InboundMessage, InboundParseError
 from campaign.tracking.inbound.mime import from_mime
 from campaign.tracking.inbound.parse import from_inbound_parse
