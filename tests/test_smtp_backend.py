@@ -15,7 +15,8 @@ from campaign.core.config import ConfigError
 from campaign.core.mail import get_backend
 from campaign.core.redaction import without_addresses
 from campaign.devtools.backlog import make_backlog
-from campaign.devtools.smtp_server import SMTPLoopback, _Handler
+from campaign.devtools.smtp_handler import SMTPHandler
+from campaign.devtools.smtp_server import SMTPLoopback
 
 from .delivery_support import dispatch_all, drain_jobs, letter
 
@@ -104,7 +105,7 @@ def test_a_temporary_refusal_is_retried(make_app, smtp, monkeypatch):
     with app.app_context():
         backlog = make_backlog(1, 1)
         deferred = letter(backlog.letter_ids[0]).representative.email
-        real = _Handler.handle_RCPT
+        real = SMTPHandler.handle_RCPT
 
         async def greylist(self, server, session, envelope, address, options):
             if address == deferred and not getattr(self, "greylisted", False):
@@ -112,7 +113,7 @@ def test_a_temporary_refusal_is_retried(make_app, smtp, monkeypatch):
                 return "451 4.7.1 Greylisted, try again later"
             return await real(self, server, session, envelope, address, options)
 
-        monkeypatch.setattr(_Handler, "handle_RCPT", greylist)
+        monkeypatch.setattr(SMTPHandler, "handle_RCPT", greylist)
         dispatch_all()
         waiting = letter(backlog.letter_ids[0])
         assert waiting.state == "queued"
