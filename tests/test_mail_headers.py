@@ -17,7 +17,7 @@ from campaign.core.mail.base import one_line
 from campaign.devtools.backlog import make_backlog
 from campaign.devtools.smtp_server import SMTPLoopback
 from campaign.models import Letter
-from campaign.people import imports
+from campaign.people import import_plan, imports
 from campaign.seed import seed_demo
 
 from . import flow
@@ -135,7 +135,7 @@ def test_the_reviewers_supporter_and_imported_names_stay_names(make_app, smtp, s
     app = mail_app(make_app, backend, smtp, sendgrid)
     with app.app_context():
         seed_demo()
-        imports.run_import(IMPORTED, imports.ImportOptions(fmt="csv"), source="m1.csv")
+        imports.run_import(IMPORTED, import_plan.ImportOptions(fmt="csv"), source="m1.csv")
         rep = next(r for r in flow.representatives_of("IE") if r.external_id == "m1-review")
         client = app.test_client()
         response = flow.submit(client, "IE", [rep.id], flow.Details(name=REVIEW_NAME))

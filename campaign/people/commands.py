@@ -9,14 +9,14 @@ from flask.cli import AppGroup
 
 from campaign.core.extensions import db
 from campaign.models import Body, Representative
-from campaign.people import imports
+from campaign.people import import_plan, imports
 from campaign.people.importers import FORMATS, RepRecord, write_csv
 from campaign.people.importers.base import normalise_country
 
 reps = AppGroup("reps", help="Representatives: import from and export to files.")
 
 
-def report_lines(plan: imports.ImportPlan) -> list[str]:
+def report_lines(plan: import_plan.ImportPlan) -> list[str]:
     """What a file would do, for the organiser: per country, per body, every skip."""
     counts = plan.counts
     lines = [
@@ -65,7 +65,7 @@ def import_command(path, fmt, country, body, term, language, dry_run, deactivate
         data = Path(path).read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
-    options = imports.ImportOptions(
+    options = import_plan.ImportOptions(
         fmt=fmt,
         country=country,
         body=body,
@@ -75,11 +75,11 @@ def import_command(path, fmt, country, body, term, language, dry_run, deactivate
     )
     try:
         outcome = imports.run_import(data, options, source=path, dry_run=dry_run)
-    except imports.NothingToImport as exc:
+    except import_plan.NothingToImport as exc:
         for row in exc.skipped:
             click.echo(f"  {row.ref}: {row.reason}")
         raise click.ClickException(str(exc)) from None
-    except imports.ImportRejected as exc:
+    except import_plan.ImportRejected as exc:
         raise click.ClickException(str(exc)) from None
     plan = outcome.plan
     for line in report_lines(plan):

@@ -18,7 +18,7 @@ from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.view_helpers import ListPage, page_number
 from campaign.models import ImportRun, Role
-from campaign.people import imports as import_service
+from campaign.people import import_plan, import_uploads
 from campaign.people.import_sample import COLUMN_HELP, sample_csv
 
 PER_PAGE = 30
@@ -52,7 +52,7 @@ def new_import():
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        options = import_service.ImportOptions(
+        options = import_plan.ImportOptions(
             fmt=form.format.data,
             country=(form.country.data or "").strip() or None,
             body=(form.body.data or "").strip() or None,
@@ -61,10 +61,10 @@ def new_import():
             deactivate_missing=bool(form.deactivate_missing.data),
         )
         try:
-            run, _plan = import_service.stage_upload(
+            run, _plan = import_uploads.stage_upload(
                 upload.read(), upload.filename or "upload", options, current_user
             )
-        except import_service.NothingToImport as exc:
+        except import_plan.NothingToImport as exc:
             form.file.errors = [str(exc)]
             return render_template(
                 "organisers/import_form.html",
@@ -72,7 +72,7 @@ def new_import():
                 skipped=exc.skipped,
                 columns=COLUMN_HELP,
             ), 422
-        except import_service.ImportRejected as exc:
+        except import_plan.ImportRejected as exc:
             form.file.errors = [_("This file cannot be imported: %(reason)s", reason=str(exc))]
         else:
             return redirect(url_for(".import_run", token=run.token))
@@ -92,7 +92,7 @@ def import_sample():
 
 
 def _run(token: str) -> ImportRun:
-    run = import_service.find_run(token[:100])
+    run = import_uploads.find_run(token[:100])
     if run is None:
         abort(404, _("There is no such import, or its upload was forgotten after two days."))
     return run
@@ -100,8 +100,8 @@ def _run(token: str) -> ImportRun:
 
 def _dry_run_page(run: ImportRun, form: ConfirmForm, status: int = 200):
     try:
-        plan = import_service.staged_plan(run)
-    except import_service.ImportRejected as exc:
+        plan = import_uploads.staged_plan(run)
+    except import_plan.ImportRejected as exc:
         flash(str(exc), "error")
         return redirect(url_for(".new_import"))
     form.digest.data = plan.digest()
@@ -141,11 +141,11 @@ def confirm_import(token: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        import_service.apply_staged(run, form.digest.data or "", current_user)
-    except import_service.PlanChanged as exc:
+        import_uploads.apply_staged(run, form.digest.data or "", current_user)
+    except import_plan.PlanChanged as exc:
         flash(str(exc), "error")
         return _dry_run_page(run, ConfirmForm(formdata=None), 409)
-    except import_service.ImportRejected as exc:
+    except import_plan.ImportRejected as exc:
         flash(str(exc), "error")
         return redirect(url_for(".import_run", token=run.token))
     flash(_("The import was written."), "success")
