@@ -20,6 +20,7 @@ from campaign.core.extensions import csrf
 from campaign.delivery import held_views, job_views, sending_views
 from campaign.delivery import views as queue_views
 from campaign.health import bp as health_bp
+from campaign.letters import version_views
 from campaign.letters import views as template_views
 from campaign.people import body_name_views, import_views, office_views, place_views
 from campaign.people import views as representative_views
@@ -64,6 +65,7 @@ VIEW_MODULES = {
         representative_views,
         sending_views,
         template_views,
+        version_views,
         organiser_home_views,
     ),
     admin.bp: (audit_views, user_views),

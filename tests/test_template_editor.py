@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from campaign.core.extensions import db
-from campaign.letters import compose
+from campaign.letters import compose, template_setup
 from campaign.letters import template_editing as editing
 from campaign.letters.letter_files import default_letters
 from campaign.models import AuditEntry, Campaign, LetterTemplate, Representative
@@ -193,7 +193,7 @@ def test_new_letters_start_from_the_default_text(seeded):
     values = values_of(template_for("parliament", "lt").campaign)
     bare = create_campaign({**values, "slug": "bare"}, organiser, default_letters=False)
     assert bare.templates == []
-    template = editing.create_template(bare, "lt", "parliament", organiser)
+    template = template_setup.create_template(bare, "lt", "parliament", organiser)
     assert template.published_version_id is None
     assert (
         template.draft_body
@@ -202,10 +202,10 @@ def test_new_letters_start_from_the_default_text(seeded):
         .partition("\n\n")[2]
     )
     assert editing.editor_text(template).origin == "draft"
-    empty = editing.create_template(bare, "hr", "parliament", organiser)
+    empty = template_setup.create_template(bare, "hr", "parliament", organiser)
     assert empty.draft_body is None and editing.editor_text(empty).origin == "empty"
     with pytest.raises(editing.EditingError, match="exists already"):
-        editing.create_template(bare, "lt", "parliament", organiser)
+        template_setup.create_template(bare, "lt", "parliament", organiser)
 
 
 def flow_user(role: str):

@@ -156,7 +156,7 @@ def create_campaign(
 ) -> Campaign:
     """A new campaign; with ``default_letters`` it gets every letter of letters/,
     published. Raises CampaignInvalid (nothing saved)."""
-    from campaign.letters.template_editing import install_default_letters
+    from campaign.letters.template_setup import install_default_letters
 
     errors = check(values)
     if errors:

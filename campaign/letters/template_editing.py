@@ -1,5 +1,5 @@
 """Editing letter templates: validation with line numbers, drafts, publishing,
-versions, comparison, rollback, preview and a test letter to the organiser.
+versions, comparison and rollback.
 
 A template's text lives in immutable TemplateVersion rows; the published one is
 what supporters get. The organiser's work in progress is a draft on the
@@ -7,27 +7,23 @@ LetterTemplate row itself (draft_subject, draft_body), invisible to supporters.
 Publishing and rolling back both add a version, so history is never rewritten.
 
 Checks of the text itself live in template_checks; every change here runs them
-first, and nothing is saved when they find a problem.
+first, and nothing is saved when they find a problem. New letters are made in
+template_setup, previews and test letters in template_preview.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
-from campaign.core.mail import OutgoingMessage, get_backend
 from campaign.core.text_compare import Comparison, compare
 from campaign.core.text_compare import letter_text as _code_text
-from campaign.letters import compose
 from campaign.letters.letter_files import LetterFile, default_letters
 from campaign.letters.letter_markers import to_markers
-from campaign.letters.residence import Residence
 from campaign.letters.template_checks import (  # noqa: F401 - part of this module's interface
     Problem,
     losses,
@@ -38,9 +34,8 @@ from campaign.letters.template_checks import (  # noqa: F401 - part of this modu
     validate,
     variables_help,
 )
-from campaign.models import Campaign, LetterTemplate, Representative, TemplateVersion, User
+from campaign.models import LetterTemplate, TemplateVersion, User
 from campaign.models.base import utcnow
-from campaign.models.campaign import BODY_KINDS
 
 
 class EditingError(ValueError):
@@ -51,77 +46,6 @@ class TemplateInvalid(EditingError):
     def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
-
-
-# -- preview ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    subject: str
-    body: str
-    problems: list[Problem]
-    recipient: str  # who the letter was rendered for
-    # The same letter from a supporter who stated no residence: what it claims then.
-    body_elsewhere: str = ""
-
-
-def _unsaved_version(template: LetterTemplate, subject: str, body: str) -> SimpleNamespace:
-    # Not a TemplateVersion: a new one attached to the template would be flushed.
-    return SimpleNamespace(
-        template=SimpleNamespace(language=template.language), subject=subject, body=body
-    )
-
-
-def preview(
-    template: LetterTemplate,
-    subject: str,
-    body: str,
-    representative: Representative | None = None,
-    supporter: dict[str, str] | None = None,
-) -> Preview:
-    """The letter exactly as compose would render it, for ``representative`` (or
-    a fictional one) and a sample supporter; or the problems that prevent it."""
-    subject, body = normalise(subject, body)
-    rep = representative or sample_representative(template.body_kind, template.language)
-    recipient = f"{rep.name} ({rep.body.name})"
-    problems = validate(template, subject, body)
-    if problems:
-        return Preview("", "", problems, recipient)
-    version = _unsaved_version(template, subject, body)
-    supporter = supporter or sample_supporter()
-    # Rendered both ways, so that organisers see what each supporter will claim.
-    constituent = Residence(
-        country=getattr(rep, "country", ""),
-        body_id=getattr(rep, "body_id", None),
-        constituency=rep.constituency or "",
-    )
-    rendered = compose.render_letter(
-        template.campaign, rep, {**supporter, "residence": constituent}, version=version
-    )
-    elsewhere = compose.render_letter(
-        template.campaign, rep, {**supporter, "residence": None}, version=version
-    )
-    return Preview(rendered.subject, rendered.body, [], recipient, elsewhere.body)
-
-
-def preview_choices(template: LetterTemplate, limit: int = 300) -> list[Representative]:
-    """Representatives a preview may be rendered for: active ones of the template's
-    body kind, those reading its language first."""
-    from campaign.models import Body
-
-    query = (
-        db.select(Representative)
-        .join(Body)
-        .filter(Body.kind == template.body_kind, Representative.active.is_(True))
-        .order_by(
-            (Representative.language != template.language),
-            Representative.country,
-            Representative.name,
-        )
-        .limit(limit)
-    )
-    return list(db.session.execute(query).scalars())
 
 
 # -- drafts, versions ---------------------------------------------------------
@@ -223,7 +147,7 @@ def discard_draft(template: LetterTemplate, user: User) -> None:
     db.session.commit()
 
 
-def _add_version(
+def add_version(
     template: LetterTemplate, subject: str, body: str, reviewed: bool, source: str
 ) -> TemplateVersion:
     number = (
@@ -335,7 +259,7 @@ def publish(
         db.session.rollback()
         raise EditingError(_("This is the published text already: there is nothing to publish."))
     try:
-        version = _add_version(template, subject, body, reviewed, f"published by {user.email}")
+        version = add_version(template, subject, body, reviewed, f"published by {user.email}")
         template.draft_subject = template.draft_body = template.draft_updated_at = None
         audit.record(
             "publish",
@@ -372,7 +296,7 @@ def rollback(template: LetterTemplate, number: int, user: User) -> TemplateVersi
         db.session.rollback()
         raise EditingError(_("Version %(number)d is the published one already.", number=number))
     try:
-        version = _add_version(
+        version = add_version(
             template,
             old.subject,
             old.body,
@@ -402,99 +326,3 @@ def compare_versions(template: LetterTemplate, old_number: int, new_number: int)
     if missing is not None:
         raise EditingError(_("There is no version %(number)d.", number=missing))
     return compare(letter_text(old.subject, old.body), letter_text(new.subject, new.body))
-
-
-# -- new templates -------------------------------------------------------------
-
-
-def create_template(
-    campaign: Campaign, language: str, body_kind: str, user: User
-) -> LetterTemplate:
-    """A new letter for ``body_kind`` in ``language``, unpublished, with a draft from
-    the default letter when letters/ has one. Raises EditingError when it exists."""
-    if body_kind not in BODY_KINDS:
-        raise EditingError(_("Unknown kind of body."))
-    exists = db.session.execute(
-        db.select(LetterTemplate).filter_by(
-            campaign_id=campaign.id, language=language, body_kind=body_kind
-        )
-    ).scalar_one_or_none()
-    if exists is not None:
-        raise EditingError(_("This letter exists already."))
-    template = LetterTemplate(campaign_id=campaign.id, language=language, body_kind=body_kind)
-    letter = default_letter(body_kind, language)
-    if letter is not None:
-        template.draft_subject, template.draft_body = letter.subject, letter.body
-        template.draft_updated_at = utcnow()
-    db.session.add(template)
-    db.session.flush()
-    audit.record(
-        "create", "template", template.id, f"created the letter {body_kind}/{language}", user=user
-    )
-    db.session.commit()
-    return template
-
-
-def install_default_letters(campaign: Campaign, user: User | None) -> int:
-    """Give a campaign every default letter of letters/ it lacks, published as
-    version 1. The caller commits. Returns how many were added."""
-    added = 0
-    for letter in default_letters():
-        exists = db.session.execute(
-            db.select(LetterTemplate).filter_by(
-                campaign_id=campaign.id, language=letter.language, body_kind=letter.body_kind
-            )
-        ).scalar_one_or_none()
-        if exists is not None:
-            continue
-        template = LetterTemplate(
-            campaign_id=campaign.id, language=letter.language, body_kind=letter.body_kind
-        )
-        db.session.add(template)
-        db.session.flush()
-        _add_version(
-            template, letter.subject, letter.body, letter.reviewed, f"letters/{letter.path.name}"
-        )
-        added += 1
-    if added:
-        audit.record(
-            "create",
-            "campaign",
-            campaign.id,
-            f"added {added} default letters from letters/",
-            user=user,
-        )
-    return added
-
-
-# -- test letter ---------------------------------------------------------------
-
-
-def send_test(
-    template: LetterTemplate,
-    subject: str,
-    body: str,
-    user: User,
-    representative: Representative | None = None,
-) -> str:
-    """Mail the letter, rendered for ``representative`` (or a fictional one), to
-    the organiser's own address, never to the representative. Raises
-    TemplateInvalid; mail.MailError when the backend refuses. Returns the
-    provider's message id."""
-    result = preview(template, subject, body, representative)
-    if result.problems:
-        raise TemplateInvalid(result.problems)
-    note = _(
-        "Test letter, rendered for %(recipient)s. Only you received it.",
-        recipient=result.recipient,
-    )
-    message = OutgoingMessage(
-        to_email=user.email,
-        to_name="",
-        from_email=current_app.config["MAIL_FROM"],
-        from_name=current_app.config["MAIL_FROM_NAME"],
-        subject=f"[{_('Test')}] {result.subject}",
-        text=f"{note}\n\n----\n\n{result.body}",
-        kind="test",
-    )
-    return get_backend().send(message)
