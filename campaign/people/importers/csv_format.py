@@ -49,17 +49,15 @@ from campaign.people.importers.base import (
     RepRecord,
     SkippedRow,
     clean_email,
-    decode_utf8,
     email_skip_reason,
     normalise_country,
     normalise_gender,
     normalise_language,
-    read_csv,
     row_ref,
-    select_term,
     shown,
     squash,
 )
+from campaign.people.importers.files import decode_utf8, read_csv, select_term
 from campaign.people.importers.languages import language_for
 
 COLUMNS = (

@@ -46,7 +46,6 @@ from campaign.people.importers.base import (
     email_skip_reason,
     ended,
     id_ref,
-    load_json,
     normalise_country,
     normalise_gender,
     parse_date,
@@ -54,6 +53,7 @@ from campaign.people.importers.base import (
     squash,
     text,
 )
+from campaign.people.importers.files import load_json
 from campaign.people.importers.languages import language_for
 
 WHAT = "EP open-data person JSON"

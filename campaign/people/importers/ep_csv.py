@@ -43,11 +43,11 @@ from campaign.people.importers.base import (
     email_skip_reason,
     normalise_country,
     normalise_gender,
-    read_csv,
     row_ref,
     shown,
     squash,
 )
+from campaign.people.importers.files import read_csv
 from campaign.people.importers.languages import language_for
 
 COLUMNS = (

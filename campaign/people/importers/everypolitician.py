@@ -37,16 +37,14 @@ from campaign.people.importers.base import (
     RepRecord,
     SkippedRow,
     clean_email,
-    decode_utf8,
     email_skip_reason,
     ended,
     normalise_gender,
     parse_date,
-    read_csv,
     row_ref,
-    select_term,
     squash,
 )
+from campaign.people.importers.files import decode_utf8, read_csv, select_term
 from campaign.people.importers.languages import language_for
 
 COLUMNS = (

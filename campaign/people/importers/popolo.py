@@ -44,13 +44,13 @@ from campaign.people.importers.base import (
     ended,
     id_ref,
     listed,
-    load_json,
     normalise_gender,
     parse_date,
     shown,
     squash,
     text,
 )
+from campaign.people.importers.files import load_json
 from campaign.people.importers.languages import language_for
 
 WHAT = "Popolo JSON"
