@@ -17,10 +17,6 @@ NOT_YET_SPLIT = {
     "campaign/delivery/dispatch.py",
     "campaign/delivery/throttle.py",
     "campaign/devtools/sendgrid_server.py",
-    "campaign/letters/template_editing.py",
-    "campaign/letters/views.py",
-    "campaign/people/imports.py",
-    "campaign/supporters/views.py",
 }
 
 
