@@ -14,21 +14,23 @@ from campaign.accounts import (
 )
 from campaign.accounts import views as account_views
 from campaign.campaigns import home_views as organiser_home_views
+from campaign.campaigns import sending_views
 from campaign.campaigns import views as campaign_views
 from campaign.core.blueprints import admin, auth, organisers, staff, supporters, webhooks
 from campaign.core.extensions import csrf
-from campaign.delivery import held_views, job_views, sending_views
+from campaign.delivery import job_views
 from campaign.delivery import views as queue_views
 from campaign.health import bp as health_bp
 from campaign.letters import version_views
 from campaign.letters import views as template_views
-from campaign.people import body_name_views, import_views, office_views, place_views
+from campaign.people import address_views, body_name_views, import_views, office_views, place_views
 from campaign.people import views as representative_views
 from campaign.supporters import (
     after_sending,
     confirmation_views,
     data,
     display,
+    held_views,
     landing,
     names,
     write_views,
@@ -70,6 +72,7 @@ VIEW_MODULES = {
     ),
     admin.bp: (audit_views, user_views),
     staff.bp: (
+        address_views,
         held_views,
         job_views,
         office_views,

@@ -136,7 +136,7 @@ def test_inbound_webhook_fuzz(tracked):
     app, th, _private, letters = tracked
     if not any(r.rule.startswith("/webhooks/sendgrid/inbound/") for r in app.url_map.iter_rules()):
         pytest.skip("no inbound webhook in this build")
-    from campaign.tracking.reply_tokens import reply_address
+    from campaign.delivery.reply_tokens import reply_address
 
     client = app.test_client()
     address = reply_address(letters[0].id)

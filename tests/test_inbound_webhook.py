@@ -10,9 +10,9 @@ import json
 import pytest
 
 from campaign.core.extensions import db
+from campaign.delivery.reply_tokens import letter_ids_in, make_token, read_token, reply_address
 from campaign.models import AddressFlag, Campaign, Letter, Reply
 from campaign.tracking import reply_forwarding, reply_inbox, reports
-from campaign.tracking.reply_tokens import letter_ids_in, make_token, read_token, reply_address
 
 from . import flow
 from . import tracking_helpers as th

@@ -339,9 +339,9 @@ def test_a_reply_with_hostile_html_is_shown_to_staff_sanitised(make_app):
         pytest.skip("no inbound webhook in this build")
     with app.app_context():
         from campaign.core.extensions import db
+        from campaign.delivery.reply_tokens import reply_address
         from campaign.models.tracking import Reply
         from campaign.seed import seed_demo
-        from campaign.tracking.reply_tokens import reply_address
 
         seed_demo()
         (letter,) = th.send_letters(th.reps_of("IE")[:1])

@@ -11,9 +11,9 @@ import pytest
 
 from campaign.core.extensions import db
 from campaign.letters import compose
-from campaign.letters.addressing import LETTER_LANGUAGES, salutation_in, title_in
 from campaign.letters.letter_files import default_letters
 from campaign.models import Body, Letter, Representative
+from campaign.people.addressing import LETTER_LANGUAGES, salutation_in, title_in
 
 from . import flow
 from .organisers_support import log_in_as, token_of

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from campaign.core.extensions import db
+from campaign.delivery.reply_tokens import reply_address
 from campaign.models import (
     Body,
     Campaign,
@@ -30,7 +31,6 @@ from campaign.models import (
     Supporter,
 )
 from campaign.models.base import utcnow
-from campaign.tracking.reply_tokens import reply_address
 
 from .conftest import SHARED
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from flask_babel import gettext as _
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
 from campaign.models import Campaign, User
 from campaign.models.campaign import BODY_KINDS
-from campaign.people.importers.base import normalise_country, normalise_language
+from campaign.people.importers.base import known_language, normalise_country
 
 FIELDS = (
     "slug",
@@ -53,17 +52,6 @@ class CampaignInvalid(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
-
-
-def known_language(code: str) -> bool:
-    """An ISO 639-1 code that letters can be dated and numbered in."""
-    if normalise_language(code or "") is None:
-        return False
-    try:
-        Locale.parse(code)
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
 
 
 def parse_countries(text: str) -> tuple[list[str], list[str]]:

@@ -1,18 +1,15 @@
-"""Organisers' forms. Field types and ranges are checked here; rules that span
+"""Organisers' campaign form. Field types and ranges are checked here; rules that span
 fields or need the database are the services' (their errors come back to the field)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     DateField,
     FloatField,
-    HiddenField,
     IntegerField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -22,21 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campaign.models.campaign import BODY_KINDS
-from campaign.people.importers import FORMATS
-
-BODY_KIND_LABELS = {
-    "parliament": _l("National parliament"),
-    "european_parliament": _l("European Parliament"),
-    "ministry": _l("Ministry"),
-}
-FORMAT_LABELS = {
-    "csv": _l("The project's CSV"),
-    "everypolitician": _l("EveryPolitician term CSV"),
-    "popolo": _l("Popolo JSON (EveryPolitician)"),
-    "ep-csv": _l("European Parliament open-data MEP CSV"),
-    "ep-api": _l("European Parliament open-data API person JSON"),
-}
-MAX_UPLOAD = 20 * 1024 * 1024
+from campaign.people.forms import BODY_KIND_LABELS
 
 
 def _number(message=None):
@@ -102,78 +85,4 @@ class CampaignForm(FlaskForm):
     )
     is_default = BooleanField(
         _l("The site's default campaign (served at the site's first addresses)")
-    )
-
-
-class CancelSendingForm(FlaskForm):
-    """Cancelling cannot be undone: the box must be ticked (no script, so no dialog)."""
-
-    confirm_cancel = BooleanField(
-        _l("I understand: every queued letter of this campaign is cancelled for good."),
-        validators=[DataRequired(_l("Tick this box to cancel the sending."))],
-    )
-
-
-class CancelHeldForm(FlaskForm):
-    """The same box as CancelSendingForm, for the letters held for a bad address of one
-    representative (staff's addresses page: one form per row, so one prefix each)."""
-
-    confirm_cancel = BooleanField(
-        _l("I understand: the letters held for this representative are cancelled for good."),
-        validators=[DataRequired(_l("Tick this box to cancel the held letters."))],
-    )
-
-
-class TemplateForm(FlaskForm):
-    subject = StringField(_l("Subject"), validators=[Length(max=500)])
-    body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])
-    representative = SelectField(_l("Preview for"), choices=[], validate_choice=False)
-    # "markers" when the text is written with readable markers, else raw template text.
-    mode = HiddenField()
-
-
-class PublishForm(FlaskForm):
-    """The confirmation step of publishing: the text travels unchanged from the
-    editor; the review mark and the acceptance of losses are asked here, afresh."""
-
-    subject = HiddenField(validators=[Length(max=500)])
-    body = HiddenField(validators=[Length(max=50_000)])
-    compared_with = HiddenField()
-    reviewed = BooleanField(_l("A native speaker has reviewed this very text"))
-    accept_losses = BooleanField(
-        _l("I understand what supporters lose with this text, and publish it anyway")
-    )
-
-
-class NewTemplateForm(FlaskForm):
-    language = StringField(_l("Language code"), validators=[DataRequired(), Length(max=8)])
-    body_kind = SelectField(_l("For"), choices=[(k, BODY_KIND_LABELS[k]) for k in BODY_KINDS])
-
-
-class RepresentativeForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Length(max=40)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
-    party = StringField(_l("Party or group"), validators=[Length(max=200)])
-    constituency = StringField(_l("Constituency"), validators=[Length(max=200)])
-    language = StringField(
-        _l("Language of their letters"), validators=[DataRequired(), Length(max=8)]
-    )
-
-
-class ImportForm(FlaskForm):
-    file = FileField(
-        _l("File"),
-        validators=[
-            FileRequired(_l("Choose a file.")),
-            FileSize(MAX_UPLOAD, message=_l("The file is larger than 20 MB.")),
-        ],
-    )
-    format = SelectField(_l("Format"), choices=[(f, FORMAT_LABELS[f]) for f in FORMATS])
-    country = StringField(_l("Country code"), validators=[Optional(), Length(max=60)])
-    body = StringField(_l("Body"), validators=[Optional(), Length(max=200)])
-    term = StringField(_l("Term"), validators=[Optional(), Length(max=40)])
-    language = StringField(_l("Language code"), validators=[Optional(), Length(max=8)])
-    deactivate_missing = BooleanField(
-        _l("Deactivate the representatives of these bodies that the file no longer lists")
     )

@@ -9,11 +9,12 @@ from flask_login import current_user
 
 from campaign.accounts.decorators import roles_required
 from campaign.campaigns import campaigns as campaign_service
-from campaign.campaigns.forms import CampaignForm, CancelSendingForm
+from campaign.campaigns.forms import CampaignForm
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.view_helpers import field_errors, get_or_404
 from campaign.delivery import sending
+from campaign.delivery.forms import CancelSendingForm
 from campaign.models import Campaign, Role
 from campaign.people import directory
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 # A spreadsheet runs a cell starting with one of these as a formula; a tab or a
 # carriage return in front is dropped by some and the formula still runs.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -25,3 +28,13 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def csv_text(rows: list[dict], columns: list[str] | tuple[str, ...]) -> str:
+    """``rows`` as CSV with a header line, safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(name)) for name in columns])
+    return out.getvalue()

@@ -1,10 +1,11 @@
-"""Small helpers the organisers' views share."""
+"""Small helpers the management views share."""
 
 from __future__ import annotations
 
-from flask import abort
+from flask import Response, abort
 
 from campaign.core.extensions import db
+from campaign.core.spreadsheet import csv_text
 
 
 def get_or_404(model, object_id: int, message: str):
@@ -40,3 +41,12 @@ class ListPage:
         self.items = items[start : start + per_page]
         self.first = start + 1 if self.items else 0
         self.last = start + len(self.items)
+
+
+def csv_download(rows: list[dict], columns, name: str) -> Response:
+    """``rows`` as a CSV file to download, named ``name``.csv."""
+    return Response(
+        csv_text(rows, columns),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+    )

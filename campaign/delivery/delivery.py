@@ -187,7 +187,7 @@ def letter_message(letter: Letter) -> OutgoingMessage:
     """The letter as mail: from the campaign's address in the supporter's name,
     replies to the letter's own address (reply+TOKEN@INBOUND_DOMAIN, or the
     supporter when INBOUND_DOMAIN is not set), only the letter id as a custom argument."""
-    from campaign.tracking.reply_tokens import reply_address
+    from campaign.delivery.reply_tokens import reply_address
 
     config = current_app.config
     return OutgoingMessage(

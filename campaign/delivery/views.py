@@ -24,11 +24,11 @@ from werkzeug.exceptions import NotFound
 
 from campaign.accounts.decorators import roles_required
 from campaign.accounts.menu import add_menu_item
-from campaign.campaigns.forms import CancelSendingForm
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import csrf, db, login_manager
 from campaign.core.queues import redis_connection
 from campaign.delivery import queue_status, sending
+from campaign.delivery.forms import CancelSendingForm
 from campaign.models import Campaign, Role
 
 RQ_DASHBOARD_PREFIX = "/staff/rq"

@@ -14,7 +14,6 @@ from jinja2 import Template, TemplateError
 from sqlalchemy.orm import contains_eager
 
 from campaign.core.extensions import db
-from campaign.letters.addressing import salutation_in, title_in
 from campaign.letters.letter_language import introduced, signing_name
 from campaign.letters.letter_rules import Problem, source_problems
 from campaign.letters.letter_sandbox import TEMPLATE_VARIABLES
@@ -22,6 +21,7 @@ from campaign.letters.letter_sandbox import sandbox as _sandbox
 from campaign.letters.residence import claims
 from campaign.letters.sent_through import with_closing_line
 from campaign.models import Campaign, LetterTemplate, Representative, TemplateVersion
+from campaign.people.addressing import salutation_in, title_in
 
 # The supporter's values, as long as the letter form takes them.
 PERSONAL_PARAGRAPH_MAX = 2000
@@ -171,7 +171,7 @@ def _formatted_figures(locale: str, *values) -> tuple[tuple[str, str], ...]:
 def representative_vars(representative: Representative, language: str) -> dict[str, str]:
     """What a letter in ``language`` may say of its recipient. The title and the
     salutation are in the letter's language and agree with the gender the sources
-    give (letters.addressing); the imported title, in the source's language, is not
+    give (people.addressing); the imported title, in the source's language, is not
     printed."""
     body = representative.body
     gender = getattr(representative, "gender", "") or ""

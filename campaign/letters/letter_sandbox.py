@@ -18,7 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # The variables a letter template may use, documented for organisers.
 TEMPLATE_VARIABLES = {
     # title and salutation are in the letter's language, agreeing with gender
-    # ("female", "male", or "" when the sources do not say: letters.addressing).
+    # ("female", "male", or "" when the sources do not say: people.addressing).
     "representative": (
         "title",
         "name",

@@ -9,12 +9,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from campaign.accounts.decorators import roles_required
-from campaign.campaigns.forms import BODY_KIND_LABELS, PublishForm
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.letters import template_editing as editing
+from campaign.letters.forms import PublishForm
 from campaign.letters.views import editor_form_for, editor_page, raw_text, template_or_404
 from campaign.models import LetterTemplate, Role
+from campaign.people.forms import BODY_KIND_LABELS
 
 
 def _publish_page(template: LetterTemplate, form: PublishForm, check, status: int = 200):

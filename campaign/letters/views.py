@@ -13,15 +13,16 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from campaign.accounts.decorators import roles_required
-from campaign.campaigns.campaigns import known_language
-from campaign.campaigns.forms import BODY_KIND_LABELS, NewTemplateForm, TemplateForm
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.mail import MailError
 from campaign.core.view_helpers import get_or_404
 from campaign.letters import letter_markers, letter_reviews, template_preview, template_setup
 from campaign.letters import template_editing as editing
+from campaign.letters.forms import NewTemplateForm, TemplateForm
 from campaign.models import Campaign, LetterTemplate, Representative, Role
+from campaign.people.forms import BODY_KIND_LABELS
+from campaign.people.importers.base import known_language
 
 SAMPLE = "sample"
 

@@ -15,8 +15,8 @@ from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.i18n import INTERFACE_LANGUAGES
 from campaign.core.view_helpers import get_or_404
-from campaign.letters.addressing import GENDERS, LETTER_LANGUAGES
 from campaign.models import Body, Role
+from campaign.people.addressing import GENDERS, LETTER_LANGUAGES
 
 
 class BodyNamesForm(FlaskForm):

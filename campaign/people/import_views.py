@@ -13,12 +13,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from campaign.accounts.decorators import roles_required
-from campaign.campaigns.forms import FORMAT_LABELS, ImportForm
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.view_helpers import ListPage, page_number
 from campaign.models import ImportRun, Role
 from campaign.people import import_plan, import_uploads
+from campaign.people.forms import FORMAT_LABELS, ImportForm
 from campaign.people.import_sample import COLUMN_HELP, sample_csv
 
 PER_PAGE = 30

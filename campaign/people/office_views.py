@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from campaign.accounts.decorators import roles_required
 from campaign.accounts.menu import add_menu_item
-from campaign.campaigns.forms import CancelHeldForm
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import db
 from campaign.delivery import address_holds
+from campaign.delivery.forms import CancelHeldForm
 from campaign.models import OfficeRequest, Representative, Role
 from campaign.models.office import OFFICE_REQUEST_KINDS
 from campaign.people import office_requests as requests_service
-from campaign.tracking.report_views import addresses_page
+from campaign.people.address_views import addresses_page
 
 
 @bp.record_once

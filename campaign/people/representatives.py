@@ -12,11 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 
 from campaign.accounts import audit
-from campaign.campaigns.campaigns import known_language
 from campaign.core.extensions import db
 from campaign.delivery import address_releases
 from campaign.models import Body, ImportRun, ImportRunBody, Representative, User
-from campaign.people.importers.base import FIELD_LIMITS, valid_email
+from campaign.people.importers.base import FIELD_LIMITS, known_language, valid_email
 
 EDITABLE = ("title", "name", "email", "party", "constituency", "language")
 STALE_AFTER_MONTHS = 6

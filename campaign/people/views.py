@@ -8,12 +8,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from campaign.accounts.decorators import roles_required
-from campaign.campaigns.forms import BODY_KIND_LABELS, RepresentativeForm
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.view_helpers import field_errors, get_or_404, page_number
 from campaign.models import Body, Representative, Role
 from campaign.people import representatives as rep_service
+from campaign.people.forms import BODY_KIND_LABELS, RepresentativeForm
 
 STATUSES = ("active", "inactive", "all")
 

@@ -12,12 +12,12 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from campaign.campaigns import public_counts
 from campaign.core.blueprints.supporters import bp
 from campaign.core.urls import public_url
 from campaign.letters import compose
 from campaign.models import Campaign
 from campaign.people import directory
+from campaign.supporters import public_counts
 from campaign.supporters.display import PAGE_CAMPAIGN, PAGE_SLUG, country_sort_key
 
 CAMPAIGN_PREFIX = "/c/<slug>"

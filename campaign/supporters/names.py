@@ -8,7 +8,7 @@ from flask_babel import pgettext
 
 from campaign.core.blueprints.supporters import bp
 from campaign.core.i18n import current_language
-from campaign.letters.addressing import organisers_title
+from campaign.people.addressing import organisers_title
 
 
 def _titles(kind: str, gender: str) -> str:

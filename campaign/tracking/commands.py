@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from campaign.core.extensions import db
+from campaign.core.spreadsheet import csv_text
 
 report = AppGroup("report", help="Response reports.")
 replies = AppGroup("replies", help="Replies to letters.")
@@ -45,7 +46,7 @@ def responses_command(slug: str | None, by: str, fmt: str):
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        click.echo(reports.csv_text(rows, reports.row_columns(by)), nl=False)
+        click.echo(csv_text(rows, reports.row_columns(by)), nl=False)
 
 
 @report.command("rebuild")
@@ -72,7 +73,6 @@ def list_command(fmt: str, kind: str | None, unmatched: bool, slug: str | None, 
     """Replies, newest first: received_at, letter_id (empty when unmatched),
     classification (human, automatic or bounce) and more."""
     from campaign.tracking import reply_inbox
-    from campaign.tracking.reports import csv_text
 
     filters = reply_inbox.InboxFilters(
         kind=kind or "", matched="unmatched" if unmatched else "", campaign_id=_campaign_id(slug)

@@ -24,10 +24,11 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from campaign.core.extensions import db
+from campaign.delivery import reply_tokens
 from campaign.models import Letter, LetterState, LoggedResponse, Reply
 from campaign.models.base import utcnow
 from campaign.models.tracking import CHANNELS, REPLY_KINDS, STANCES
-from campaign.tracking import reply_forwarding, reply_tokens
+from campaign.tracking import reply_forwarding
 from campaign.tracking.inbound import (
     InboundMessage,
     InboundParseError,

@@ -18,6 +18,7 @@ from campaign.accounts import audit
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import db
+from campaign.core.spreadsheet import csv_text
 from campaign.models import (
     Campaign,
     DeliveryEvent,
@@ -30,7 +31,6 @@ from campaign.models import (
 from campaign.models.base import utcnow
 from campaign.tracking import replies as reply_service
 from campaign.tracking import reply_inbox
-from campaign.tracking.reports import csv_text
 
 KIND_LABELS = {
     "human": _l("human"),

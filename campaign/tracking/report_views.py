@@ -1,19 +1,17 @@
 """Staff: response reports (tables, charts drawn here as inline SVG, CSV of every
-table), one representative's record, and addresses that bounce."""
+table) and one representative's record. Addresses that bounce: people/address_views."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from campaign.accounts.decorators import roles_required
-from campaign.campaigns.forms import CancelHeldForm
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import db
-from campaign.delivery import address_holds, address_releases
+from campaign.core.view_helpers import csv_download
 from campaign.models import AddressFlag, Campaign, Letter, Representative, Role
 from campaign.models.base import utcnow
 from campaign.tracking import reports as report_service
@@ -27,14 +25,6 @@ DIMENSION_LABELS = {
     "template": _l("Template version"),
 }
 CHART_WIDTH = 640
-
-
-def _csv(rows: list[dict], columns, name: str) -> Response:
-    return Response(
-        report_service.csv_text(rows, columns),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-    )
 
 
 def bars(rows: list[report_service.ReportRow], limit: int = 25) -> list[dict]:
@@ -107,19 +97,21 @@ def _rows(by: str, campaign_id: int | None, current: tuple[str, list]) -> list:
 def _export(table: str, by: str, campaign_id: int | None, rows: list, ranked: list) -> Response:
     if table == "ranked":
         data = [row.as_dict() for row in ranked]
-        return _csv(data, report_service.row_columns("representative"), "ranked-representatives")
+        return csv_download(
+            data, report_service.row_columns("representative"), "ranked-representatives"
+        )
     if table == "daily":
         days = report_service.daily(campaign_id)
         data = [
             {"day": day.day.isoformat(), "letters": day.letters, "replies": day.replies}
             for day in days
         ]
-        return _csv(data, ("day", "letters", "replies"), "letters-and-replies-per-day")
+        return csv_download(data, ("day", "letters", "replies"), "letters-and-replies-per-day")
     if table in ("party", "body"):
         data = [row.as_dict() for row in _rows(table, campaign_id, (by, rows))]
-        return _csv(data, report_service.row_columns(table), f"responses-by-{table}")
+        return csv_download(data, report_service.row_columns(table), f"responses-by-{table}")
     data = [row.as_dict() for row in rows]
-    return _csv(data, report_service.row_columns(by), f"responses-by-{by}")
+    return csv_download(data, report_service.row_columns(by), f"responses-by-{by}")
 
 
 def _by_rate(rows: list) -> list:
@@ -185,80 +177,3 @@ def representative(representative_id: int):
     return render_template(
         "staff/representative.html", rep=rep, rows=rows, letters=letters, flags=flags
     )
-
-
-def open_flags():
-    """Flags on addresses representatives still have, not marked resolved."""
-    return db.session.execute(
-        select(AddressFlag, Representative)
-        .join(Representative, Representative.id == AddressFlag.representative_id)
-        .where(AddressFlag.resolved_at.is_(None))
-        .order_by(AddressFlag.last_seen_at.desc())
-    ).all()
-
-
-def _flagged():
-    """Open flags on the address each representative has now."""
-    return [(flag, rep) for flag, rep in open_flags() if flag.email == (rep.email or "").lower()]
-
-
-@bp.get("/addresses")
-@roles_required(Role.STAFF)
-def addresses():
-    flagged = _flagged()
-    if request.args.get("format") == "csv":
-        data = [
-            {
-                "representative_id": rep.id,
-                "representative": rep.name,
-                "email": flag.email,
-                "reason": flag.reason,
-                "source": flag.source,
-                "first_seen": flag.created_at.isoformat(timespec="seconds"),
-                "last_seen": flag.last_seen_at.isoformat(timespec="seconds"),
-            }
-            for flag, rep in flagged
-        ]
-        columns_ = ("representative_id", "representative", "email", "reason", "source")
-        return _csv(data, (*columns_, "first_seen", "last_seen"), "addresses-to-fix")
-    return addresses_page(flagged)
-
-
-def addresses_page(flagged=None, refused: CancelHeldForm | None = None, representative_id=None):
-    """The addresses page; ``refused`` is the cancel form of ``representative_id``'s
-    row posted without its box ticked (shown with its error), the other rows blank."""
-    if flagged is None:
-        flagged = _flagged()
-    cancel_forms = {
-        rep.id: CancelHeldForm(formdata=None, prefix=f"held-{rep.id}") for _flag, rep in flagged
-    }
-    if refused is not None:
-        cancel_forms[representative_id] = refused
-    return render_template(
-        "staff/addresses.html",
-        flagged=flagged,
-        held=address_holds.held_counts(),
-        cancel_forms=cancel_forms,
-    )
-
-
-@bp.post("/addresses/<int:flag_id>/resolve")
-@roles_required(Role.STAFF)
-def resolve_address(flag_id: int):
-    flag = db.session.get(AddressFlag, flag_id)
-    if flag is None:
-        abort(404, _("No such address."))
-    flag.resolved_at = utcnow()
-    db.session.flush()
-    released = address_releases.release(
-        flag.representative_id, "released: staff marked the address fixed"
-    )
-    db.session.commit()
-    flash(
-        ngettext(
-            "Marked as fixed; %(num)d held letter goes out.",
-            "Marked as fixed; %(num)d held letters go out.",
-            released,
-        )
-    )
-    return redirect(url_for(".addresses"))

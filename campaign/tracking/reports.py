@@ -24,7 +24,6 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from campaign.core.extensions import db
-from campaign.core.spreadsheet import safe_cell
 from campaign.models import (
     Body,
     Campaign,
@@ -288,19 +287,6 @@ def daily(campaign_id: int | None = None, days: int = 60) -> list[Day]:
         )
         for i in range(days)
     ]
-
-
-def csv_text(rows: list[dict], columns: list[str] | tuple[str, ...]) -> str:
-    """``rows`` as CSV with a header line, safe to open in a spreadsheet."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([safe_cell(row.get(name)) for name in columns])
-    return out.getvalue()
 
 
 def row_columns(by: str) -> tuple[str, ...]:

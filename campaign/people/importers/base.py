@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pycountry
+from babel import Locale, UnknownLocaleError
 from email_validator import validate_email
 from flask_babel import gettext as _
 
@@ -238,6 +239,17 @@ def normalise_language(value: str) -> str | None:
     if len(value) != 2 or not value.isascii() or not value.isalpha():
         return None
     return value if pycountry.languages.get(alpha_2=value) is not None else None
+
+
+def known_language(code: str) -> bool:
+    """An ISO 639-1 code that letters can be dated and numbered in."""
+    if normalise_language(code or "") is None:
+        return False
+    try:
+        Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")

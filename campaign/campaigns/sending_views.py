@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaign.accounts.decorators import roles_required
-from campaign.campaigns.forms import CancelSendingForm
 from campaign.campaigns.views import campaign_page
 from campaign.core.blueprints.organisers import bp
 from campaign.core.view_helpers import get_or_404
 from campaign.delivery import sending
+from campaign.delivery.forms import CancelSendingForm
 from campaign.models import Campaign, Role
 
 
