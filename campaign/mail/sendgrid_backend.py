@@ -40,8 +40,13 @@ from .http_transport import ConnectionPool, KeepAliveClient
 
 
 class SendGridBackend:
-    def __init__(self, api_key: str, host: str, timeout: float):
+    """Safe to call from several threads at once: each thread sends over its own
+    kept-open connection (mail.http_transport). ``concurrency`` is how many requests
+    the dispatcher keeps in flight through it (SENDGRID_CONCURRENCY)."""
+
+    def __init__(self, api_key: str, host: str, timeout: float, concurrency: int = 1):
         host = host.rstrip("/")
+        self.concurrency = max(1, int(concurrency))
         self.client = SendGridAPIClient(api_key=api_key, host=host)
         # The client has no timeout of its own (a hung request would hold a worker
         # forever) and opens a new connection per request: replace its HTTP client by
