@@ -42,13 +42,19 @@ def main() -> None:
         "--latency", type=float, default=0.0, help="seconds the loopback server waits per answer"
     )
     parser.add_argument("--rate", type=float, default=50)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cap", type=int, default=3)
     parser.add_argument("--cap-window", type=int, default=20)
     parser.add_argument("--wide-representatives", type=int, default=150)
     parser.add_argument("--wide-letters", type=int, default=1800)
     parser.add_argument("--hot-representatives", type=int, default=10)
     parser.add_argument("--hot-letters", type=int, default=200)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="SENDGRID_CONCURRENCY: requests each worker keeps in flight",
+    )
     args = parser.parse_args()
 
     with (
@@ -62,6 +68,7 @@ def main() -> None:
             THROTTLE_ENABLED=1,
             THROTTLE_REP_HOUR_SECONDS=args.cap_window,
             DISPATCH_CONCURRENCY=args.workers,
+            SENDGRID_CONCURRENCY=args.concurrency,
             DISPATCH_BATCH_SIZE=50,
             SENDGRID_TIMEOUT=5,
         )
@@ -102,6 +109,7 @@ def main() -> None:
             f"cap {args.cap} per {args.cap_window} s for {args.hot_representatives} representatives"
         )
         print(f"  services: {describe(database_url, redis_url)}")
+        print(f"  sending: SENDGRID_CONCURRENCY={args.concurrency} requests in flight per worker")
         with Workers(args.workers, env):
             time.sleep(2.0)
             with app.app_context():

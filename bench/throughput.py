@@ -55,6 +55,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--representatives", type=int, default=500)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="SENDGRID_CONCURRENCY: requests each worker keeps in flight",
+    )
     args = parser.parse_args()
 
     with (
@@ -67,6 +73,7 @@ def main() -> None:
             server.host,
             THROTTLE_ENABLED=0,
             DISPATCH_CONCURRENCY=args.workers,
+            SENDGRID_CONCURRENCY=args.concurrency,
             DISPATCH_BATCH_SIZE=args.batch,
         )
         app = make_app(env)
@@ -89,6 +96,7 @@ def main() -> None:
 
         print(f"throughput: {args.letters} letters, {args.workers} worker processes")
         print(f"  services: {describe(database_url, redis_url)}")
+        print(f"  sending: SENDGRID_CONCURRENCY={args.concurrency} requests in flight per worker")
         with Workers(args.workers, env):
             time.sleep(2.0)  # let the workers start (imports, connections)
             started = time.perf_counter()
