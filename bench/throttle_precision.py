@@ -13,7 +13,11 @@ those at which the loopback SendGrid server received each letter. Prints:
 * the largest count for one representative in any CAP_WINDOW-second window (must not
   exceed CAP).
 
-    .venv/bin/python bench/throttle_precision.py [--rate 50] [--workers 4]
+    .venv/bin/python bench/throttle_precision.py [--rate 50] [--workers 2] [--latency 0.15]
+        [--concurrency 16]
+
+``--latency`` makes the loopback server answer after a distant API's round trip;
+``--concurrency`` is SENDGRID_CONCURRENCY (docs/operators/sending-rate.md).
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ client as many times in one process (a new connection per request, no queue, no
 database). Prints letters per second for both and their ratio.
 
     .venv/bin/python bench/throughput.py [--letters 20000] [--workers 2] [--latency 0.15]
+        [--concurrency 16]
 
 ``--latency`` makes the loopback server wait that long before every answer (a
 distant API's round trip); the plain loop then measures a sample of 200 requests,
 and the server's largest number of requests open at once is printed too.
+``--concurrency`` is SENDGRID_CONCURRENCY, the requests each worker keeps in flight
+(docs/operators/sending-rate.md).
 """
 
 from __future__ import annotations
