@@ -66,6 +66,11 @@ class SendGridBackend:
     def close(self) -> None:
         self.pool.close()
 
+    def on_request_written(self, callback) -> None:
+        """Call ``callback`` once this thread's next request has left, before its
+        answer arrives (the dispatcher lets the next request go from then on)."""
+        self.pool.on_written(callback)
+
     def request_left_at(self) -> float | None:
         """When (time.monotonic()) this thread's last request had been written out."""
         return self.pool.last_sent_at()

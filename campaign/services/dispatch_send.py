@@ -12,6 +12,8 @@ at a time). Every guarantee stays per request:
   campaign paused or cancelled, its lease) only once a thread is free for it;
 * each thread waits until its letter's planned time, then takes the letter's own
   slot in the global schedule immediately before the request, and sleeps until it;
+  the threads of a process take their slots one at a time, each after the previous
+  request has left, so that a busy machine never turns their slots into a burst;
 * then, by the wall clock, the lease stored with the letter must outlast the
   request's whole timeout (the fence: a worker paused past its lease sends nothing);
 * the request is sent, noted in the send journal, and its outcome handed to the
@@ -80,6 +82,7 @@ class _BatchState:
         self.free = threading.Semaphore(in_flight)
         self.held: float | None = None  # the global schedule is held (a 429) this long
         self.handed_back: list[Request] = []
+        self.departure = threading.Lock()  # see _Departure
 
     def hand_back(self, request: Request) -> None:
         with self.lock:
@@ -165,13 +168,16 @@ def _go(app: Flask, backend, throttle, item: Taken, message, state: _BatchState,
 
 
 def _send_one(backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
-    reason = None
-    if throttle is not None:
-        # Until the planned time (the other workers' batches go first), then the
-        # slot itself, right before the request.
-        early = item.planned - time.monotonic()
-        if early > 0:
-            time.sleep(early)
+    if throttle is None:
+        _request(backend, None, item, message, state, writer, batch)
+        return
+    # Until the planned time (the other workers' batches go first), then, one
+    # thread of this process at a time, the slot itself, right before the request.
+    early = item.planned - time.monotonic()
+    if early > 0:
+        time.sleep(early)
+    with _Departure(state.departure, backend) as departure:
+        reason = None
         if state.held is not None:
             reason = HELD_REASON
         else:
@@ -181,13 +187,53 @@ def _send_one(backend, throttle, item: Taken, message, state: _BatchState, write
                 reason = HELD_REASON
             elif wait > 0:
                 time.sleep(wait)
-    if reason is None and not _inside_lease(item):
+        if reason is not None:
+            _not_sent(item, reason, None, state, writer, batch)
+            return
+        departure.until_written()
+        _request(backend, throttle, item, message, state, writer, batch)
+
+
+class _Departure:
+    """One departure at a time per process: a thread holds it from its slot until its
+    request has been written out (not until the answer), so that threads that woke
+    late together (a busy machine) take their slots one after another, each slot
+    1/rate after the previous, instead of leaving in a burst."""
+
+    def __init__(self, lock: threading.Lock, backend):
+        self.lock, self.backend, self.held = lock, backend, False
+
+    def __enter__(self) -> _Departure:
+        self.lock.acquire()
+        self.held = True
+        return self
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+    def until_written(self) -> None:
+        """Release once the next request of this thread has been written out (at once
+        for a backend that cannot say when)."""
+        if hasattr(self.backend, "on_request_written"):
+            self.backend.on_request_written(self.release)
+        else:
+            self.release()
+
+    def __exit__(self, *exc) -> None:
+        if hasattr(self.backend, "on_request_written"):
+            self.backend.on_request_written(None)
+        self.release()
+
+
+def _request(backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+    """The fence, then the request; its outcome goes to the writer."""
+    if not _inside_lease(item):
         # The fence: checked again after every wait, by the wall clock (the
         # process may have been paused, a virtual machine suspended).
-        reason = "the lease ran out before the request"
         log.warning("letter %s: lease ran out before its request; not sent", item.letter_id)
-    if reason is not None:
-        _not_sent(item, reason, None, state, writer, batch)
+        _not_sent(item, "the lease ran out before the request", None, state, writer, batch)
         return
     fenced_at = time.monotonic()
     outcome = _attempt(backend, item.letter_id, message, item.attempt, throttle)
