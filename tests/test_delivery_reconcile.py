@@ -12,7 +12,7 @@ from campaign.extensions import db
 from campaign.mail import get_backend
 from campaign.models import Campaign, Letter
 from campaign.models.base import utcnow
-from campaign.services import delivery, dispatch, sending
+from campaign.services import delivery, dispatch, dispatch_send, sending
 from campaign.services.periodic import PERIODIC
 from campaign.services.reconcile import reconcile
 from campaign.tasks.queues import redis_connection
@@ -170,10 +170,11 @@ def test_cancel_cancels_queued_letters_and_those_that_come_back(sg_app, sendgrid
 
 
 def test_a_pause_during_a_batch_hands_back_what_was_not_sent(make_app, sendgrid, monkeypatch):
-    app = make_app(**sendgrid_settings(sendgrid))
+    # One request in flight, so that the pause lands between two letters' checks.
+    app = make_app(**sendgrid_settings(sendgrid, SENDGRID_CONCURRENCY=1))
     with app.app_context():
         backlog = make_backlog(4, 4)
-        monkeypatch.setattr(dispatch, "STATUS_CHECK_SECONDS", 0)
+        monkeypatch.setattr(dispatch_send, "STATUS_CHECK_SECONDS", 0)
         backend = get_backend()
         real_send = backend.send
 

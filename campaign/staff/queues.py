@@ -28,6 +28,7 @@ from ..extensions import csrf, db, login_manager
 from ..models import Campaign, Role
 from ..organisers.forms import CancelSendingForm
 from ..services import queue_status, sending
+from ..services.sending_rate import sending_rate
 from ..tasks.queues import redis_connection
 from . import bp
 
@@ -183,6 +184,7 @@ def queues():
         dispatchers=queue_status.active_dispatchers(),
         dispatch=queue_status.dispatch_health(),
         duplicates=queue_status.duplicates(),
+        rate=sending_rate(),
     )
 
 
