@@ -68,7 +68,11 @@ def test_status_says_when_sending_falls_short_of_the_rate_while_letters_are_due(
     client = throttled_app.test_client()
     log_in_as(client, "staff")
     page = client.get("/staff/queues").get_data(as_text=True)
-    assert f"sending at 5/s of 50/s: {ADVICE}" in page
+    assert "Sending is slower than the configured rate: 5/s of 50/s." in page
+    assert "Add workers or raise SENDGRID_CONCURRENCY." in page
+    german = client.get("/staff/queues?lang=de").get_data(as_text=True)
+    assert "5/s" in german and "SENDGRID_CONCURRENCY" in german
+    assert "Sending is slower" not in german
 
 
 def test_a_rate_kept_or_nothing_due_or_no_throttle_is_not_short(throttled_app):
