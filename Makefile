@@ -63,13 +63,14 @@ docs: $(DOCS_STAMP)
 docs-serve: $(DOCS_STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-# Delivery benchmarks (README "Performance"); they use DATABASE_URL / REDIS_URL when
-# set, and empty that Redis database.
+# Delivery benchmarks (README "Performance", docs/operators/sending-rate.md); they use
+# DATABASE_URL / REDIS_URL when set, and empty that Redis database. ARGS="--latency 0.15"
+# has the loopback SendGrid server answer after a distant API's round trip.
 bench-throughput: $(STAMP)
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/throughput.py $(ARGS)
 
 bench-throttle: $(STAMP)
-	$(BIN)/python bench/throttle_precision.py
+	$(BIN)/python bench/throttle_precision.py $(ARGS)
 
 bench-faults: $(STAMP)
 	$(BIN)/python bench/faults.py

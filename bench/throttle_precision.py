@@ -13,7 +13,11 @@ those at which the loopback SendGrid server received each letter. Prints:
 * the largest count for one representative in any CAP_WINDOW-second window (must not
   exceed CAP).
 
-    .venv/bin/python bench/throttle_precision.py [--rate 50] [--workers 4]
+    .venv/bin/python bench/throttle_precision.py [--rate 50] [--workers 2] [--latency 0.15]
+        [--concurrency 16]
+
+``--latency`` makes the loopback server answer after a distant API's round trip;
+``--concurrency`` is SENDGRID_CONCURRENCY (docs/operators/sending-rate.md).
 """
 
 from __future__ import annotations
@@ -42,13 +46,19 @@ def main() -> None:
         "--latency", type=float, default=0.0, help="seconds the loopback server waits per answer"
     )
     parser.add_argument("--rate", type=float, default=50)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cap", type=int, default=3)
     parser.add_argument("--cap-window", type=int, default=20)
     parser.add_argument("--wide-representatives", type=int, default=150)
     parser.add_argument("--wide-letters", type=int, default=1800)
     parser.add_argument("--hot-representatives", type=int, default=10)
     parser.add_argument("--hot-letters", type=int, default=200)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="SENDGRID_CONCURRENCY: requests each worker keeps in flight",
+    )
     args = parser.parse_args()
 
     with (
@@ -62,6 +72,7 @@ def main() -> None:
             THROTTLE_ENABLED=1,
             THROTTLE_REP_HOUR_SECONDS=args.cap_window,
             DISPATCH_CONCURRENCY=args.workers,
+            SENDGRID_CONCURRENCY=args.concurrency,
             DISPATCH_BATCH_SIZE=50,
             SENDGRID_TIMEOUT=5,
         )
@@ -102,6 +113,7 @@ def main() -> None:
             f"cap {args.cap} per {args.cap_window} s for {args.hot_representatives} representatives"
         )
         print(f"  services: {describe(database_url, redis_url)}")
+        print(f"  sending: SENDGRID_CONCURRENCY={args.concurrency} requests in flight per worker")
         with Workers(args.workers, env):
             time.sleep(2.0)
             with app.app_context():

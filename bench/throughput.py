@@ -6,10 +6,13 @@ client as many times in one process (a new connection per request, no queue, no
 database). Prints letters per second for both and their ratio.
 
     .venv/bin/python bench/throughput.py [--letters 20000] [--workers 2] [--latency 0.15]
+        [--concurrency 16]
 
 ``--latency`` makes the loopback server wait that long before every answer (a
 distant API's round trip); the plain loop then measures a sample of 200 requests,
 and the server's largest number of requests open at once is printed too.
+``--concurrency`` is SENDGRID_CONCURRENCY, the requests each worker keeps in flight
+(docs/operators/sending-rate.md).
 """
 
 from __future__ import annotations
@@ -55,6 +58,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--representatives", type=int, default=500)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="SENDGRID_CONCURRENCY: requests each worker keeps in flight",
+    )
     args = parser.parse_args()
 
     with (
@@ -67,6 +76,7 @@ def main() -> None:
             server.host,
             THROTTLE_ENABLED=0,
             DISPATCH_CONCURRENCY=args.workers,
+            SENDGRID_CONCURRENCY=args.concurrency,
             DISPATCH_BATCH_SIZE=args.batch,
         )
         app = make_app(env)
@@ -89,6 +99,7 @@ def main() -> None:
 
         print(f"throughput: {args.letters} letters, {args.workers} worker processes")
         print(f"  services: {describe(database_url, redis_url)}")
+        print(f"  sending: SENDGRID_CONCURRENCY={args.concurrency} requests in flight per worker")
         with Workers(args.workers, env):
             time.sleep(2.0)  # let the workers start (imports, connections)
             started = time.perf_counter()

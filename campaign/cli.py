@@ -41,6 +41,16 @@ def letters_status_command():
     click.echo(f"{'dispatch':<22} {'stalled' if health.stalled else 'ok'}")
     click.echo(f"{'last_taken':<22} {idle}")
     click.echo(f"{'sent_twice':<22} {duplicates()}")
+    from campaign.delivery.sending_rate import sending_rate
+
+    # "short" when letters are due and the workers send well below the configured
+    # rate; the sentence saying what to do goes to stderr, leaving stdout's pairs.
+    rate = sending_rate()
+    measured = "unknown" if rate.measured is None else f"{rate.measured:.1f}/s"
+    click.echo(f"{'sending_rate':<22} {measured}")
+    click.echo(f"{'rate':<22} {'short' if rate.short else 'ok'}")
+    if rate.short:
+        click.echo(rate.describe(), err=True)
 
 
 @letters.command("after-restore")

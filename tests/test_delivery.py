@@ -13,10 +13,12 @@ from campaign.core.extensions import db
 from campaign.core.mail import get_backend
 from campaign.delivery import delivery, dispatch
 from campaign.devtools.backlog import make_backlog
+from campaign.devtools.sendgrid_server import SendGridLoopback
 from campaign.models import Letter
 from campaign.models.base import utcnow
 
 from .delivery_support import (  # noqa: F401 - fixtures
+    API_KEY,
     dispatch_all,
     drain_jobs,
     letter,
@@ -171,17 +173,46 @@ def test_a_wrong_api_key_is_a_permanent_failure(make_app, sendgrid):
         )
 
 
-def test_the_connection_to_sendgrid_is_kept_open(sg_app, sendgrid):
-    make_backlog(6, 6)
-    assert dispatch_all()["sent"] == 6
-    assert get_backend().pool.opened == 1
-    sendgrid.script(["reset"])
-    make_backlog(2, 2, campaign_slug="second", tag="b")
-    dispatch_all()
-    make_due()
-    dispatch_all()
-    assert states()["sent"] == 8
-    assert get_backend().pool.opened == 2  # a new one after the reset, then kept
+def test_the_connection_to_sendgrid_is_kept_open(make_app, sendgrid):
+    # One request at a time: one sending thread, so exactly one connection.
+    app = make_app(**sendgrid_settings(sendgrid, SENDGRID_CONCURRENCY=1))
+    with app.app_context():
+        make_backlog(6, 6)
+        assert dispatch_all()["sent"] == 6
+        assert get_backend().pool.opened == 1
+        sendgrid.script(["reset"])
+        make_backlog(2, 2, campaign_slug="second", tag="b")
+        dispatch_all()
+        make_due()
+        dispatch_all()
+        assert states()["sent"] == 8
+        assert get_backend().pool.opened == 2  # a new one after the reset, then kept
+
+
+def test_a_worker_keeps_up_to_sendgrid_concurrency_requests_in_flight(make_app):
+    server = SendGridLoopback(api_key=API_KEY, latency=0.2).start()
+    try:
+        app = make_app(**sendgrid_settings(server, SENDGRID_CONCURRENCY=4, SENDGRID_TIMEOUT=2))
+        with app.app_context():
+            backlog = make_backlog(12, 12)
+            started = time.monotonic()
+            assert dispatch_all()["sent"] == 12
+            elapsed = time.monotonic() - started
+            # Four at a time: three round trips of 0.2 s, not twelve.
+            assert server.stats["max_open"] == 4
+            assert elapsed < 12 * 0.2 / 2
+            # One kept connection per sending thread, used again by the next batch.
+            assert get_backend().pool.opened == 4
+            make_backlog(4, 4, campaign_slug="second", tag="b")
+            assert dispatch_all()["sent"] == 4
+            assert get_backend().pool.opened == 4
+            # Every letter once, each recorded with the message id SendGrid gave it.
+            received = sorted(int(m.custom_args["letter_id"]) for m in server.messages)
+            assert received[:12] == sorted(backlog.letter_ids) and len(received) == 16
+            for letter_id in backlog.letter_ids:
+                assert letter(letter_id).provider_message_id
+    finally:
+        server.stop()
 
 
 # -- exactly once ---------------------------------------------------------------------
@@ -266,10 +297,13 @@ def test_a_late_success_is_recorded_if_no_one_took_the_letter_again(sg_app):
 # -- fairness -------------------------------------------------------------------------
 
 
-def test_a_backlog_for_a_then_b_drains_interleaved(sg_app, sendgrid):
-    backlog = make_backlog(20, 2, domains=2, order="by_representative")
-    a, b = backlog.representative_ids
-    dispatch_all(batch=7)
+def test_a_backlog_for_a_then_b_drains_interleaved(make_app, sendgrid):
+    # One request at a time, so that the server sees the order the letters left in.
+    app = make_app(**sendgrid_settings(sendgrid, SENDGRID_CONCURRENCY=1))
+    with app.app_context():
+        backlog = make_backlog(20, 2, domains=2, order="by_representative")
+        a, b = backlog.representative_ids
+        dispatch_all(batch=7)
     received = [m.to[0] for m in sendgrid.messages]
     first, second = received[0], received[1]
     assert {first, second} == {"rep0@office0.example.org", "rep1@office1.example.org"}
@@ -277,15 +311,33 @@ def test_a_backlog_for_a_then_b_drains_interleaved(sg_app, sendgrid):
     assert a != b
 
 
-def test_a_representative_joining_a_backlog_goes_in_the_current_round(sg_app, sendgrid):
-    backlog = make_backlog(30, 3, order="by_representative")
-    dispatch.dispatch_pass(6)  # two rounds sent
-    late = make_backlog(1, 1, campaign_slug="late", tag="late")
-    rank = letter(late.letter_ids[0]).fair_rank
-    ranks = sorted(letter(i).fair_rank for i in backlog.letter_ids if letter(i).state == "queued")
-    assert rank == ranks[0] == 3
-    dispatch.dispatch_pass(4)
-    assert "rep0late@office0.example.org" in [m.to[0] for m in sendgrid.messages[6:10]]
+def test_requests_in_flight_together_stay_within_one_round_of_fairness(sg_app, sendgrid):
+    # Eight requests at once may arrive in any order among themselves, but no
+    # representative runs ahead of the other by more than the letters in flight.
+    make_backlog(40, 2, domains=2, order="by_representative")
+    dispatch_all(batch=10)
+    received = [m.to[0] for m in sendgrid.messages]
+    assert len(received) == 40
+    lead = 0
+    for prefix in range(1, 41):
+        firsts = received[:prefix].count("rep0@office0.example.org")
+        lead = max(lead, abs(2 * firsts - prefix))
+    assert lead <= 8
+
+
+def test_a_representative_joining_a_backlog_goes_in_the_current_round(make_app, sendgrid):
+    app = make_app(**sendgrid_settings(sendgrid, SENDGRID_CONCURRENCY=1))
+    with app.app_context():
+        backlog = make_backlog(30, 3, order="by_representative")
+        dispatch.dispatch_pass(6)  # two rounds sent
+        late = make_backlog(1, 1, campaign_slug="late", tag="late")
+        rank = letter(late.letter_ids[0]).fair_rank
+        ranks = sorted(
+            letter(i).fair_rank for i in backlog.letter_ids if letter(i).state == "queued"
+        )
+        assert rank == ranks[0] == 3
+        dispatch.dispatch_pass(4)
+        assert "rep0late@office0.example.org" in [m.to[0] for m in sendgrid.messages[6:10]]
 
 
 # -- the sending window ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import timedelta
 from campaign.core.extensions import db
 from campaign.core.mail import get_backend
 from campaign.core.queues import redis_connection
-from campaign.delivery import delivery, dispatch, sending
+from campaign.delivery import delivery, dispatch, dispatch_send, sending
 from campaign.delivery.reconcile import reconcile
 from campaign.devtools.backlog import make_backlog
 from campaign.models import Campaign, Letter
@@ -170,10 +170,11 @@ def test_cancel_cancels_queued_letters_and_those_that_come_back(sg_app, sendgrid
 
 
 def test_a_pause_during_a_batch_hands_back_what_was_not_sent(make_app, sendgrid, monkeypatch):
-    app = make_app(**sendgrid_settings(sendgrid))
+    # One request in flight, so that the pause lands between two letters' checks.
+    app = make_app(**sendgrid_settings(sendgrid, SENDGRID_CONCURRENCY=1))
     with app.app_context():
         backlog = make_backlog(4, 4)
-        monkeypatch.setattr(dispatch, "STATUS_CHECK_SECONDS", 0)
+        monkeypatch.setattr(dispatch_send, "STATUS_CHECK_SECONDS", 0)
         backend = get_backend()
         real_send = backend.send
 

@@ -67,6 +67,8 @@ def test_development_runs_on_embedded_defaults(monkeypatch, tmp_path):
         ({"MAIL_BACKEND": "sendgrid"}, "needs SENDGRID_API_KEY"),
         ({"MAIL_BACKEND": "smtp"}, "needs SMTP_URL"),
         ({"SENDGRID_TIMEOUT": "soon"}, "SENDGRID_TIMEOUT must be a number"),
+        ({"SENDGRID_CONCURRENCY": "0"}, "SENDGRID_CONCURRENCY must be above 0"),
+        ({"SENDGRID_CONCURRENCY": "many"}, "SENDGRID_CONCURRENCY must be"),
     ],
 )
 def test_bad_settings_name_the_setting(monkeypatch, tmp_path, env, message):

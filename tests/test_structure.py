@@ -12,12 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "campaign"
 MAX_LINES = 400
 # Being changed elsewhere at the time of the move; split once those changes are in.
 # The list only shrinks: a file that is under the limit must leave it.
-NOT_YET_SPLIT = {
-    "campaign/delivery/delivery.py",
-    "campaign/delivery/dispatch.py",
-    "campaign/delivery/throttle.py",
-    "campaign/devtools/sendgrid_server.py",
-}
+NOT_YET_SPLIT: set[str] = set()
 
 
 def test_no_python_file_in_the_package_is_over_400_lines():

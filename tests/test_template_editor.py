@@ -377,3 +377,20 @@ def test_preview_shows_what_a_constituent_and_a_supporter_elsewhere_claim(seeded
     assert f"I live in your constituency, {rep.constituency}," in constituent
     assert "I live in" not in elsewhere and rep.constituency not in elsewhere
     assert "I am writing to ask you to stand up" in elsewhere
+
+
+def test_a_nul_character_in_a_management_form_is_refused_with_a_reason(seeded, client):
+    """PostgreSQL cannot store NUL: the draft is refused whole (400 with a reason),
+    nothing is saved, and the next request works (no broken session)."""
+    log_in_as(client)
+    template = template_for("parliament", "pl")
+    url = f"/organise/letters/{template.id}"
+    page = client.get(url).get_data(as_text=True)
+    refused = client.post(f"{url}/draft", data=editor_form(page, "Temat\x00", GOOD_BODY))
+    assert refused.status_code == 400
+    assert "cannot be stored (NUL)" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert template.draft_body is None
+    assert (
+        client.post(f"{url}/draft", data=editor_form(page, "Temat", GOOD_BODY)).status_code == 302
+    )

@@ -79,6 +79,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
         "SENDGRID_API_HOST": env_str("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         "SENDGRID_TIMEOUT": env_float("SENDGRID_TIMEOUT", 10.0),
+        # Requests each worker process keeps in flight to SendGrid at once
+        # (docs/operators/sending-rate.md).
+        "SENDGRID_CONCURRENCY": env_int("SENDGRID_CONCURRENCY", 8),
         "SMTP_URL": env_str("SMTP_URL"),
         "SMTP_TIMEOUT": env_float("SMTP_TIMEOUT", 10.0),
         # Replies and delivery events (docs/operators/sendgrid.md).
@@ -212,6 +215,7 @@ def validate_delivery(config: dict) -> None:
         "SENDING_LEASE_SECONDS",
         "MAX_SEND_ATTEMPTS",
         "SENDGRID_TIMEOUT",
+        "SENDGRID_CONCURRENCY",
     )
     for name in positive:
         if name in config and not config[name] > 0:
@@ -220,7 +224,7 @@ def validate_delivery(config: dict) -> None:
         # A worker must be able to finish a request well inside its lease, or the
         # reconciler could hand the letter to another worker while it is in flight.
         raise ConfigError("SENDING_LEASE_SECONDS must be more than twice SENDGRID_TIMEOUT")
-    # The fence (delivery.dispatch) sends only while SENDGRID_TIMEOUT plus a 5 s margin
+    # The fence (delivery.dispatch_send) sends only while SENDGRID_TIMEOUT plus a 5 s margin
     # fits in what is left of the lease: a shorter lease would never send.
     if config.get("SENDING_LEASE_SECONDS", 120) < config.get("SENDGRID_TIMEOUT", 10.0) + 7:
         raise ConfigError("SENDING_LEASE_SECONDS must be at least SENDGRID_TIMEOUT + 7")

@@ -29,6 +29,7 @@ from campaign.core.extensions import csrf, db, login_manager
 from campaign.core.queues import redis_connection
 from campaign.delivery import queue_status, sending
 from campaign.delivery.forms import CancelSendingForm
+from campaign.delivery.sending_rate import sending_rate
 from campaign.models import Campaign, Role
 
 RQ_DASHBOARD_PREFIX = "/staff/rq"
@@ -183,6 +184,7 @@ def queues():
         dispatchers=queue_status.active_dispatchers(),
         dispatch=queue_status.dispatch_health(),
         duplicates=queue_status.duplicates(),
+        rate=sending_rate(),
     )
 
 

@@ -31,7 +31,10 @@ def backend_from_config(config) -> MailBackend:
         from campaign.core.mail.sendgrid_backend import SendGridBackend
 
         return SendGridBackend(
-            config["SENDGRID_API_KEY"], config["SENDGRID_API_HOST"], config["SENDGRID_TIMEOUT"]
+            config["SENDGRID_API_KEY"],
+            config["SENDGRID_API_HOST"],
+            config["SENDGRID_TIMEOUT"],
+            concurrency=config.get("SENDGRID_CONCURRENCY", 8),
         )
     from campaign.core.mail.smtp_backend import SMTPBackend
 

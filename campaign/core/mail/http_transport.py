@@ -106,6 +106,7 @@ class ConnectionPool:
         try:
             conn.request(method, path or "/", body=body, headers=headers)
             self._local.sent_at = time.monotonic()
+            self._written()
             response = conn.getresponse()
             data = response.read()
         except BaseException:
@@ -115,6 +116,17 @@ class ConnectionPool:
         if response.will_close:
             self.discard()
         return response.status, response.reason, response.headers, data
+
+    def on_written(self, callback) -> None:
+        """Call ``callback`` once this thread's next request has been written out
+        (before its answer is read); None: no callback."""
+        self._local.on_written = callback
+
+    def _written(self) -> None:
+        callback = getattr(self._local, "on_written", None)
+        if callback is not None:
+            self._local.on_written = None
+            callback()
 
     def last_sent_at(self) -> float | None:
         """When (time.monotonic()) this thread's last request had left the socket."""

@@ -45,8 +45,13 @@ from campaign.core.mail.http_transport import ConnectionPool, KeepAliveClient
 
 
 class SendGridBackend:
-    def __init__(self, api_key: str, host: str, timeout: float):
+    """Safe to call from several threads at once: each thread sends over its own
+    kept-open connection (mail.http_transport). ``concurrency`` is how many requests
+    the dispatcher keeps in flight through it (SENDGRID_CONCURRENCY)."""
+
+    def __init__(self, api_key: str, host: str, timeout: float, concurrency: int = 1):
         host = host.rstrip("/")
+        self.concurrency = max(1, int(concurrency))
         self.client = SendGridAPIClient(api_key=api_key, host=host)
         # The client has no timeout of its own (a hung request would hold a worker
         # forever) and opens a new connection per request: replace its HTTP client by
@@ -65,6 +70,11 @@ class SendGridBackend:
 
     def close(self) -> None:
         self.pool.close()
+
+    def on_request_written(self, callback) -> None:
+        """Call ``callback`` once this thread's next request has left, before its
+        answer arrives (the dispatcher lets the next request go from then on)."""
+        self.pool.on_written(callback)
 
     def request_left_at(self) -> float | None:
         """When (time.monotonic()) this thread's last request had been written out."""

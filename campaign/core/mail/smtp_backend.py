@@ -5,6 +5,11 @@ The URL is checked when the app starts (config.validate_delivery): a wrong schem
 missing host or a bad port stops the process with one line naming the problem. The
 connection is kept open between messages and reopened when it has been idle or broke.
 
+One SMTP session carries one message at a time, so a worker process sends one letter
+at a time through it (its ``concurrency`` is 1, whatever SENDGRID_CONCURRENCY says):
+the rate per worker is one letter per round of MAIL FROM, RCPT TO and DATA; more
+letters per second need more worker processes (docs/operators/sending-rate.md).
+
 Answers, as the delivery service sees them: a 4xx reply (or a lost connection) is a
 TransientMailError, retried later; a 5xx reply, a refused recipient or refused
 credentials is a PermanentMailError.
@@ -43,6 +48,9 @@ class _Session:
 
 
 class SMTPBackend:
+    # One message at a time over the one kept session (see the module docstring).
+    concurrency = 1
+
     def __init__(self, url: str, timeout: float):
         self.settings = SMTPSettings.from_url(url)
         self.timeout = timeout

@@ -1,0 +1,331 @@
+"""Sending a batch of taken letters: the second half of a dispatch pass
+(delivery.dispatch), with up to SENDGRID_CONCURRENCY requests in flight at once.
+
+At a distant API's latency a worker that sends one request at a time is limited by
+the round trip (150 ms: under 7 letters per second), not by the throttle or the
+provider. So each worker process keeps a small pool of sending threads (as many as
+the backend can use: SENDGRID_CONCURRENCY for SendGrid, whose client gives every
+thread its own kept-open connection; one for SMTP, whose session carries one message
+at a time). Every guarantee stays per request:
+
+* the letters go into the pool in fair order, and a letter is looked at (its
+  campaign paused or cancelled, its lease) only once a thread is free for it;
+* each thread waits until its letter's planned time, then takes the letter's own
+  slot in the global schedule immediately before the request, and sleeps until it;
+  the threads of a process take their slots one at a time, each after the previous
+  request has left, so that a busy machine never turns their slots into a burst;
+* then, by the wall clock, the lease stored with the letter must outlast the
+  request's whole timeout (the fence: a worker paused past its lease sends nothing);
+* the request is sent, noted in the send journal, and its outcome handed to the
+  writer thread, which has it in the database milliseconds later
+  (delivery.outcome_writer), whatever the other requests in flight do.
+
+Database work stays on the dispatching thread (leases of the letters still to send
+are renewed, paused campaigns looked up, as the batch goes): the sending threads use
+only Redis, the mail backend and the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from campaign.core.extensions import db
+from campaign.core.mail import PermanentMailError, TransientMailError, get_backend
+from campaign.delivery import delivery, send_metrics
+from campaign.delivery.dispatch_claim import Taken
+from campaign.delivery.outcome_writer import Batch, get_writer
+from campaign.delivery.throttle import Request, get_throttle
+from campaign.models import Campaign, Letter
+from campaign.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+# Time a request may take beyond its timeout, and the clocks of two machines may
+# differ by, before the lease would be at risk.
+LEASE_MARGIN_SECONDS = 5.0
+# How often a pass looks again at whether its campaigns were paused or cancelled.
+STATUS_CHECK_SECONDS = 1.0
+HELD_REASON = "sending is held after a 429 from SendGrid"
+
+
+def in_flight_limit(backend=None) -> int:
+    """How many requests one worker process keeps in flight through ``backend``:
+    its own ``concurrency`` (SendGrid: SENDGRID_CONCURRENCY), else one."""
+    backend = backend if backend is not None else get_backend()
+    return max(1, int(getattr(backend, "concurrency", 1)))
+
+
+def _sending_pool(size: int) -> ThreadPoolExecutor:
+    """The process's sending threads, kept (with their connections) across passes."""
+    ext = current_app.extensions
+    kept = ext.get("sending_pool")
+    if kept is None or kept[0] != size:
+        kept = (size, ThreadPoolExecutor(max_workers=size, thread_name_prefix="send"))
+        ext["sending_pool"] = kept
+    return kept[1]
+
+
+class _BatchState:
+    """What the sending threads of one batch share."""
+
+    def __init__(self, in_flight: int):
+        self.lock = threading.Lock()
+        self.free = threading.Semaphore(in_flight)
+        self.held: float | None = None  # the global schedule is held (a 429) this long
+        self.handed_back: list[Request] = []
+        self.departure = threading.Lock()  # see _Departure
+
+    def hand_back(self, request: Request) -> None:
+        with self.lock:
+            self.handed_back.append(request)
+
+    def hold(self, seconds: float) -> None:
+        with self.lock:
+            self.held = max(self.held or 0.0, seconds)
+
+
+def send_taken(taken: list[Taken]) -> tuple[Counter, float | None]:
+    """Send the letters taken, each at its global slot, up to the backend's
+    in-flight limit at once; hand each outcome to the writer thread as soon as it is
+    known. Returns, once every outcome is written, the counts and, when the global
+    schedule was held (a 429), how long it is held."""
+    config = current_app.config
+    messages, campaign_of = {}, {}
+    for letter in db.session.execute(
+        select(Letter)
+        .options(joinedload(Letter.representative), joinedload(Letter.supporter))
+        .where(Letter.id.in_([t.letter_id for t in taken]))
+    ).scalars():
+        messages[letter.id] = delivery.letter_message(letter)
+        campaign_of[letter.id] = letter.campaign_id
+    # No transaction stays open while sending (and SQLite would keep an old snapshot).
+    db.session.rollback()
+    backend = get_backend()
+    throttle = get_throttle() if config["THROTTLE_ENABLED"] else None
+    writer, batch = get_writer(), Batch()
+    in_flight = in_flight_limit(backend)
+    pool = _sending_pool(in_flight) if in_flight > 1 else None
+    state = _BatchState(in_flight)
+    app = current_app._get_current_object()
+    stopped: dict[int, str] = {}  # campaign id -> "paused" | "cancelled"
+    last_check = time.monotonic()
+    for index, item in enumerate(taken):
+        # Wait for a free thread first, so that what is checked below is fresh when
+        # the letter's thread starts.
+        state.free.acquire()
+        if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
+            stopped = _stopped_campaigns(set(campaign_of.values()))
+            _renew_leases(taken[index:])
+            last_check = time.monotonic()
+        status = stopped.get(campaign_of[item.letter_id])
+        reason = None
+        if item.lease_until is None:
+            reason = "lost"  # handed back or taken again meanwhile: no longer ours
+        elif status is not None:
+            reason = "the campaign was paused"
+        elif state.held is not None:
+            reason = HELD_REASON
+        elif not _inside_lease(item):
+            reason = "the lease ran short"
+        if reason is not None:
+            _not_sent(item, reason, status, state, writer, batch)
+            state.free.release()
+            continue
+        message = messages[item.letter_id]
+        if pool is None:
+            _go(app, backend, throttle, item, message, state, writer, batch)
+        else:
+            pool.submit(_go, app, backend, throttle, item, message, state, writer, batch)
+    for _ in range(in_flight):  # every request of the batch has its outcome
+        state.free.acquire()
+    if throttle is not None and state.handed_back:
+        throttle.refund(state.handed_back)
+    return batch.wait(), state.held
+
+
+def _go(app: Flask, backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+    """One letter on its sending thread: its planned time, its slot, the fence, the
+    request, the outcome to the writer."""
+    try:
+        with app.app_context():
+            _send_one(backend, throttle, item, message, state, writer, batch)
+    except Exception:  # noqa: BLE001 - the letter goes back to the queue, not lost
+        log.exception("letter %s: unexpected error before its request", item.letter_id)
+        outcome = delivery.Outcome(item.letter_id, item.attempt, "released", "internal error")
+        writer.submit(outcome, batch)
+        state.hand_back(item.request)
+    finally:
+        state.free.release()
+
+
+def _send_one(backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+    if throttle is None:
+        _request(backend, None, item, message, state, writer, batch)
+        return
+    # Until the planned time (the other workers' batches go first), then, one
+    # thread of this process at a time, the slot itself, right before the request.
+    early = item.planned - time.monotonic()
+    if early > 0:
+        time.sleep(early)
+    with _Departure(state.departure, backend) as departure:
+        reason = None
+        if state.held is not None:
+            reason = HELD_REASON
+        else:
+            go, wait = throttle.slot(item.request)
+            if not go:
+                state.hold(wait)
+                reason = HELD_REASON
+            elif wait > 0:
+                time.sleep(wait)
+        if reason is not None:
+            _not_sent(item, reason, None, state, writer, batch)
+            return
+        departure.until_written()
+        _request(backend, throttle, item, message, state, writer, batch)
+
+
+class _Departure:
+    """One departure at a time per process: a thread holds it from its slot until its
+    request has been written out (not until the answer), so that threads that woke
+    late together (a busy machine) take their slots one after another, each slot
+    1/rate after the previous, instead of leaving in a burst."""
+
+    def __init__(self, lock: threading.Lock, backend):
+        self.lock, self.backend, self.held = lock, backend, False
+
+    def __enter__(self) -> _Departure:
+        self.lock.acquire()
+        self.held = True
+        return self
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+    def until_written(self) -> None:
+        """Release once the next request of this thread has been written out (at once
+        for a backend that cannot say when)."""
+        if hasattr(self.backend, "on_request_written"):
+            self.backend.on_request_written(self.release)
+        else:
+            self.release()
+
+    def __exit__(self, *exc) -> None:
+        if hasattr(self.backend, "on_request_written"):
+            self.backend.on_request_written(None)
+        self.release()
+
+
+def _request(backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+    """The fence, then the request; its outcome goes to the writer."""
+    if not _inside_lease(item):
+        # The fence: checked again after every wait, by the wall clock (the
+        # process may have been paused, a virtual machine suspended).
+        log.warning("letter %s: lease ran out before its request; not sent", item.letter_id)
+        _not_sent(item, "the lease ran out before the request", None, state, writer, batch)
+        return
+    fenced_at = time.monotonic()
+    outcome = _attempt(backend, item.letter_id, message, item.attempt, throttle)
+    _note_check_to_socket(backend, fenced_at)
+    if outcome.kind == "retry" and outcome.counts is False and throttle is not None:
+        state.hold(outcome.delay)
+    writer.submit(outcome, batch)
+
+
+def _not_sent(item: Taken, reason: str, status, state: _BatchState, writer, batch) -> None:
+    """A letter handed back unsent (or cancelled with its campaign)."""
+    state.hand_back(item.request)
+    if reason == "lost":
+        return
+    if status == "cancelled":
+        writer.submit(delivery.Outcome(item.letter_id, item.attempt, "cancelled"), batch)
+        return
+    delay = state.held or 0.0
+    writer.submit(
+        delivery.Outcome(item.letter_id, item.attempt, "released", reason, delay=delay), batch
+    )
+
+
+def _inside_lease(item: Taken) -> bool:
+    """Whether a request started now ends, whatever happens, inside the letter's
+    lease: its whole timeout plus a margin (for clock differences between machines)
+    before the lease stored with the letter, by the wall clock."""
+    config = current_app.config
+    allowance = timedelta(seconds=config["SENDGRID_TIMEOUT"] + LEASE_MARGIN_SECONDS)
+    lease_until = item.lease_until
+    return lease_until is not None and utcnow() + allowance <= lease_until
+
+
+def _renew_leases(remaining: list[Taken]) -> None:
+    """Extend the leases of the letters still to send once half a lease has passed,
+    so that a whole batch can go; a letter no longer ours is dropped from it."""
+    held = [t for t in remaining if t.lease_until is not None]
+    if not held:
+        return
+    config = current_app.config
+    now = utcnow()
+    # Renewed while at least half of the lease's usable part (what the fence allows)
+    # is left, so that the fence never stops a letter a renewal would have let go.
+    allowance = config["SENDGRID_TIMEOUT"] + LEASE_MARGIN_SECONDS
+    usable = config["SENDING_LEASE_SECONDS"] - allowance
+    if min(t.lease_until for t in held) - now > timedelta(seconds=allowance + usable / 2):
+        return
+    still = delivery.renew_leases({t.letter_id: t.attempt for t in held}, now)
+    lease_until = delivery.lease_end(now)
+    for t in held:
+        t.lease_until = lease_until if t.letter_id in still else None
+
+
+def _note_check_to_socket(backend, fenced_at: float) -> None:
+    """Measure the window between the lease check and the request leaving."""
+    left_at = getattr(backend, "request_left_at", lambda: None)()
+    if left_at is not None and left_at >= fenced_at:
+        send_metrics.note_max(send_metrics.CHECK_TO_SOCKET, left_at - fenced_at)
+
+
+def _attempt(backend, letter_id: int, message, attempt: int, throttle) -> delivery.Outcome:
+    try:
+        message_id = backend.send(message)
+    except TransientMailError as exc:
+        rate_limited = exc.retry_after is not None
+        if rate_limited and throttle is not None:
+            throttle.hold(exc.retry_after)
+        delay = delivery.retry_delay(attempt, exc.retry_after)
+        return delivery.Outcome(
+            letter_id, attempt, "retry", str(exc), delay=delay, counts=not rate_limited
+        )
+    except PermanentMailError as exc:
+        return delivery.Outcome(letter_id, attempt, "failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - one bad letter must not strand the batch
+        log.exception("letter %s: unexpected error while sending", letter_id)
+        delay = delivery.retry_delay(attempt, None)
+        reason = f"internal error: {exc!r}"[:300]
+        return delivery.Outcome(letter_id, attempt, "retry", reason, delay=delay)
+    delivery.journal_sent(letter_id, attempt, message_id or "")
+    if not message_id:
+        log.warning(
+            "letter %s: accepted by the mail provider without a message id (no X-Message-Id)",
+            letter_id,
+        )
+    return delivery.Outcome(letter_id, attempt, "sent", message_id=message_id or "")
+
+
+def _stopped_campaigns(campaign_ids: set[int]) -> dict[int, str]:
+    rows = db.session.execute(
+        select(Campaign.id, Campaign.sending_status).where(
+            Campaign.id.in_(campaign_ids), Campaign.sending_status != "active"
+        )
+    ).all()
+    db.session.rollback()
+    return dict(rows)
