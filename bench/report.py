@@ -279,9 +279,9 @@ def bulk_data(conn, letters: int) -> None:
 
 def sent_to_report(db, reports, rollups, runs: int) -> float:
     """Median seconds from the worker's commit of a letter as `sent` (the same
-    executemany write delivery.delivery.record makes) to a report that counts it:
+    executemany write delivery.outcomes.record makes) to a report that counts it:
     the staff page's and `report responses`' refresh and query."""
-    from campaign.delivery import delivery
+    from campaign.delivery import outcomes
 
     times = []
     for _ in range(runs):
@@ -307,7 +307,7 @@ def sent_to_report(db, reports, rollups, runs: int) -> float:
         db.session.commit()
         rows = {row.ident: row for row in reports.responses("representative", refresh=False)}
         before = rows[letter_id.representative_id].counts["sent"]
-        delivery.record([delivery.Outcome(letter_id.id, 1, "sent", message_id="bench")])
+        outcomes.record([outcomes.Outcome(letter_id.id, 1, "sent", message_id="bench")])
         committed = time.perf_counter()
         rollups.refresh()
         rows = {row.ident: row for row in reports.responses("representative", refresh=False)}

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from campaign.core.extensions import db
 from campaign.core.mail import get_backend
-from campaign.delivery import delivery, dispatch
+from campaign.delivery import delivery, dispatch, outcomes
 from campaign.devtools.backlog import make_backlog
 from campaign.devtools.sendgrid_server import SendGridLoopback
 from campaign.models import Letter
@@ -259,10 +259,10 @@ def test_a_late_acceptance_is_recorded_and_a_second_one_reported_as_a_duplicate(
     db.session.commit()
     assert delivery.take_letters([b]) == {b: 2}
     db.session.commit()
-    written = delivery.record(
+    written = outcomes.record(
         [
-            delivery.Outcome(a, taken[a], "sent", message_id="m-a"),
-            delivery.Outcome(b, 1, "sent", message_id="m-b-late"),
+            outcomes.Outcome(a, taken[a], "sent", message_id="m-a"),
+            outcomes.Outcome(b, 1, "sent", message_id="m-b-late"),
         ]
     )
     # b was accepted under attempt 1: it is sent, whatever attempt 2 does.
@@ -270,13 +270,13 @@ def test_a_late_acceptance_is_recorded_and_a_second_one_reported_as_a_duplicate(
     assert letter(a).state == "sent" and letter(a).provider_message_id == "m-a"
     assert letter(b).state == "sent" and letter(b).provider_message_id == "m-b-late"
     # Attempt 2 was accepted too: a warning with both ids, an entry in b's history.
-    assert delivery.record([delivery.Outcome(b, 2, "sent", message_id="m-b-2")]) == {}
+    assert outcomes.record([outcomes.Outcome(b, 2, "sent", message_id="m-b-2")]) == {}
     assert letter(b).provider_message_id == "m-b-late"
     (event,) = [e for e in letter(b).events if e.cause.startswith("sent twice")]
     assert "m-b-2" in event.cause and "m-b-late" in event.cause
     assert "letter 2: sent twice" in caplog.text and "m-b-2" in caplog.text
     # A retry of attempt 2 changes nothing.
-    assert delivery.record([delivery.Outcome(b, 2, "retry", "timeout", delay=1)]) == {}
+    assert outcomes.record([outcomes.Outcome(b, 2, "retry", "timeout", delay=1)]) == {}
     assert letter(b).state == "sent"
 
 
@@ -288,7 +288,7 @@ def test_a_late_success_is_recorded_if_no_one_took_the_letter_again(sg_app):
         db.update(Letter).where(Letter.id == letter_id).values(state="queued", lease_until=None)
     )
     db.session.commit()
-    delivery.record([delivery.Outcome(letter_id, attempt, "sent", message_id="late")])
+    outcomes.record([outcomes.Outcome(letter_id, attempt, "sent", message_id="late")])
     sent = letter(letter_id)
     assert sent.state == "sent" and sent.provider_message_id == "late"
     assert moves(letter_id)[-2:] == [("queued", "sending"), ("sending", "sent")]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from campaign.core.extensions import db
-from campaign.delivery import delivery, dispatch
+from campaign.delivery import delivery, dispatch, outcomes
 from campaign.devtools.backlog import make_backlog
 from campaign.models import Letter
 from campaign.models.base import utcnow
@@ -63,8 +63,8 @@ def test_the_staff_queue_page_says_when_sending_stalled_and_counts_duplicates(sg
     assert "Sending has stopped:" in page and '<span id="duplicates">0</span>' in page
     taken = delivery.take_letters([a])
     db.session.commit()
-    delivery.record([delivery.Outcome(a, taken[a], "sent", message_id="first")])
-    delivery.record([delivery.Outcome(a, taken[a], "sent", message_id="second")])
+    outcomes.record([outcomes.Outcome(a, taken[a], "sent", message_id="first")])
+    outcomes.record([outcomes.Outcome(a, taken[a], "sent", message_id="second")])
     page = client.get("/staff/queues").get_data(as_text=True)
     assert "Sending has stopped:" not in page
     assert '<span id="duplicates">1</span>' in page

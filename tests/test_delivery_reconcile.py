@@ -10,7 +10,7 @@ from datetime import timedelta
 from campaign.core.extensions import db
 from campaign.core.mail import get_backend
 from campaign.core.queues import redis_connection
-from campaign.delivery import delivery, dispatch, dispatch_send, sending
+from campaign.delivery import delivery, dispatch, dispatch_send, outcomes, sending
 from campaign.delivery.reconcile import reconcile
 from campaign.devtools.backlog import make_backlog
 from campaign.models import Campaign, Letter
@@ -159,8 +159,8 @@ def test_cancel_cancels_queued_letters_and_those_that_come_back(sg_app, sendgrid
     assert states() == {"cancelled": 2, "sending": 2}
     assert moves(backlog.letter_ids[3])[-1] == ("queued", "cancelled")
     # One comes back for a retry, the other after its lease expired: both cancelled.
-    delivery.record(
-        [delivery.Outcome(in_flight[0], taken[in_flight[0]], "retry", "SendGrid 503", delay=5)]
+    outcomes.record(
+        [outcomes.Outcome(in_flight[0], taken[in_flight[0]], "retry", "SendGrid 503", delay=5)]
     )
     expire_leases()
     reconcile()

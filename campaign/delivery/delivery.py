@@ -32,27 +32,11 @@ from sqlalchemy import bindparam, func, select, tuple_, update
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage
 from campaign.core.queues import redis_connection
-from campaign.delivery.outcomes import (
-    DUPLICATE_CAUSE,
-    NO_MESSAGE_ID_CAUSE,
-    Outcome,
-    note_duplicate,
-    record,
-    record_events,
-)
+from campaign.delivery.outcomes import record_events
 from campaign.models import Letter, LetterState
 from campaign.models.base import utcnow
 
 log = logging.getLogger(__name__)
-# Recording outcomes lives in delivery.outcomes; its names are used through here too.
-__all__ = [
-    "DUPLICATE_CAUSE",
-    "NO_MESSAGE_ID_CAUSE",
-    "Outcome",
-    "note_duplicate",
-    "record",
-    "record_events",
-]
 
 S = LetterState
 LETTERS = Letter.__table__

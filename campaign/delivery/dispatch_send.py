@@ -40,7 +40,7 @@ from sqlalchemy.orm import joinedload
 
 from campaign.core.extensions import db
 from campaign.core.mail import PermanentMailError, TransientMailError, get_backend
-from campaign.delivery import delivery, send_metrics
+from campaign.delivery import delivery, outcomes, send_metrics
 from campaign.delivery.dispatch_claim import Taken
 from campaign.delivery.outcome_writer import Batch, get_writer
 from campaign.delivery.throttle import Request, get_throttle
@@ -160,7 +160,7 @@ def _go(app: Flask, backend, throttle, item: Taken, message, state: _BatchState,
             _send_one(backend, throttle, item, message, state, writer, batch)
     except Exception:  # noqa: BLE001 - the letter goes back to the queue, not lost
         log.exception("letter %s: unexpected error before its request", item.letter_id)
-        outcome = delivery.Outcome(item.letter_id, item.attempt, "released", "internal error")
+        outcome = outcomes.Outcome(item.letter_id, item.attempt, "released", "internal error")
         writer.submit(outcome, batch)
         state.hand_back(item.request)
     finally:
@@ -249,11 +249,11 @@ def _not_sent(item: Taken, reason: str, status, state: _BatchState, writer, batc
     if reason == "lost":
         return
     if status == "cancelled":
-        writer.submit(delivery.Outcome(item.letter_id, item.attempt, "cancelled"), batch)
+        writer.submit(outcomes.Outcome(item.letter_id, item.attempt, "cancelled"), batch)
         return
     delay = state.held or 0.0
     writer.submit(
-        delivery.Outcome(item.letter_id, item.attempt, "released", reason, delay=delay), batch
+        outcomes.Outcome(item.letter_id, item.attempt, "released", reason, delay=delay), batch
     )
 
 
@@ -294,7 +294,7 @@ def _note_check_to_socket(backend, fenced_at: float) -> None:
         send_metrics.note_max(send_metrics.CHECK_TO_SOCKET, left_at - fenced_at)
 
 
-def _attempt(backend, letter_id: int, message, attempt: int, throttle) -> delivery.Outcome:
+def _attempt(backend, letter_id: int, message, attempt: int, throttle) -> outcomes.Outcome:
     try:
         message_id = backend.send(message)
     except TransientMailError as exc:
@@ -302,23 +302,23 @@ def _attempt(backend, letter_id: int, message, attempt: int, throttle) -> delive
         if rate_limited and throttle is not None:
             throttle.hold(exc.retry_after)
         delay = delivery.retry_delay(attempt, exc.retry_after)
-        return delivery.Outcome(
+        return outcomes.Outcome(
             letter_id, attempt, "retry", str(exc), delay=delay, counts=not rate_limited
         )
     except PermanentMailError as exc:
-        return delivery.Outcome(letter_id, attempt, "failed", str(exc))
+        return outcomes.Outcome(letter_id, attempt, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad letter must not strand the batch
         log.exception("letter %s: unexpected error while sending", letter_id)
         delay = delivery.retry_delay(attempt, None)
         reason = f"internal error: {exc!r}"[:300]
-        return delivery.Outcome(letter_id, attempt, "retry", reason, delay=delay)
+        return outcomes.Outcome(letter_id, attempt, "retry", reason, delay=delay)
     delivery.journal_sent(letter_id, attempt, message_id or "")
     if not message_id:
         log.warning(
             "letter %s: accepted by the mail provider without a message id (no X-Message-Id)",
             letter_id,
         )
-    return delivery.Outcome(letter_id, attempt, "sent", message_id=message_id or "")
+    return outcomes.Outcome(letter_id, attempt, "sent", message_id=message_id or "")
 
 
 def _stopped_campaigns(campaign_ids: set[int]) -> dict[int, str]:

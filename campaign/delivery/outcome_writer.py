@@ -4,7 +4,7 @@ does.
 A worker process has one writer thread. The code that sends hands each outcome over
 (``submit``) the moment its request returns and goes on with the next letter; the
 writer writes everything handed over since its last write in one transaction
-(delivery.delivery.record) and starts again at once, so an accepted letter is in the
+(delivery.outcomes.record) and starts again at once, so an accepted letter is in the
 database a few milliseconds after its 202 even while the next request hangs until
 its timeout. Until then the send journal in Redis knows of it (delivery.journal_sent).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from campaign.core.extensions import db
-from campaign.delivery import delivery, send_metrics
+from campaign.delivery import outcomes, send_metrics
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Batch:
 
 @dataclass
 class _Item:
-    outcome: delivery.Outcome
+    outcome: outcomes.Outcome
     batch: Batch
     known_at: float  # time.monotonic() when the outcome was known (the 202 arrived)
 
@@ -56,7 +56,7 @@ class OutcomeWriter:
         self._thread = threading.Thread(target=self._run, name="outcome-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, outcome: delivery.Outcome, batch: Batch) -> None:
+    def submit(self, outcome: outcomes.Outcome, batch: Batch) -> None:
         with batch._cond:
             batch._pending += 1
         with self._cond:
@@ -81,7 +81,7 @@ class OutcomeWriter:
         for members in by_batch.values():
             batch = members[0].batch
             try:
-                written = delivery.record([item.outcome for item in members])
+                written = outcomes.record([item.outcome for item in members])
             except Exception:  # noqa: BLE001 - the journal and the reconciler catch up
                 log.exception("could not record %d outcomes", len(members))
                 written = {}

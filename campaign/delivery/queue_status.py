@@ -13,8 +13,8 @@ from sqlalchemy import case, func, or_, select
 
 from campaign.core.extensions import db
 from campaign.core.queues import ALL_QUEUES, get_queue
-from campaign.delivery.delivery import DUPLICATE_CAUSE
 from campaign.delivery.dispatch import SLOT_KEY
+from campaign.delivery.outcomes import DUPLICATE_CAUSE
 from campaign.delivery.throttle import HEADROOM
 from campaign.models import Campaign, Letter, LetterEvent, LetterState, Representative
 from campaign.models.base import utcnow
@@ -211,7 +211,7 @@ def dispatch_health(limit: int = 10_000) -> DispatchHealth:
 
 
 def duplicates(campaign: Campaign | None = None) -> int:
-    """Letters sent twice that the workers noticed (delivery.delivery.note_duplicate)."""
+    """Letters sent twice that the workers noticed (delivery.outcomes.note_duplicate)."""
     query = select(func.count(func.distinct(LetterEvent.letter_id))).where(
         LetterEvent.cause.like(f"{DUPLICATE_CAUSE}:%")
     )
