@@ -28,11 +28,13 @@ def register_management(app: Flask) -> None:
 
     from .admin import bp as admin_bp
     from .auth.menu import add_menu_item
+    from .errors import refuse_nul_characters
     from .models import Role
     from .organisers import bp as organisers_bp
     from .staff import bp as staff_bp
     from .webhooks import bp as webhooks_bp
 
+    app.before_request(refuse_nul_characters)
     app.register_blueprint(organisers_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(staff_bp)

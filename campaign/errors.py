@@ -1,6 +1,6 @@
 """Error pages: a clear message, never a traceback."""
 
-from flask import jsonify, render_template, request
+from flask import abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -29,6 +29,25 @@ def _generic_message(exc: HTTPException) -> str:
     if exc.description == type(exc).description and exc.code in messages:
         return messages[exc.code]
     return exc.description
+
+
+MANAGEMENT_BLUEPRINTS = ("organisers", "admin", "staff")
+
+
+def refuse_nul_characters() -> None:
+    """Before a management view: PostgreSQL cannot store U+0000 in text, so a posted
+    form that carries one is refused with a reason rather than failing at the commit.
+    (The supporters' forms say so at the field.)"""
+    if request.blueprint not in MANAGEMENT_BLUEPRINTS or request.method != "POST":
+        return
+    if any("\x00" in value for _name, values in request.form.lists() for value in values):
+        abort(
+            400,
+            description=_(
+                "The form contains an invisible control character (U+0000). "
+                "Please remove it and send the form again."
+            ),
+        )
 
 
 def register_error_handlers(app):

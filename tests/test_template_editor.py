@@ -377,3 +377,19 @@ def test_preview_shows_what_a_constituent_and_a_supporter_elsewhere_claim(seeded
     assert f"I live in your constituency, {rep.constituency}," in constituent
     assert "I live in" not in elsewhere and rep.constituency not in elsewhere
     assert "I am writing to ask you to stand up" in elsewhere
+
+
+def test_a_nul_character_in_a_letter_is_refused_with_the_reason(seeded, client):
+    """PostgreSQL cannot store U+0000 in text: the organiser is told, nothing is saved."""
+    log_in_as(client)
+    template = template_for("parliament", "pl")
+    url = f"/organise/letters/{template.id}"
+    page = client.get(url).get_data(as_text=True)
+    for action in ("draft", "publish"):
+        response = client.post(
+            f"{url}/{action}", data=editor_form(page, "Temat\x00", "\x00" + GOOD_BODY)
+        )
+        assert response.status_code == 400, action
+        assert "invisible control character (U+0000)" in response.get_data(as_text=True), action
+    db.session.expire_all()
+    assert template.draft_body is None and len(template.versions) == 1
