@@ -8,6 +8,7 @@ from __future__ import annotations
 import configparser
 import io
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,27 @@ def test_an_organiser_works_in_belarusian(seeded, app):
     )
     assert empty.status_code == 422
     assert "файл пусты" in empty.get_data(as_text=True)
+
+
+def test_the_publish_comparison_reads_in_the_organisers_language(seeded, app):
+    client = app.test_client()
+    log_in_as(client, "organiser")
+    client.get("/manage?lang=be")
+    template = template_for("parliament", "en")
+    published = template.published_version
+    url = f"/organise/letters/{template.id}"
+    step = client.post(
+        f"{url}/publish",
+        data={
+            "csrf_token": token_of(client, url),
+            "subject": published.subject,
+            "body": published.body + "\nP.S.\n",
+            "representative": "sample",
+        },
+    )
+    html = step.get_data(as_text=True)
+    assert step.status_code == 200 and f"Тэма: {published.subject}" in unescape(html)
+    assert "Subject:" not in html
 
 
 def test_an_admin_works_in_belarusian(seeded, app):

@@ -120,6 +120,33 @@ def test_every_mistake_is_shown_at_its_field_at_once_and_nothing_is_saved(seeded
     assert_unchanged(before)
 
 
+def test_a_number_too_large_for_the_database_is_refused_at_its_field(seeded, client):
+    log_in_as(client)
+    campaign = db.session.execute(db.select(Campaign)).scalar_one()
+    before = (campaign.throttle_per_second, campaign.imprisoned, campaign.updated_at)
+    huge = "1" + "0" * 30
+    response = post_form(
+        client, f"/organise/campaigns/{campaign.id}", imprisoned=huge, throttle_rep_per_day=huge
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Nothing was saved" in html
+    for field in ("imprisoned", "throttle_rep_per_day"):
+        assert "too large: at most 2,147,483,647" in field_error(html, field), field
+    assert_unchanged(before)
+
+
+def test_a_nul_character_in_any_field_is_refused_with_the_reason(seeded, client):
+    """PostgreSQL cannot store U+0000 in text: refused before anything is written."""
+    log_in_as(client)
+    campaign = db.session.execute(db.select(Campaign)).scalar_one()
+    before = (campaign.throttle_per_second, campaign.imprisoned, campaign.updated_at)
+    for field in ("title", "organiser_name", "organiser_address", "target_countries"):
+        response = post_form(client, f"/organise/campaigns/{campaign.id}", **{field: "Ab\x00c"})
+        assert response.status_code == 400, field
+        assert "invisible control character (U+0000)" in response.get_data(as_text=True)
+    assert_unchanged(before)
+
+
 def test_edited_figures_show_on_the_first_page(seeded, client):
     log_in_as(client)
     campaign = db.session.execute(db.select(Campaign)).scalar_one()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from campaign.accounts import audit
@@ -43,6 +44,9 @@ FIELDS = (
 )
 FIGURES = ("imprisoned", "released_after_sentence", "freed_early", "died_in_custody", "vulnerable")
 WHOLE_LIMITS = ("throttle_rep_per_hour", "throttle_rep_per_day", "throttle_domain_per_minute")
+# The largest value an integer column holds (PostgreSQL's integer); above it the
+# database refuses the row, so the form says so instead.
+LARGEST_WHOLE = 2**31 - 1
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -66,6 +70,10 @@ def parse_countries(text: str) -> tuple[list[str], list[str]]:
         elif code not in codes:
             codes.append(code)
     return sorted(codes), bad
+
+
+def _too_large() -> str:
+    return _("That number is too large: at most %(max)s.", max=format_number(LARGEST_WHOLE))
 
 
 def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str, str]:
@@ -97,6 +105,8 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
         value = values.get(name)
         if not isinstance(value, int) or value < 0:
             errors[name] = _("A whole number, 0 or more.")
+        elif value > LARGEST_WHOLE:
+            errors[name] = _too_large()
     per_second = values.get("throttle_per_second")
     if not isinstance(per_second, int | float) or not per_second > 0 or per_second > 1000:
         errors["throttle_per_second"] = _("A number above 0 and at most 1000.")
@@ -104,6 +114,8 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
         value = values.get(name)
         if not isinstance(value, int) or value < 1:
             errors[name] = _("A whole number, 1 or more.")
+        elif value > LARGEST_WHOLE:
+            errors[name] = _too_large()
     per_hour, per_day = values.get("throttle_rep_per_hour"), values.get("throttle_rep_per_day")
     if (
         "throttle_rep_per_day" not in errors

@@ -145,7 +145,13 @@ def init_security(app: Flask) -> None:
         values = [value for _key, value in request.form.items(multi=True)]
         values += [f.filename or "" for _key, f in request.files.items(multi=True)]
         if any("\x00" in value for value in values):
-            abort(400, _("The form contains a character that cannot be stored (NUL)."))
+            abort(
+                400,
+                _(
+                    "The form contains an invisible control character (U+0000). "
+                    "Please remove it and send the form again."
+                ),
+            )
         return None
 
     @app.after_request

@@ -12,6 +12,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 # A word, a run of spaces, or one other character: changes are shown per word and
 # punctuation mark, and a line break counts as a change of its own.
 _TOKEN = re.compile(r"\w+|[^\S\n]+|\n|[^\w\s]", re.UNICODE)
@@ -69,5 +71,6 @@ def compare(old: str, new: str) -> Comparison:
 
 
 def letter_text(subject: str, body: str) -> str:
-    """Subject and body as one text to compare, the way the editor shows them."""
-    return f"Subject: {subject}\n\n{body}"
+    """Subject and body as one text to compare, the way the editor shows them, the
+    subject's label in the reader's language."""
+    return f"{_('Subject')}: {subject}\n\n{body}"
