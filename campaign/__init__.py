@@ -6,11 +6,21 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from campaign.core.config import load_config
 from campaign.core.extensions import csrf, db, login_manager, migrate
 from campaign.core.i18n import init_i18n
 from campaign.core.resources import resource_dir
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number no database row can have (a tampered link)
+    does not match, so it is a 404 rather than an overflow in the query."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_management(app: Flask) -> None:
@@ -41,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
         instance_relative_config=True,
     )
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.config.update(load_config(app.instance_path, config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["DEBUG"] = app.config["ENV"] == "development" and app.debug
