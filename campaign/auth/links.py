@@ -4,11 +4,11 @@ delay. The link's page shows a button; only pressing it logs in."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from .. import limits
 from ..i18n import current_language
 from ..services import login_links
+from ..translated_form import TranslatedForm
 from . import bp
 from .forms import LoginLinkForm
 from .views import complete_login
@@ -31,7 +31,7 @@ def login_link_sent():
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
 def login_link(token: str):
-    form = FlaskForm()
+    form = TranslatedForm()
     if request.method == "POST" and form.validate_on_submit():
         user = login_links.use(token)
         if user is not None:

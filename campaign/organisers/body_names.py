@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
@@ -15,11 +14,12 @@ from ..extensions import db
 from ..i18n import INTERFACE_LANGUAGES
 from ..models import Body, Role
 from ..services.addressing import GENDERS, LETTER_LANGUAGES
+from ..translated_form import TranslatedForm
 from . import bp
 from .common import get_or_404
 
 
-class BodyNamesForm(FlaskForm):
+class BodyNamesForm(TranslatedForm):
     names = TextAreaField(_l("Names"), validators=[Length(max=4000)])
     titles = TextAreaField(_l("Members' titles in letters"), validators=[Length(max=8000)])
 

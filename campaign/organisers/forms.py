@@ -4,7 +4,6 @@ fields or need the database are the services' (their errors come back to the fie
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..importers import FORMATS
 from ..models.campaign import BODY_KINDS
+from ..translated_form import TranslatedForm
 
 BODY_KIND_LABELS = {
     "parliament": _l("National parliament"),
@@ -48,7 +48,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(TranslatedForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         _l("Short name (used in links)"), validators=[DataRequired(), Length(max=80)]
@@ -105,7 +105,7 @@ class CampaignForm(FlaskForm):
     )
 
 
-class CancelSendingForm(FlaskForm):
+class CancelSendingForm(TranslatedForm):
     """Cancelling cannot be undone: the box must be ticked (no script, so no dialog)."""
 
     confirm_cancel = BooleanField(
@@ -114,7 +114,7 @@ class CancelSendingForm(FlaskForm):
     )
 
 
-class CancelHeldForm(FlaskForm):
+class CancelHeldForm(TranslatedForm):
     """The same box as CancelSendingForm, for the letters held for a bad address of one
     representative (staff's addresses page: one form per row, so one prefix each)."""
 
@@ -124,7 +124,7 @@ class CancelHeldForm(FlaskForm):
     )
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(TranslatedForm):
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])
     representative = SelectField(_l("Preview for"), choices=[], validate_choice=False)
@@ -132,7 +132,7 @@ class TemplateForm(FlaskForm):
     mode = HiddenField()
 
 
-class PublishForm(FlaskForm):
+class PublishForm(TranslatedForm):
     """The confirmation step of publishing: the text travels unchanged from the
     editor; the review mark and the acceptance of losses are asked here, afresh."""
 
@@ -145,12 +145,12 @@ class PublishForm(FlaskForm):
     )
 
 
-class NewTemplateForm(FlaskForm):
+class NewTemplateForm(TranslatedForm):
     language = StringField(_l("Language code"), validators=[DataRequired(), Length(max=8)])
     body_kind = SelectField(_l("For"), choices=[(k, BODY_KIND_LABELS[k]) for k in BODY_KINDS])
 
 
-class RepresentativeForm(FlaskForm):
+class RepresentativeForm(TranslatedForm):
     title = StringField(_l("Title"), validators=[Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
@@ -161,7 +161,7 @@ class RepresentativeForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TranslatedForm):
     file = FileField(
         _l("File"),
         validators=[

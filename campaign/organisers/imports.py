@@ -9,13 +9,13 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import ImportRun, Role
 from ..services import imports as import_service
+from ..translated_form import TranslatedForm
 from . import bp
 from .common import ListPage, page_number
 from .forms import FORMAT_LABELS, ImportForm
@@ -27,7 +27,7 @@ CHANGES_PER_PAGE = 50
 CHANGE_KINDS = ("created", "updated", "deactivated", "skipped")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TranslatedForm):
     digest = HiddenField()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
@@ -14,10 +13,11 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import Body, PlaceConstituency, Representative, Role
 from ..services import places
+from ..translated_form import TranslatedForm
 from . import bp
 
 
-class PlacesForm(FlaskForm):
+class PlacesForm(TranslatedForm):
     file = FileField(
         _l("CSV file (columns place, constituency)"),
         validators=[FileRequired(_l("Choose a file."))],

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from ..auth.decorators import roles_required
 from ..extensions import db
@@ -18,6 +17,7 @@ from ..models import Campaign, LetterTemplate, Representative, Role
 from ..services import letter_markers, letter_reviews
 from ..services import template_editing as editing
 from ..services.campaigns import known_language
+from ..translated_form import TranslatedForm
 from . import bp
 from .common import get_or_404
 from .forms import BODY_KIND_LABELS, NewTemplateForm, PublishForm, TemplateForm
@@ -343,7 +343,7 @@ def send_test_letter(template_id: int):
 @roles_required(Role.ORGANISER)
 def discard_draft(template_id: int):
     template = _template(template_id)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     try:
         editing.discard_draft(template, current_user)
@@ -386,7 +386,7 @@ def template_versions(template_id: int):
 @roles_required(Role.ORGANISER)
 def rollback_template(template_id: int, number: int):
     template = _template(template_id)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     try:
         version = editing.rollback(template, number, current_user)

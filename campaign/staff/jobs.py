@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from rq.exceptions import InvalidJobOperation
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
@@ -17,10 +16,11 @@ from ..auth.menu import add_menu_item
 from ..models import Role
 from ..services import job_actions, queue_status
 from ..tasks.queues import ALL_QUEUES
+from ..translated_form import TranslatedForm
 from . import bp
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TranslatedForm):
     sure = BooleanField(
         _l("I am sure: this cannot be undone."),
         validators=[DataRequired(_l("Tick the box to confirm."))],

@@ -9,7 +9,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -29,6 +28,7 @@ from ..models.base import utcnow
 from ..services import audit
 from ..services import replies as reply_service
 from ..services.reports import csv_text
+from ..translated_form import TranslatedForm
 from . import bp
 
 KIND_LABELS = {
@@ -51,19 +51,19 @@ CHANNEL_LABELS = {
 PER_PAGE = 50
 
 
-class KindForm(FlaskForm):
+class KindForm(TranslatedForm):
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
 
 
-class StanceForm(FlaskForm):
+class StanceForm(TranslatedForm):
     stance = SelectField(_l("Stance"), choices=[("", _l("not recorded")), *STANCE_LABELS.items()])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(TranslatedForm):
     letter_id = IntegerField(_l("Letter number"), validators=[DataRequired(), NumberRange(min=1)])
 
 
-class LogResponseForm(FlaskForm):
+class LogResponseForm(TranslatedForm):
     channel = SelectField(_l("How they responded"), choices=list(CHANNEL_LABELS.items()))
     stance = SelectField(_l("Stance"), choices=[("", _l("not recorded")), *STANCE_LABELS.items()])
     occurred_on = DateField(_l("When"), validators=[DataRequired()])

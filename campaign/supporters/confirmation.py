@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from .. import limits
 from ..i18n import prefer_supporter_locale
 from ..models import LetterState, Submission
 from ..services import privacy, status_links, submissions, tokens
+from ..translated_form import TranslatedForm
 from . import bp
 from .display import state_label
 from .forms import ConfirmForm, honeypot_filled
@@ -103,7 +103,7 @@ def status(token: str, slug: str | None = None):
         token=token,
         letters=_letter_states(submission),
         share_url=share_url(submission.campaign),
-        data_link_form=FlaskForm(),
+        data_link_form=TranslatedForm(),
     )
 
 
@@ -114,7 +114,7 @@ def status_data_link(token: str, slug: str | None = None):
     if answer:
         return answer
     _of_this_address(submission, slug)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     privacy.send_data_link_later(submission.supporter_id)
     return render_template(

@@ -10,7 +10,6 @@ import json
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -19,11 +18,12 @@ from ..extensions import db
 from ..i18n import prefer_supporter_locale
 from ..models import Supporter
 from ..services import privacy, tokens
+from ..translated_form import TranslatedForm
 from . import bp
 from .forms import honeypot_filled
 
 
-class DataRequestForm(FlaskForm):
+class DataRequestForm(TranslatedForm):
     email = EmailField(
         _l("Your email address"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
@@ -36,11 +36,11 @@ class DataRequestForm(FlaskForm):
     website = StringField(_l("Leave this field empty"))
 
 
-class DownloadForm(FlaskForm):
+class DownloadForm(TranslatedForm):
     """Only the button."""
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(TranslatedForm):
     sure = BooleanField(
         _l("I understand: letters not yet sent are cancelled, and this cannot be undone."),
         validators=[DataRequired(_l("Please tick this box to delete your data."))],

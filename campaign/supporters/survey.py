@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 
 from ..extensions import db
 from ..models import SurveyInvitation
 from ..models.tracking import SURVEY_ANSWERS
 from ..services import surveys, tokens
+from ..translated_form import TranslatedForm
 from . import bp
 
 ANSWER_LABELS = {
@@ -21,7 +21,7 @@ ANSWER_LABELS = {
 }
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(TranslatedForm):
     """Only the CSRF token: the questions depend on the invitation, read below."""
 
 
