@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from campaign.core.translated_form import TranslatedForm
 
 ROLE_LABELS = {
     "admin": _l("Admin: accounts, and everything else"),
@@ -10,7 +11,7 @@ ROLE_LABELS = {
 }
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(TranslatedForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
     role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
     password = PasswordField(
@@ -22,5 +23,5 @@ class NewUserForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(TranslatedForm):
     role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))

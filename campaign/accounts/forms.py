@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from campaign.core.translated_form import TranslatedForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(TranslatedForm):
     email = EmailField(
         _l("Email address"),
         validators=[DataRequired(_l("Please enter your email address.")), Length(max=320)],
@@ -15,7 +16,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class LoginLinkForm(FlaskForm):
+class LoginLinkForm(TranslatedForm):
     email = EmailField(
         _l("Email address"),
         validators=[DataRequired(_l("Please enter your email address.")), Length(max=320)],

@@ -4,7 +4,6 @@ delay. The link's page shows a button; only pressing it logs in."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from campaign.accounts import login_links
 from campaign.accounts.forms import LoginLinkForm
@@ -12,6 +11,7 @@ from campaign.accounts.views import complete_login
 from campaign.core import limits
 from campaign.core.blueprints.auth import bp
 from campaign.core.i18n import current_language
+from campaign.core.translated_form import TranslatedForm
 
 
 @bp.route("/login/link", methods=["GET", "POST"])
@@ -31,7 +31,7 @@ def login_link_sent():
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
 def login_link(token: str):
-    form = FlaskForm()
+    form = TranslatedForm()
     if request.method == "POST" and form.validate_on_submit():
         user = login_links.use(token)
         if user is not None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
+
+from campaign.core.translated_form import TranslatedForm
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,6 @@ def management_links() -> list[dict]:
     ]
 
 
-def csrf_form() -> FlaskForm:
+def csrf_form() -> TranslatedForm:
     """An empty form, for buttons that only need a CSRF token."""
-    return FlaskForm()
+    return TranslatedForm()

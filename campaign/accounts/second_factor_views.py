@@ -10,7 +10,6 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -19,6 +18,7 @@ from campaign.accounts.menu import add_menu_item
 from campaign.accounts.views import PENDING, start_session
 from campaign.core.blueprints.auth import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import Role, User
 
 # What an account that must set up its second factor may still open.
@@ -27,7 +27,7 @@ _OPEN_WHILE_SETTING_UP = frozenset(
 )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(TranslatedForm):
     code = StringField(
         _l("Code from your app, or a recovery code"),
         validators=[DataRequired(_l("Enter the code.")), Length(max=40)],

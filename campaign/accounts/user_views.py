@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from campaign.accounts import accounts, second_factor
 from campaign.accounts.admin_forms import ROLE_LABELS, NewUserForm, RoleForm
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.admin import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import Role, User
 
 
@@ -68,7 +68,7 @@ def edit_user(user_id: int):
 
 def _set_active(user_id: int, active: bool):
     user = _user(user_id)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     try:
         if accounts.set_active(user, active, current_user):
@@ -99,7 +99,7 @@ def reactivate_user(user_id: int):
 @roles_required(Role.ADMIN)
 def reset_second_factor(user_id: int):
     user = _user(user_id)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     second_factor.reset(user, current_user)
     flash(
@@ -112,7 +112,7 @@ def reset_second_factor(user_id: int):
 @bp.route("/security", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def security():
-    form = FlaskForm()
+    form = TranslatedForm()
     if form.validate_on_submit():
         chosen = set(request.form.getlist("required"))
         unknown = chosen - set(second_factor.ROLES)

@@ -4,7 +4,6 @@ fields or need the database are the services' (their errors come back to the fie
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from campaign.core.translated_form import TranslatedForm
 from campaign.models.campaign import BODY_KINDS
 from campaign.people.forms import BODY_KIND_LABELS
 
@@ -31,7 +31,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(TranslatedForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         _l("Short name (used in links)"), validators=[DataRequired(), Length(max=80)]

@@ -4,14 +4,15 @@ held for one representative's bad address."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
 )
 from wtforms.validators import DataRequired
 
+from campaign.core.translated_form import TranslatedForm
 
-class CancelSendingForm(FlaskForm):
+
+class CancelSendingForm(TranslatedForm):
     """Cancelling cannot be undone: the box must be ticked (no script, so no dialog)."""
 
     confirm_cancel = BooleanField(
@@ -20,7 +21,7 @@ class CancelSendingForm(FlaskForm):
     )
 
 
-class CancelHeldForm(FlaskForm):
+class CancelHeldForm(TranslatedForm):
     """The same box as CancelSendingForm, for the letters held for a bad address of one
     representative (staff's addresses page: one form per row, so one prefix each)."""
 

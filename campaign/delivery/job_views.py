@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from rq.exceptions import InvalidJobOperation
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
@@ -16,11 +15,12 @@ from campaign.accounts.decorators import roles_required
 from campaign.accounts.menu import add_menu_item
 from campaign.core.blueprints.staff import bp
 from campaign.core.queues import ALL_QUEUES
+from campaign.core.translated_form import TranslatedForm
 from campaign.delivery import job_actions, queue_status
 from campaign.models import Role
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TranslatedForm):
     sure = BooleanField(
         _l("I am sure: this cannot be undone."),
         validators=[DataRequired(_l("Tick the box to confirm."))],

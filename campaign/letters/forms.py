@@ -4,7 +4,6 @@ publishing, a new letter."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -14,11 +13,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from campaign.core.translated_form import TranslatedForm
 from campaign.models.campaign import BODY_KINDS
 from campaign.people.forms import BODY_KIND_LABELS
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(TranslatedForm):
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Length(max=50_000)])
     representative = SelectField(_l("Preview for"), choices=[], validate_choice=False)
@@ -26,7 +26,7 @@ class TemplateForm(FlaskForm):
     mode = HiddenField()
 
 
-class PublishForm(FlaskForm):
+class PublishForm(TranslatedForm):
     """The confirmation step of publishing: the text travels unchanged from the
     editor; the review mark and the acceptance of losses are asked here, afresh."""
 
@@ -39,6 +39,6 @@ class PublishForm(FlaskForm):
     )
 
 
-class NewTemplateForm(FlaskForm):
+class NewTemplateForm(TranslatedForm):
     language = StringField(_l("Language code"), validators=[DataRequired(), Length(max=8)])
     body_kind = SelectField(_l("For"), choices=[(k, BODY_KIND_LABELS[k]) for k in BODY_KINDS])

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.letters import template_editing as editing
 from campaign.letters.forms import PublishForm
 from campaign.letters.views import editor_form_for, editor_page, raw_text, template_or_404
@@ -128,7 +128,7 @@ def template_versions(template_id: int):
 @roles_required(Role.ORGANISER)
 def rollback_template(template_id: int, number: int):
     template = template_or_404(template_id)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     try:
         version = editing.rollback(template, number, current_user)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.mail import MailError
+from campaign.core.translated_form import TranslatedForm
 from campaign.core.view_helpers import get_or_404
 from campaign.letters import letter_markers, letter_reviews, template_preview, template_setup
 from campaign.letters import template_editing as editing
@@ -271,7 +271,7 @@ def send_test_letter(template_id: int):
 @roles_required(Role.ORGANISER)
 def discard_draft(template_id: int):
     template = template_or_404(template_id)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     try:
         editing.discard_draft(template, current_user)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
@@ -14,12 +13,13 @@ from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.i18n import INTERFACE_LANGUAGES
+from campaign.core.translated_form import TranslatedForm
 from campaign.core.view_helpers import get_or_404
 from campaign.models import Body, Role
 from campaign.people.addressing import GENDERS, LETTER_LANGUAGES
 
 
-class BodyNamesForm(FlaskForm):
+class BodyNamesForm(TranslatedForm):
     names = TextAreaField(_l("Names"), validators=[Length(max=4000)])
     titles = TextAreaField(_l("Members' titles in letters"), validators=[Length(max=8000)])
 

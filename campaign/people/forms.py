@@ -4,7 +4,6 @@ kinds and file formats the pages show."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from campaign.core.translated_form import TranslatedForm
 from campaign.people.importers import FORMATS
 
 BODY_KIND_LABELS = {
@@ -30,7 +30,7 @@ FORMAT_LABELS = {
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
-class RepresentativeForm(FlaskForm):
+class RepresentativeForm(TranslatedForm):
     title = StringField(_l("Title"), validators=[Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
@@ -41,7 +41,7 @@ class RepresentativeForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TranslatedForm):
     file = FileField(
         _l("File"),
         validators=[

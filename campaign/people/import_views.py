@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.core.view_helpers import ListPage, page_number
 from campaign.models import ImportRun, Role
 from campaign.people import import_plan, import_uploads
@@ -27,7 +27,7 @@ CHANGES_PER_PAGE = 50
 CHANGE_KINDS = ("created", "updated", "deactivated", "skipped")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TranslatedForm):
     digest = HiddenField()
 
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import Body, PlaceConstituency, Representative, Role
 from campaign.people import places
 
 
-class PlacesForm(FlaskForm):
+class PlacesForm(TranslatedForm):
     file = FileField(
         _l("CSV file (columns place, constituency)"),
         validators=[FileRequired(_l("Choose a file."))],

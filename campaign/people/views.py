@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.core.view_helpers import field_errors, get_or_404, page_number
 from campaign.models import Body, Representative, Role
 from campaign.people import representatives as rep_service
@@ -69,7 +69,7 @@ def edit_representative(rep_id: int):
 
 def _set_active(rep_id: int, active: bool):
     rep = get_or_404(Representative, rep_id, _("There is no such representative."))
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     if rep_service.set_active(rep, active, current_user):
         flash(

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from campaign.core import limits, tokens
 from campaign.core.blueprints.supporters import bp
 from campaign.core.i18n import prefer_supporter_locale
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import LetterState, Submission
 from campaign.supporters import confirmation, privacy, status_links, submissions
 from campaign.supporters.display import state_label
@@ -103,7 +103,7 @@ def status(token: str, slug: str | None = None):
         token=token,
         letters=_letter_states(submission),
         share_url=share_url(submission.campaign),
-        data_link_form=FlaskForm(),
+        data_link_form=TranslatedForm(),
     )
 
 
@@ -114,7 +114,7 @@ def status_data_link(token: str, slug: str | None = None):
     if answer:
         return answer
     _of_this_address(submission, slug)
-    if not FlaskForm().validate_on_submit():
+    if not TranslatedForm().validate_on_submit():
         abort(400)
     privacy.send_data_link_later(submission.supporter_id)
     return render_template(

@@ -10,7 +10,6 @@ import json
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -18,12 +17,13 @@ from campaign.core import limits, tokens
 from campaign.core.blueprints.supporters import bp
 from campaign.core.extensions import db
 from campaign.core.i18n import prefer_supporter_locale
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import Supporter
 from campaign.supporters import privacy
 from campaign.supporters.forms import honeypot_filled
 
 
-class DataRequestForm(FlaskForm):
+class DataRequestForm(TranslatedForm):
     email = EmailField(
         _l("Your email address"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
@@ -36,11 +36,11 @@ class DataRequestForm(FlaskForm):
     website = StringField(_l("Leave this field empty"))
 
 
-class DownloadForm(FlaskForm):
+class DownloadForm(TranslatedForm):
     """Only the button."""
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(TranslatedForm):
     sure = BooleanField(
         _l("I understand: letters not yet sent are cancelled, and this cannot be undone."),
         validators=[DataRequired(_l("Please tick this box to delete your data."))],

@@ -67,6 +67,16 @@ def campaign_title(campaign) -> str:
     return _(campaign.title)
 
 
+def page_title() -> str:
+    """The name a page's header and <title> carry: its campaign's title (translated
+    when it is the appeal's own), else the site's name (pages of no campaign, and
+    management pages)."""
+    campaign = request.environ.get(PAGE_CAMPAIGN) if has_request_context() else None
+    if campaign is not None and campaign.title:
+        return campaign_title(campaign)
+    return _("The time for release is now")
+
+
 def _organiser_of(campaign) -> SimpleNamespace:
     return SimpleNamespace(
         organiser_name=campaign.organiser_name,
@@ -120,6 +130,7 @@ def inject_helpers():
         "country_name": country_name,
         "state_label": state_label,
         "campaign_title": campaign_title,
+        "page_title": page_title,
         "site_campaign": site_campaign,
         "privacy_url": privacy_url,
         "representative_sees_text": representative_sees(),

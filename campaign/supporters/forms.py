@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -11,6 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from campaign.core.translated_form import TranslatedForm
 from campaign.letters.compose import PERSONAL_PARAGRAPH_MAX, SUPPORTER_CITY_MAX, SUPPORTER_NAME_MAX
 from campaign.supporters.latin_name import in_latin_letters
 
@@ -45,7 +45,7 @@ class IntegerListField(SelectMultipleField):
                 raise ValidationError(_l("Invalid choice."))
 
 
-class LetterForm(FlaskForm):
+class LetterForm(TranslatedForm):
     representatives = IntegerListField(
         _l("Representatives"),
         coerce=str,
@@ -119,5 +119,5 @@ def city_given(form: LetterForm, representatives) -> bool:
     return False
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TranslatedForm):
     """Only the button: a GET of the link changes nothing."""

@@ -9,7 +9,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -19,6 +18,7 @@ from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import db
 from campaign.core.spreadsheet import csv_text
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import (
     Campaign,
     DeliveryEvent,
@@ -52,19 +52,19 @@ CHANNEL_LABELS = {
 PER_PAGE = 50
 
 
-class KindForm(FlaskForm):
+class KindForm(TranslatedForm):
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
 
 
-class StanceForm(FlaskForm):
+class StanceForm(TranslatedForm):
     stance = SelectField(_l("Stance"), choices=[("", _l("not recorded")), *STANCE_LABELS.items()])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(TranslatedForm):
     letter_id = IntegerField(_l("Letter number"), validators=[DataRequired(), NumberRange(min=1)])
 
 
-class LogResponseForm(FlaskForm):
+class LogResponseForm(TranslatedForm):
     channel = SelectField(_l("How they responded"), choices=list(CHANNEL_LABELS.items()))
     stance = SelectField(_l("Stance"), choices=[("", _l("not recorded")), *STANCE_LABELS.items()])
     occurred_on = DateField(_l("When"), validators=[DataRequired()])

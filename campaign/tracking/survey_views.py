@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 
 from campaign.core import tokens
 from campaign.core.blueprints.supporters import bp
 from campaign.core.extensions import db
+from campaign.core.translated_form import TranslatedForm
 from campaign.models import SurveyInvitation
 from campaign.models.tracking import SURVEY_ANSWERS
 from campaign.tracking import surveys
@@ -22,7 +22,7 @@ ANSWER_LABELS = {
 }
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(TranslatedForm):
     """Only the CSRF token: the questions depend on the invitation, read below."""
 
 

@@ -45,7 +45,7 @@ def test_an_organiser_switches_to_belarusian_and_keeps_it(
     other.goto(live_server.url + f"/organise/letters/{template.id}")
     expect(other.locator("html")).to_have_attribute("lang", "be")
     body = other.locator("textarea#body")
-    expect(body).to_contain_text("⟦Імя прадстаўніка⟧")
+    expect(body).to_contain_text("⟦Зварот да прадстаўніка⟧")
     body.press("Control+End")
     other.get_by_role("button", name="Горад прыхільніка", exact=True).click()
     expect(body).to_have_value(re.compile(r"⟦Горад прыхільніка⟧\s*$"))
