@@ -5,6 +5,14 @@ from campaign.models.campaign import Body, Campaign
 from campaign.models.imports import ImportRun, ImportRunBody
 from campaign.models.letter import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.office import OfficeRequest
+from campaign.models.partner import (
+    Partner,
+    PartnerApiToken,
+    PartnerConsent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    campaign_partner,
+)
 from campaign.models.place import PlaceConstituency
 from campaign.models.representative import Representative
 from campaign.models.security import LoginLink, RecoveryCode, SecuritySetting
@@ -38,6 +46,9 @@ __all__ = [
     "LoggedResponse",
     "LoginLink",
     "OfficeRequest",
+    "Partner",
+    "PartnerApiToken",
+    "PartnerConsent",
     "PlaceConstituency",
     "RecoveryCode",
     "Reply",
@@ -54,4 +65,7 @@ __all__ = [
     "SurveyInvitation",
     "TemplateVersion",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "campaign_partner",
 ]

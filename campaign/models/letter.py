@@ -88,9 +88,15 @@ class Submission(db.Model):
     wants_copy: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # When the confirmation link was last mailed again on request (resends are limited).
     resent_at = mapped_column(UTCDateTime)
+    # The partner organisation whose link (or embedded form) the supporter came
+    # through; nothing else about where they came from is kept.
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner.id", ondelete="SET NULL"), index=True
+    )
 
     campaign = relationship("Campaign")
     supporter = relationship("Supporter")
+    partner = relationship("Partner")
     letters = relationship("Letter", back_populates="submission", order_by="Letter.id")
 
 
