@@ -35,7 +35,7 @@ WORKER_CHATTER = ("rq.worker", "rq.scheduler", "rq.cron", "Listening on")
 class DevServer:
     """`python -m campaign.devserver` in its own process, its console read line by line."""
 
-    def __init__(self, instance: Path, port: int):
+    def __init__(self, instance: Path, port: int, sigint_ignored: bool = False):
         # What `make run` gets on a fresh machine: no DATABASE_URL, no REDIS_URL.
         inherited = ("DATABASE_URL", "REDIS_URL", "CAMPAIGN_ENV", "SECRET_KEY", "OUTBOX_DIR")
         env = {k: v for k, v in os.environ.items() if k not in inherited}
@@ -47,6 +47,10 @@ class DevServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # As a shell starts a command in the background: SIGINT ignored on entry.
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if sigint_ignored
+            else None,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -80,8 +84,8 @@ class DevServer:
     def descendants(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
 
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
         return self.wait()
 
     def wait(self) -> int:
@@ -160,7 +164,8 @@ def test_make_run_prints_where_everything_is_and_the_admin_login(tmp_path):
     assert not socket_file.exists()  # the embedded Redis was shut down
 
     # Started again on the same database: the account exists, no password is shown.
-    again = DevServer(instance, port)
+    # Started as a background job this time, and stopped by Ctrl+C's signal alone.
+    again = DevServer(instance, port, sigint_ignored=True)
     try:
         ready = again.wait_until_ready()
         assert ready["management"] == (
@@ -168,8 +173,13 @@ def test_make_run_prints_where_everything_is_and_the_admin_login(tmp_path):
         )
         assert "password" not in ready and password not in "\n".join(again.lines)
         assert DEVELOPMENT_ADMIN in log_in(base, email, password)
+        children = again.descendants()
     finally:
-        assert again.stop() == 0, "\n".join(again.lines)
+        assert again.stop(signal.SIGINT) == 0, "\n".join(again.lines)
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], alive
+    # The worker and the clock were stopped by it, not reported as having failed.
+    assert not any("stopped (exit code" in line for line in again.lines), again.lines
 
 
 def test_the_development_admin_is_created_once_and_only_in_development(make_app):
