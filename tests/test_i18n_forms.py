@@ -139,3 +139,25 @@ def test_the_imprisoned_figure_takes_its_plural_form(seeded, client, count, lang
     db.session.commit()
     html = client.get(f"/?lang={language}").get_data(as_text=True)
     assert f"<strong>{count}</strong> {text}".rstrip("<") in html.replace("</li>", "<")
+
+
+@pytest.mark.parametrize(
+    ("figure", "count", "language", "text"),
+    [
+        ("released_after_sentence", 1, "en", "person came out only after serving"),
+        ("released_after_sentence", 21, "ru", "человек вышел на свободу"),
+        ("freed_early", 3, "uk", "людини з 2024 року звільнено"),
+        ("died_in_custody", 1, "de", "Mensch ist mindestens in Haft gestorben"),
+        ("died_in_custody", 12, "pl", "osób, co najmniej, zmarło"),
+        ("vulnerable", 2, "be", "чалавекі належаць да ўразлівых груп"),
+        ("vulnerable", 1, "fr", "personne appartient à un groupe vulnérable"),
+    ],
+)
+def test_every_figure_of_the_appeal_takes_its_plural_form(
+    seeded, client, figure, count, language, text
+):
+    campaign = db.session.execute(db.select(Campaign)).scalars().first()
+    setattr(campaign, figure, count)
+    db.session.commit()
+    html = unescape(client.get(f"/?lang={language}").get_data(as_text=True))
+    assert f"<strong>{count}</strong> {text}" in html
