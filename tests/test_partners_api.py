@@ -237,9 +237,7 @@ def test_pages_are_stable_while_supporters_confirm_and_since_filters(world, clie
     # `since`: only those confirmed at or after it; a time without offset is UTC.
     since = (start + timedelta(minutes=3)).replace(tzinfo=None).isoformat()
     later = _people(client, token, since=since)["items"]
-    assert [i["email_addresses"][0]["address"] for i in later] == [
-        s.email for s in made[3:] + late
-    ]
+    assert [i["email_addresses"][0]["address"] for i in later] == [s.email for s in made[3:] + late]
     assert _people(client, token, since=utcnow().isoformat().replace("+00:00", "Z"))["items"] == []
 
 
