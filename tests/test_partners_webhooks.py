@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -299,3 +301,69 @@ def test_webhook_logs_name_ids_and_outcomes_never_the_person(loopback_app, recei
     )
     for secret in ("Ala Nowak", supporter.email, endpoint.secret, receiver.url):
         assert secret not in caplog.text
+
+
+def _raw_server(handle) -> tuple[str, threading.Thread, socket.socket]:
+    """A loopback TCP server that runs ``handle(connection)`` for one connection."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def serve():
+        connection, _ = server.accept()
+        with connection:
+            handle(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/hook", thread, server
+
+
+def _trickle(connection):
+    connection.recv(65536)
+    try:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 40:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.3)
+    except OSError:
+        pass
+
+
+def _silent(connection):
+    connection.recv(65536)
+    time.sleep(2)
+
+
+def _redirect(connection):
+    connection.recv(65536)
+    connection.sendall(
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "handle,error,most_seconds",
+    [
+        (_trickle, "no complete answer in time", 3.8),
+        (_silent, "timed out", 1.8),
+        (_redirect, "HTTP 302: redirects are not followed", 1),
+    ],
+)
+def test_slow_silent_and_redirecting_receivers(make_app, seeded, handle, error, most_seconds):
+    """A receiver that trickles its answer is cut off after three timeouts, a silent
+    one after one; a redirect is not followed. Each is tried again later."""
+    app = make_app(WEBHOOKS_ALLOW_LOOPBACK=True, WEBHOOK_TIMEOUT=1)
+    with app.app_context():
+        url, thread, server = _raw_server(handle)
+        partner = make_partner("ours", campaign())
+        _endpoint(partner, url)
+        _s, _sub, consent = supporter_with_letters(campaign(), partner)
+        events.consents_confirmed([consent.id])
+        (delivery,) = _deliveries()
+        started = time.monotonic()
+        assert webhook_sender.deliver(delivery.id) == "retry"
+        assert time.monotonic() - started < most_seconds
+        (delivery,) = _deliveries()
+        assert delivery.last_error == error and delivery.state == "pending"
+        server.close()
+        thread.join(5)
