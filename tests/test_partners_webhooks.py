@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -367,3 +368,30 @@ def test_slow_silent_and_redirecting_receivers(make_app, seeded, handle, error, 
         assert delivery.last_error == error and delivery.state == "pending"
         server.close()
         thread.join(5)
+
+
+@pytest.mark.parametrize(
+    "settings,message",
+    [
+        ({"WEBHOOKS_ALLOW_LOOPBACK": True}, "WEBHOOKS_ALLOW_LOOPBACK must be off in production"),
+        ({"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT must read like 60/minute;1000/hour"),
+        ({"WEBHOOK_TIMEOUT": 120.0}, "WEBHOOK_TIMEOUT must be at most 30 seconds"),
+        ({"WEBHOOK_MAX_ATTEMPTS": 0}, "WEBHOOK_MAX_ATTEMPTS must be above 0"),
+    ],
+)
+def test_partner_settings_are_checked_at_start(settings, message):
+    from campaign.core.config import ConfigError, load_config
+
+    production = {
+        "ENV": "production",
+        "SECRET_KEY": "k" * 40,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/x",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "MAIL_BACKEND": "outbox",
+        "MAIL_FROM": "a@example.org",
+    }
+    assert load_config("/nonexistent", production)["WEBHOOKS_ALLOW_LOOPBACK"] is False
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config("/nonexistent", {**production, **settings})
+    development = {**production, "ENV": "development"}
+    assert load_config("/nonexistent", development)["WEBHOOKS_ALLOW_LOOPBACK"] is True
