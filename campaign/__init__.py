@@ -41,6 +41,7 @@ def register_management(app: Flask) -> None:
     add_menu_item(app, "staff.index", _l("Staff: queues, replies, reports"), Role.STAFF)
     add_menu_item(app, "staff.replies", _l("Replies"), Role.STAFF)
     add_menu_item(app, "staff.reports", _l("Response reports"), Role.STAFF)
+    add_menu_item(app, "staff.webhook_deliveries", _l("Webhook deliveries"), Role.STAFF)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from campaign.delivery import address_releases, reconcile
+from campaign.partners import webhook_sender
 from campaign.supporters import privacy, reminders
 from campaign.tracking import catch_up, rollups, surveys
 
@@ -29,4 +30,6 @@ PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     "reconcile_tracking": (catch_up.reconcile_job, 300),
     "refresh_response_rollups": (rollups.refresh_job, 60),
     "rebuild_response_rollups": (rollups.rebuild_job, 86400),
+    # Partners' webhooks whose wake-up Redis lost, or whose retry is due.
+    "wake_webhook_deliveries": (webhook_sender.wake_due, 30),
 }

@@ -13,16 +13,18 @@ from campaign.accounts import (
     user_views,
 )
 from campaign.accounts import views as account_views
+from campaign.api import views as api_views
 from campaign.campaigns import home_views as organiser_home_views
 from campaign.campaigns import sending_views
 from campaign.campaigns import views as campaign_views
-from campaign.core.blueprints import admin, auth, organisers, staff, supporters, webhooks
+from campaign.core.blueprints import admin, api, auth, organisers, staff, supporters, webhooks
 from campaign.core.extensions import csrf
 from campaign.delivery import job_views
 from campaign.delivery import views as queue_views
 from campaign.health import bp as health_bp
 from campaign.letters import version_views
 from campaign.letters import views as template_views
+from campaign.partners import api_admin_views, webhook_log_views
 from campaign.people import address_views, body_name_views, import_views, office_views, place_views
 from campaign.people import views as representative_views
 from campaign.supporters import (
@@ -70,7 +72,7 @@ VIEW_MODULES = {
         version_views,
         organiser_home_views,
     ),
-    admin.bp: (audit_views, user_views),
+    admin.bp: (audit_views, user_views, api_admin_views),
     staff.bp: (
         address_views,
         held_views,
@@ -80,8 +82,10 @@ VIEW_MODULES = {
         reply_views,
         report_views,
         home_views,
+        webhook_log_views,
     ),
     webhooks.bp: (event_views, inbound_views),
+    api.bp: (api_views,),
 }
 
 
@@ -100,3 +104,6 @@ def register_management(app: Flask) -> None:
         app.register_blueprint(blueprint)
     csrf.exempt(webhooks.bp)
     app.register_blueprint(webhooks.bp)
+    # The partners' API: a token on every request, no session, no form.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)

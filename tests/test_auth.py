@@ -199,6 +199,23 @@ ACCESS = {
     "staff.office_requests": "staff",
     "staff.representative_office_requests": "staff",
     "staff.withdraw_office_request": "staff",
+    # Partners' API access (admins) and the webhook delivery log (staff).
+    "admin.partner_api": "admin",
+    "admin.create_token": "admin",
+    "admin.revoke_token": "admin",
+    "admin.add_endpoint": "admin",
+    "admin.webhook_endpoint": "admin",
+    "admin.deactivate_endpoint": "admin",
+    "staff.webhook_deliveries": "staff",
+    # The partners' API authenticates each request with its token (401 without one:
+    # tests/test_partners_api.py walks every route with every kind of token).
+    "api.openapi_description": "public",
+    "api.partner": "public",
+    "api.campaigns": "public",
+    "api.campaign_figures": "public",
+    "api.partner_figures": "public",
+    "api.campaign_people": "public",
+    "api.campaign_withdrawals": "public",
 }
 ROLES = ("admin", "organiser", "staff")
 

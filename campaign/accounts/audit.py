@@ -25,6 +25,8 @@ OBJECT_TYPES = (
     "user",
     "queue",
     "job",
+    # A partner organisation, its API tokens and webhook endpoints.
+    "partner",
     PERSONAL_DATA,
 )
 

@@ -130,6 +130,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Accounts (docs/organisers/admins.md).
         "LOGIN_DELAY_MAX_SECONDS": env_int("LOGIN_DELAY_MAX_SECONDS", 900),
         "LOGIN_LINK_MAX_AGE_MINUTES": env_int("LOGIN_LINK_MAX_AGE_MINUTES", 15),
+        # Partners (docs/partners-api.md): their API and the webhooks sent to them.
+        "API_TOKEN_MAX_AGE_DAYS": env_int("API_TOKEN_MAX_AGE_DAYS", 365),
+        "API_RATE_LIMIT": env_str("API_RATE_LIMIT", "60/minute;1000/hour"),
+        "WEBHOOK_TIMEOUT": env_float("WEBHOOK_TIMEOUT", 5.0),
+        "WEBHOOK_MAX_ATTEMPTS": env_int("WEBHOOK_MAX_ATTEMPTS", 12),
+        "WEBHOOK_RETRY_BASE_SECONDS": env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        "WEBHOOK_RETRY_MAX_SECONDS": env_float("WEBHOOK_RETRY_MAX_SECONDS", 21600.0),
+        # Webhook URLs on loopback (and over plain http there): for tests and a
+        # development machine only, never in production (validate refuses it).
+        "WEBHOOKS_ALLOW_LOOPBACK": env_bool(
+            "WEBHOOKS_ALLOW_LOOPBACK", environment == "development"
+        ),
         # No statement parameters (names, addresses, letters) in logs or error texts.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "WTF_CSRF_TIME_LIMIT": None,
@@ -174,11 +186,37 @@ def validate(config: dict) -> None:
         raise ConfigError("ABUSE_LIMITS_FACTOR must be a positive number")
     if config.get("ENV") == "production":
         validate_production_secrets(config)
+    validate_partners(config)
     if config.get("INBOUND_DOMAIN") and not config.get("INBOUND_SECRET"):
         # Letters would ask for replies at an address whose webhook does not exist.
         raise ConfigError("INBOUND_DOMAIN needs INBOUND_SECRET (the Inbound Parse URL's secret)")
     if config.get("INBOUND_SECRET") and len(config["INBOUND_SECRET"]) < 16:
         raise ConfigError("INBOUND_SECRET must have at least 16 characters")
+
+
+def validate_partners(config: dict) -> None:
+    """The partners' API and webhook settings: a mistake stops the process with one line."""
+    for name in ("API_TOKEN_MAX_AGE_DAYS", "WEBHOOK_TIMEOUT", "WEBHOOK_MAX_ATTEMPTS"):
+        if name in config and not config[name] > 0:
+            raise ConfigError(f"{name} must be above 0")
+    if config.get("WEBHOOK_TIMEOUT", 5.0) > 30:
+        # A worker holds a delivery for a few timeouts (its lease): keep them short.
+        raise ConfigError("WEBHOOK_TIMEOUT must be at most 30 seconds")
+    if config.get("WEBHOOK_RETRY_BASE_SECONDS", 30.0) < 0:
+        raise ConfigError("WEBHOOK_RETRY_BASE_SECONDS must not be negative")
+    if config.get("ENV") == "production" and config.get("WEBHOOKS_ALLOW_LOOPBACK"):
+        # Loopback webhooks would let a partner's URL reach this machine's own services.
+        raise ConfigError("WEBHOOKS_ALLOW_LOOPBACK must be off in production")
+    if config.get("API_RATE_LIMIT") is not None:
+        from limits import parse_many
+
+        try:
+            parse_many(config["API_RATE_LIMIT"])
+        except ValueError:
+            raise ConfigError(
+                "API_RATE_LIMIT must read like 60/minute;1000/hour, not "
+                f"{config['API_RATE_LIMIT']!r}"
+            ) from None
 
 
 def validate_production_secrets(config: dict) -> None:

@@ -9,7 +9,7 @@ from campaign.core.limits import retry_after_seconds
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/webhooks/", "/healthz")) or (
+    return request.path.startswith(("/webhooks/", "/healthz", "/api/")) or (
         request.accept_mimetypes.best == "application/json"
     )
 
@@ -41,7 +41,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if _wants_json():
+        if request.path.startswith("/api/"):
+            # The partners' API: a stable code and a reason (docs/partners-api.md).
+            code = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+            response = jsonify(error=code, reason=exc.description), exc.code
+        elif _wants_json():
             response = jsonify(error=exc.description), exc.code
         else:
             page = render_template("error.html", code=exc.code, message=_generic_message(exc))

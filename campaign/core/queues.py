@@ -19,9 +19,11 @@ from campaign.core.redaction import without_addresses
 LETTERS = "letters"
 NOTIFICATIONS = "notifications"
 PERIODIC = "periodic"
+# Partners' webhooks (partners.webhook_sender): one short request a job.
+WEBHOOKS = "webhooks"
 # A worker takes work in this order: supporters waiting for a confirmation mail
 # come before the letter backlog.
-ALL_QUEUES = (NOTIFICATIONS, LETTERS, PERIODIC)
+ALL_QUEUES = (NOTIFICATIONS, LETTERS, WEBHOOKS, PERIODIC)
 
 JOB_TIMEOUT = 120
 # A job nobody picked up within a day is dropped by RQ; the reconciler re-enqueues
