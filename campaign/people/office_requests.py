@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
+from campaign.core.translated_form import NUL_MESSAGE, holds_nul
 from campaign.delivery import address_holds, address_releases
 from campaign.models import LetterState, OfficeRequest, Representative, User
 from campaign.models.base import utcnow
@@ -83,6 +84,10 @@ def record(
         errors["url"] = gettext("Give the office's web form as an https:// address.")
     if len(note) > NOTE_LIMIT:
         errors["note"] = gettext("Keep the note under %(limit)s characters.", limit=NOTE_LIMIT)
+    # The page posts no form class (TranslatedForm refuses NUL for the others).
+    for name, value in (("email", email), ("url", url), ("note", note)):
+        if holds_nul([value]):
+            errors[name] = str(NUL_MESSAGE)
     if errors:
         raise RequestInvalid(errors)
     request = OfficeRequest(
