@@ -101,20 +101,22 @@ def record(
     db.session.add(request)
     db.session.flush()
     changes: dict = {"office_request": [None, kind]}
-    summary = f"office of {rep.name} asked: {RECORDED[kind]}"
+    message, params = "office_request", {"name": rep.name, "request": RECORDED[kind]}
     if kind in address_holds.BLOCKING_REQUESTS:
         cancelled = address_holds.cancel(
             rep.id,
             f"cancelled: the office asked: {RECORDED[kind]}",
             states=(S.AWAITING_CONFIRMATION, S.QUEUED, S.HELD_ADDRESS),
         )
-        summary += f"; {cancelled} letters not yet sent cancelled"
+        message, params["count"] = "office_request_cancelling", cancelled
     elif kind == "redirect":
         changes["email"] = [rep.email, email]
         rep.email = email
         db.session.flush()
         address_releases.release(rep.id, "released: the office gave another address")
-    audit.record("office_request", "representative", rep.id, summary, user=user, changes=changes)
+    audit.record(
+        "office_request", "representative", rep.id, message, params, user=user, changes=changes
+    )
     db.session.commit()
     return request
 
@@ -131,7 +133,8 @@ def withdraw(request: OfficeRequest, user: User) -> bool:
         "office_request_withdrawn",
         "representative",
         rep.id,
-        f"office request of {rep.name} withdrawn: {RECORDED[request.kind]}",
+        "office_request_withdrawn",
+        {"name": rep.name, "request": RECORDED[request.kind]},
         user=user,
         changes={"office_request": [request.kind, None]},
     )
