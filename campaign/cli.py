@@ -90,7 +90,7 @@ def users_create_command(email: str, role: str):
     db.session.flush()
     from campaign.accounts import audit
 
-    audit.record("create", "user", user.id, f"created the {role} account {email}")
+    audit.record("create", "user", user.id, "user_created", {"role": role, "email": email})
     db.session.commit()
     click.echo(f"created {role} {email}")
 
@@ -121,7 +121,7 @@ def users_password_command(email: str):
     if user is None:
         raise click.ClickException(f"no account for {email}")
     user.set_password(_read_password())
-    audit.record("password", "user", user.id, f"set a new password for {user.email}")
+    audit.record("password", "user", user.id, "password_set", {"email": user.email})
     db.session.commit()
     click.echo(f"new password set for {user.email}; its sessions have ended")
 

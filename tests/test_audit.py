@@ -45,7 +45,7 @@ def test_changes_are_recorded_with_who_and_when(seeded, client):
     assert all(
         e.user_id == organiser.id and e.actor == organiser.email and e.created_at for e in entries
     )
-    assert entries[0].changes == {"published_version": [1, 2]}
+    assert entries[0].field_changes == {"published_version": [1, 2]}
 
     # Organisers do not see the log; admins do.
     assert client.get("/admin/audit").status_code == 403
@@ -126,7 +126,7 @@ def test_pause_resume_and_cancel_are_recorded_from_every_entry_point(app):
 
     entries = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
     sending = [e for e in entries if e.object_type == "campaign"]
-    assert [(e.action, e.actor, e.object_id, e.changes) for e in sending] == [
+    assert [(e.action, e.actor, e.object_id, e.field_changes) for e in sending] == [
         (
             "pause",
             "command line",
@@ -155,3 +155,103 @@ def test_pause_resume_and_cancel_are_recorded_from_every_entry_point(app):
     with app.app_context():  # its own g, hence the admin's own login
         log = admin.get("/admin/audit?type=campaign").get_data(as_text=True)
     assert "cancelled the sending of spring: 2 queued letters cancelled" in log
+
+
+# -- each reader's language ------------------------------------------------------
+
+
+def test_entries_are_stored_as_a_code_with_its_parameters_and_an_english_sentence(app):
+    user = make_user("first@example.org", "admin")
+    entry = audit.record(
+        "create", "user", user.id, "user_created", {"role": "admin", "email": user.email}
+    )
+    db.session.commit()
+    assert entry.summary == "created the admin account first@example.org"
+    assert entry.changes["@message"] == {
+        "code": "user_created",
+        "params": {"role": "admin", "email": "first@example.org"},
+    }
+    assert entry.field_changes == {}
+    # A code or a parameter the messages do not know is the caller's mistake.
+    for code, params in (("no_such_message", {}), ("user_created", {"email": "x"})):
+        try:
+            audit.record("create", "user", user.id, code, params)
+        except ValueError:
+            continue
+        raise AssertionError(f"{code} {params} was accepted")
+
+
+def test_the_audit_page_reads_in_the_admins_language_and_old_entries_still_show(seeded):
+    """Entries say what happened in Belarusian for an admin who reads Belarusian:
+    the sentence, the actor "command line", the kind of object; an entry stored as
+    an English sentence before codes existed shows as it was."""
+    runner = seeded.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "first@example.org", "--role", "admin"],
+        input="correct horse battery staple\n",
+    )
+    assert result.exit_code == 0, result.output
+    organiser = make_user("organiser@example.org", "organiser")
+    template = template_for("parliament", "be")
+    from campaign.letters import template_editing
+
+    version = template.published_version
+    template_editing.publish(
+        template, version.subject, version.body + "\nДзякуй.\n", True, organiser
+    )
+    db.session.add(
+        AuditEntry(
+            actor="old@example.org",
+            action="update",
+            object_type="campaign",
+            object_id=1,
+            summary="changed title of the campaign time-for-release",
+            changes={"title": ["A", "B"]},
+        )
+    )
+    db.session.commit()
+
+    admin = seeded.test_client()
+    user = make_user("admin@example.org", "admin")
+    user.language = "be"
+    db.session.commit()
+    login(admin, "admin@example.org")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    from html import unescape
+
+    page = unescape(page)
+    assert '<html lang="be"' in page
+    assert "створаны ўліковы запіс first@example.org з роляй «адміністратар»" in page
+    assert "<td>камандны радок</td>" in page
+    slug = template.campaign.slug
+    assert (
+        f"апублікавана версія 2 ліста parliament/be кампаніі {slug} (праверана носьбітам мовы)"
+        in page
+    )
+    assert "уліковы запіс" in page and "<td>ліст " in page
+    # Stored English stays out of the page for coded entries…
+    assert "created the admin account" not in page and "published version 2" not in page
+    # …and shows for an entry stored before codes existed.
+    assert "changed title of the campaign time-for-release" in page
+    assert "<code>title</code>: A → B" in page
+    assert "@message" not in page
+    # The filter reads in Belarusian too.
+    assert '<option value="personal_data">асабістыя даныя</option>' in page
+
+
+def test_every_message_has_a_translation_in_every_catalogue():
+    """Every audit message is extracted (tests/test_i18n.py then checks each
+    catalogue translates it)."""
+    from babel.messages.pofile import read_po
+
+    from campaign.accounts import audit_messages
+    from campaign.core.i18n import TRANSLATIONS_DIR
+
+    with (TRANSLATIONS_DIR / "messages.pot").open("rb") as fh:
+        extracted = {m.id for m in read_po(fh) if m.id}
+    wanted = set(audit_messages.MESSAGES.values()) | set(audit_messages.OFFICE_REQUESTS)
+    assert wanted <= extracted, sorted(wanted - extracted)
+    # What an office asked is recorded in the words audit_messages translates.
+    from campaign.people.office_requests import RECORDED
+
+    assert set(RECORDED.values()) == set(audit_messages.OFFICE_REQUESTS)

@@ -114,7 +114,7 @@ def test_admins_act_with_a_token_and_a_confirmation_and_it_is_audited(app):
         ("delete", "job", "admin@example.org"),
     ]
     audit_page = admin.get("/admin/audit?type=queue").get_data(as_text=True)
-    assert "empty on the letters queue: 1 jobs" in audit_page
+    assert "emptied the letters queue: 1 waiting jobs deleted" in audit_page
 
 
 def test_unknown_queues_and_jobs_are_a_404_never_a_500(app):

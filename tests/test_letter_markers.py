@@ -18,11 +18,16 @@ from .organisers_support import log_in_as, template_for
 LETTERS = default_letters()
 
 
+RAW_TEMPLATE_CODE = re.compile(r"\{\{|\{%|%\}|\}\}")
+
+
 @pytest.mark.parametrize("letter", LETTERS, ids=[f.path.name for f in LETTERS])
 def test_every_default_letter_converts_to_markers_and_back_byte_identical(letter):
     for raw in (letter.subject, letter.body):
         marked = letter_markers.to_markers(raw)
         assert marked is not None
+        # Every tag of a default letter reads as a marker: no template code is left.
+        assert not RAW_TEMPLATE_CODE.search(marked), RAW_TEMPLATE_CODE.findall(marked)
         back, problems = letter_markers.from_markers(marked)
         assert problems == [] and back == raw
     marked_body = letter_markers.to_markers(letter.body)
@@ -30,6 +35,8 @@ def test_every_default_letter_converts_to_markers_and_back_byte_identical(letter
     assert "⟦Salutation to the representative⟧" in marked_body
     assert "⟦Supporter's paragraph⟧" in marked_body
     assert "⟦Only if the supporter gave a city⟧" in marked_body
+    if "{% elif supporter.resident %}" in letter.body:
+        assert "⟦Otherwise, for a resident of the representative's country⟧" in marked_body
     # Line numbers stay: a marker never adds or removes a line.
     assert marked_body.count("\n") == letter.body.count("\n")
 
@@ -68,6 +75,10 @@ def test_the_editor_offers_markers_and_buttons_and_keeps_raw_text(seeded, client
     assert 'name="mode" type="hidden" value="markers"' in page
     assert 'data-insert="⟦Supporter&#39;s city⟧"' in page
     assert ">Only if the supporter gave a city</button>" in page
+    assert ">Only for a resident of the representative&#39;s country</button>" in page
+    otherwise_if = "⟦Otherwise, for a resident of the representative&#39;s country⟧"
+    assert f'data-insert="{otherwise_if}">' in page
+    assert "⟦Otherwise, for a resident of the representative's country⟧" in body
 
     # Written with markers: previewed, saved, and stored as the template text.
     written = body.replace("⟦Supporter's name⟧", "⟦Supporter's name⟧ (⟦Supporter's city⟧)")

@@ -56,7 +56,7 @@ def create_user(email: str, role: str, password: str, by: User) -> User:
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record("create", "user", user.id, f"created the {role} account {email}", user=by)
+    audit.record("create", "user", user.id, "user_created", {"role": role, "email": email}, user=by)
     db.session.commit()
     return user
 
@@ -75,8 +75,9 @@ def create_development_admin() -> str | None:
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    summary = f"created the development admin account {DEVELOPMENT_ADMIN}"
-    audit.record("create", "user", user.id, summary)
+    audit.record(
+        "create", "user", user.id, "development_admin_created", {"email": DEVELOPMENT_ADMIN}
+    )
     db.session.commit()
     return password
 
@@ -92,7 +93,15 @@ def set_role(user: User, role: str, by: User) -> bool:
     changes = {"role": [user.role, role]}
     user.role = role
     user.end_sessions()  # a session must not keep the rights of the old role
-    audit.record("role", "user", user.id, f"made {user.email} {role}", user=by, changes=changes)
+    audit.record(
+        "role",
+        "user",
+        user.id,
+        "role_changed",
+        {"email": user.email, "role": str(role)},
+        user=by,
+        changes=changes,
+    )
     db.session.commit()
     return True
 
@@ -112,7 +121,8 @@ def set_active(user: User, active: bool, by: User) -> bool:
         "reactivate" if active else "deactivate",
         "user",
         user.id,
-        f"{'reactivated' if active else 'deactivated'} {user.email}",
+        "user_reactivated" if active else "user_deactivated",
+        {"email": user.email},
         user=by,
         changes={"active": [not active, active]},
     )

@@ -4,7 +4,9 @@ how many records (record_access).
 
 Entries are added to the caller's transaction, so a change and its record are
 committed together or not at all. An entry never holds a supporter's personal
-data: an access names the page or export and counts its records."""
+data: an access names the page or export and counts its records. What an entry
+says is a message code and its parameters (audit_messages), read in the reader's
+language."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from campaign.accounts import audit_messages
 from campaign.core.extensions import db
 from campaign.models import AuditEntry, User
+from campaign.models.audit import COMMAND_LINE, MESSAGE_KEY
 
-COMMAND_LINE = "command line"
 PERSONAL_DATA = "personal_data"
 OBJECT_TYPES = (
     "campaign",
@@ -53,15 +56,21 @@ def record(
     action: str,
     object_type: str,
     object_id: int | None,
-    summary: str,
+    message: str,
+    params: dict[str, Any] | None = None,
     *,
     user: User | None = None,
     changes: dict[str, list] | None = None,
 ) -> AuditEntry:
-    """Add an entry to the session (the caller commits). ``user`` None means the
-    command line."""
+    """Add an entry to the session (the caller commits). ``message`` is a code of
+    audit_messages.MESSAGES and ``params`` the values of its placeholders (text,
+    numbers, lists of them): the entry keeps both, to be read in each reader's
+    language, and its English sentence. ``user`` None means the command line.
+    Raises ValueError for an unknown object type or message, or a missing parameter."""
     if object_type not in OBJECT_TYPES:
         raise ValueError(f"unknown audited object type {object_type!r}")
+    params = {name: _plain(value) for name, value in (params or {}).items()}
+    summary = audit_messages.english(message, params)
     entry = AuditEntry(
         user_id=user.id if user is not None else None,
         actor=user.email if user is not None else COMMAND_LINE,
@@ -69,17 +78,25 @@ def record(
         object_type=object_type,
         object_id=object_id,
         summary=summary[:500],
-        changes=changes or {},
+        changes={**(changes or {}), MESSAGE_KEY: audit_messages.stored(message, params)},
     )
     db.session.add(entry)
     return entry
 
 
-def record_access(action: str, what: str, records: int, *, user: User | None = None) -> None:
+def record_access(
+    action: str,
+    message: str,
+    records: int,
+    params: dict[str, Any] | None = None,
+    *,
+    user: User | None = None,
+) -> None:
     """Record that ``user`` (None: the command line) saw (``view``, ``list``) or
     exported (``export``) ``records`` records of supporters' personal data through
-    ``what`` (a page or an export, never the data itself). Commits."""
-    entry = record(action, PERSONAL_DATA, None, f"{action}: {what}", user=user)
+    the page or export that ``message`` (with ``params``) names, never the data
+    itself. Commits."""
+    entry = record(action, PERSONAL_DATA, None, message, params, user=user)
     entry.records = records
     db.session.commit()
 

@@ -1,10 +1,11 @@
-"""The audit log: who changed what, and when (admins only)."""
+"""The audit log: who changed what, and when (admins only), in the reader's language."""
 
 from __future__ import annotations
 
 from flask import render_template, request
 
 from campaign.accounts import audit as audit_service
+from campaign.accounts import audit_messages
 from campaign.accounts.decorators import roles_required
 from campaign.core.blueprints.admin import bp
 from campaign.core.view_helpers import page_number
@@ -30,4 +31,8 @@ def audit_log():
         result=result,
         object_type=object_type,
         object_types=audit_service.OBJECT_TYPES,
+        # Each entry in the reader's language (older entries: as they were stored).
+        describe=audit_messages.describe,
+        actor=audit_messages.actor,
+        object_label=audit_messages.object_label,
     )

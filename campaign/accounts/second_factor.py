@@ -87,7 +87,8 @@ def set_required_roles(roles: set[str], by: User) -> None:
         "second-factor-policy",
         "user",
         None,
-        f"second factor required for: {', '.join(sorted(roles)) or 'nobody'}",
+        "second_factor_required" if roles else "second_factor_required_for_nobody",
+        {"roles": sorted(roles)},
         user=by,
         changes={"required_for": [sorted(before), sorted(roles)]},
     )
@@ -148,7 +149,12 @@ def enable(user: User, code: str) -> list[str]:
     user.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
     audit.record(
-        "second-factor-on", "user", user.id, f"{user.email} set up a second factor", user=user
+        "second-factor-on",
+        "user",
+        user.id,
+        "second_factor_set_up",
+        {"email": user.email},
+        user=user,
     )
     db.session.commit()
     return codes
@@ -161,7 +167,12 @@ def reset(user: User, by: User) -> None:
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     user.end_sessions()
     audit.record(
-        "second-factor-off", "user", user.id, f"removed the second factor of {user.email}", user=by
+        "second-factor-off",
+        "user",
+        user.id,
+        "second_factor_removed",
+        {"email": user.email},
+        user=by,
     )
     db.session.commit()
 
@@ -188,7 +199,9 @@ def verify(user: User, code: str) -> bool:
     ).first()
     if spent is None:
         return False
-    audit.record("recovery-code", "user", user.id, f"{user.email} used a recovery code", user=user)
+    audit.record(
+        "recovery-code", "user", user.id, "recovery_code_used", {"email": user.email}, user=user
+    )
     db.session.commit()
     return True
 

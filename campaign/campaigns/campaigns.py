@@ -168,7 +168,8 @@ def create_campaign(
         "create",
         "campaign",
         campaign.id,
-        f"created the campaign {campaign.slug}",
+        "campaign_created",
+        {"campaign": campaign.slug},
         user=user,
         changes=audit.changes_between({}, values_of(campaign)),
     )
@@ -191,7 +192,8 @@ def _no_other_default(campaign: Campaign, user: User | None) -> None:
             "update",
             "campaign",
             other.id,
-            f"the campaign {other.slug} is no longer the default; {campaign.slug} is",
+            "campaign_no_longer_default",
+            {"campaign": other.slug, "default": campaign.slug},
             user=user,
             changes={"is_default": [True, False]},
         )
@@ -220,7 +222,8 @@ def update_campaign(campaign: Campaign, values: dict[str, Any], user: User | Non
         "update",
         "campaign",
         campaign.id,
-        f"changed {', '.join(changes)} of the campaign {campaign.slug}"[:500],
+        "campaign_changed",
+        {"fields": list(changes), "campaign": campaign.slug},
         user=user,
         changes=changes,
     )

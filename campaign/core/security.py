@@ -106,10 +106,6 @@ def _carries_a_secret() -> bool:
     return bool(getattr(current_user, "is_authenticated", False))
 
 
-# Blueprints whose forms are management text (organisers, staff, admins).
-MANAGEMENT_BLUEPRINTS = frozenset({"organisers", "staff", "admin"})
-
-
 def init_security(app: Flask) -> None:
     """Install the headers, and trust TRUSTED_PROXY_COUNT proxies in front of the app
     for the client address (none by default: X-Forwarded-For is then ignored)."""
@@ -133,25 +129,6 @@ def init_security(app: Flask) -> None:
         site = request.headers.get("Sec-Fetch-Site")
         if site is not None and site not in ("same-origin", "none"):
             abort(403, _("This form was sent from another site. Please use the form on this site."))
-        return None
-
-    @app.before_request
-    def no_nul_in_management_forms():
-        """PostgreSQL text cannot hold a NUL character, and no management text needs
-        one: a form carrying one is refused whole, before anything is read or saved.
-        (The supporters' forms say so at the field; the webhooks clean what they get.)"""
-        if request.method != "POST" or request.blueprint not in MANAGEMENT_BLUEPRINTS:
-            return None
-        values = [value for _key, value in request.form.items(multi=True)]
-        values += [f.filename or "" for _key, f in request.files.items(multi=True)]
-        if any("\x00" in value for value in values):
-            abort(
-                400,
-                _(
-                    "The form contains an invisible control character (U+0000). "
-                    "Please remove it and send the form again."
-                ),
-            )
         return None
 
     @app.after_request

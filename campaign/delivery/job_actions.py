@@ -53,6 +53,14 @@ JOB_ACTIONS = {
     "requeue": Action(_l("Requeue this failed job"), lambda n: gettext("job requeued")),
     "delete": Action(_l("Delete this job"), lambda n: gettext("job deleted")),
 }
+# What the audit log says of each (accounts.audit_messages).
+QUEUE_MESSAGES = {
+    "empty": "queue_emptied",
+    "requeue-failed": "queue_failed_requeued",
+    "delete-failed": "queue_failed_deleted",
+    "compact": "queue_compacted",
+}
+JOB_MESSAGES = {"requeue": "job_requeued", "delete": "job_deleted"}
 
 
 def _queue(name: str):
@@ -91,7 +99,8 @@ def on_queue(name: str, action: str, by: User) -> int:
             else:
                 registry.remove(job, delete_job=True)
             count += 1
-    audit.record(action, "queue", None, f"{action} on the {name} queue: {count} jobs", user=by)
+    message = QUEUE_MESSAGES[action]
+    audit.record(action, "queue", None, message, {"queue": name, "count": count}, user=by)
     db.session.commit()
     return count
 
@@ -115,7 +124,12 @@ def on_job(job_id: str, action: str, by: User) -> str:
     else:
         job.delete()
     audit.record(
-        action, "job", None, f"{action} job {job.id} ({job.func_name}) on {job.origin}", user=by
+        action,
+        "job",
+        None,
+        JOB_MESSAGES[action],
+        {"job": job.id, "function": job.func_name, "queue": job.origin},
+        user=by,
     )
     db.session.commit()
     return job.origin

@@ -51,7 +51,8 @@ def _record(
     campaign: Campaign,
     before: str,
     queued: tuple[int, int],
-    summary: str,
+    message: str,
+    count: int,
     user: User | None,
 ) -> None:
     """The audit entry of a pause, resume or cancel. ``queued`` is the number of queued
@@ -60,7 +61,8 @@ def _record(
         action,
         "campaign",
         campaign.id,
-        summary,
+        message,
+        {"campaign": campaign.slug, "count": count},
         user=user,
         changes={
             "sending_status": [before, campaign.sending_status],
@@ -75,8 +77,7 @@ def pause(campaign: Campaign, *, user: User | None = None) -> int:
     before = campaign.sending_status
     campaign.sending_status = "paused"
     waiting = queued_count(campaign)
-    summary = f"paused the sending of {campaign.slug}: {waiting} queued letters wait"
-    _record("pause", campaign, before, (waiting, waiting), summary, user)
+    _record("pause", campaign, before, (waiting, waiting), "sending_paused", waiting, user)
     db.session.commit()
     return waiting
 
@@ -90,8 +91,7 @@ def resume(campaign: Campaign, *, user: User | None = None) -> int:
     waiting = queued_count(campaign)
     if waiting:
         queueing.wake_after_commit(waiting)
-    summary = f"resumed the sending of {campaign.slug}: {waiting} letters queued"
-    _record("resume", campaign, before, (waiting, waiting), summary, user)
+    _record("resume", campaign, before, (waiting, waiting), "sending_resumed", waiting, user)
     db.session.commit()
     return waiting
 
@@ -110,8 +110,7 @@ def cancel(campaign: Campaign, *, user: User | None = None) -> int:
         "the campaign's sending was cancelled",
         now,
     )
-    summary = f"cancelled the sending of {campaign.slug}: {len(ids)} queued letters cancelled"
-    _record("cancel", campaign, before, (len(ids), 0), summary, user)
+    _record("cancel", campaign, before, (len(ids), 0), "sending_cancelled", len(ids), user)
     db.session.commit()
     return len(ids)
 

@@ -1,10 +1,13 @@
 """Letter text with readable markers instead of template code, for organisers who
 do not program: ``⟦Representative's name⟧`` stands for ``{{ representative.name }}``,
-``⟦If the supporter gave a city⟧ … ⟦End of condition⟧`` for an ``{% if %}`` block.
+``⟦Only if the supporter gave a city⟧ … ⟦End of condition⟧`` for an ``{% if %}``
+block, ``⟦Otherwise, for a resident of the representative's country⟧`` for an
+``{% elif %}``.
 
 A marker stands for exactly one spelling of one tag, so a text converts to
 markers and back byte for byte; tags without a marker (other conditions, filters)
-stay as they are, visible and editable. Markers never span lines, so line numbers
+stay as they are, visible and editable. Every tag of every default letter has
+one (tests/test_letter_markers.py). Markers never span lines, so line numbers
 in the checks' messages are the same in both forms. Markers read in the organiser's
 interface language; a text with English markers is read in every language too.
 The raw text is checked by template_checks and rendered by letter_sandbox
@@ -45,13 +48,27 @@ FIELD_NAMES = {
     "figures.vulnerable": _l("Figure: vulnerable prisoners"),
     "figures.as_of": _l("Figure: month the figures refer to"),
 }
-# The common conditions: a part of the letter kept only when the value is there.
+# French elision ("d'Anne", "de Jean"), as the default letters spell it.
+STARTS_WITH_VOWEL = 'representative.name[:1] in "AEIOUÀÂÉÈÊÎÔÛaeiouàâéèêîôû"'
+# The common conditions: a part of the letter kept only when it holds, by the
+# exact expression of its {% if … %}.
 CONDITION_NAMES = {
     "supporter.city": _l("Only if the supporter gave a city"),
     "supporter.constituent": _l("Only for a constituent"),
+    "supporter.resident": _l("Only for a resident of the representative's country"),
     "supporter.personal_paragraph": _l("Only if the supporter wrote a paragraph"),
     "representative.constituency": _l("Only if the representative has a constituency"),
     "representative.title": _l("Only if the representative has a title"),
+    "representative.gender": _l("Only if the representative's gender is known"),
+    "representative.gender == 'female'": _l("Only if the representative is a woman"),
+    "representative.gender == 'male'": _l("Only if the representative is a man"),
+    STARTS_WITH_VOWEL: _l("Only if the representative's name begins with a vowel"),
+}
+# The same as a further case of a condition ({% elif … %}): the letters' own cases.
+OTHERWISE_IF_NAMES = {
+    "supporter.resident": _l("Otherwise, for a resident of the representative's country"),
+    "representative.gender == 'female'": _l("Otherwise, if the representative is a woman"),
+    "representative.gender == 'male'": _l("Otherwise, if the representative is a man"),
 }
 OTHERWISE = _l("Otherwise")
 END = _l("End of condition")
@@ -60,16 +77,20 @@ _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _MARKER = re.compile(f"{OPEN}([^{OPEN}{CLOSE}\\n]*){CLOSE}")
 
 
-def _available(name: str) -> bool:
-    namespace, _dot, attribute = name.partition(".")
-    return attribute in TEMPLATE_VARIABLES.get(namespace, ())
+_FIELD = re.compile(r"(\w+)\.(\w+)")
+
+
+def _available(expression: str) -> bool:
+    """Whether the sandbox offers the field an expression starts with."""
+    match = _FIELD.match(expression)
+    return bool(match) and match.group(2) in TEMPLATE_VARIABLES.get(match.group(1), ())
 
 
 @dataclass(frozen=True)
 class Marker:
     label: str  # in the interface language
     code: str  # the exact template text it stands for
-    kind: str  # "field", "condition", "otherwise" or "end"
+    kind: str  # "field", "condition", "otherwise_if", "otherwise" or "end"
 
     @property
     def text(self) -> str:
@@ -86,6 +107,11 @@ def markers() -> list[Marker]:
     found += [
         Marker(str(label), f"{{% if {name} %}}", "condition")
         for name, label in CONDITION_NAMES.items()
+        if _available(name)
+    ]
+    found += [
+        Marker(str(label), f"{{% elif {name} %}}", "otherwise_if")
+        for name, label in OTHERWISE_IF_NAMES.items()
         if _available(name)
     ]
     found += [

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from jinja2 import TemplateSyntaxError, meta, nodes
 
+from campaign.letters import syntax_errors
 from campaign.letters.letter_sandbox import LETTER_FILTERS, TEMPLATE_VARIABLES, sandbox
 
 # Deep enough for any letter, far below what Jinja's parser and Python's compiler
@@ -70,7 +71,9 @@ class Problem:
 
     field: str  # "subject" or "body"
     line: int | None
-    message: str
+    message: str  # in the organiser's language
+    # Jinja's own words, for those who read them (shown folded, after the message).
+    detail: str = ""
 
     def __str__(self) -> str:
         where = _("Subject") if self.field == "subject" else _("Text")
@@ -313,6 +316,7 @@ def _unclosed_block(source: str) -> tuple[str, int] | None:
 
 
 def _syntax_problem(field: str, source: str, exc: TemplateSyntaxError) -> Problem:
+    """The error in the organiser's language at its line, Jinja's words as detail."""
     message = exc.message or str(exc)
     if message.startswith("Unexpected end of template"):
         unclosed = _unclosed_block(source)
@@ -326,5 +330,6 @@ def _syntax_problem(field: str, source: str, exc: TemplateSyntaxError) -> Proble
                     open="{% " + tag + " %}",
                     close="{% end" + tag + " %}",
                 ),
+                message,
             )
-    return Problem(field, exc.lineno, message)
+    return Problem(field, exc.lineno, syntax_errors.explain(message), message)

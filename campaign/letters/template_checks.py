@@ -106,6 +106,25 @@ def _longest_context(campaign: Campaign, template_language: str) -> dict:
     }
 
 
+def _render_problem(field: str, exc: Exception) -> Problem:
+    """Why a text that passed the checks fails when rendered: too long (compose says
+    so in the organiser's language), or anything else (a text added to a number, a
+    division by zero) said plainly, with what went wrong as detail."""
+    cause = exc.__cause__ if isinstance(exc, compose.RenderError) else exc
+    line = _template_line(cause)
+    if isinstance(exc, compose.TooLong):
+        return Problem(field, line, str(exc))
+    return Problem(
+        field,
+        line,
+        _(
+            "this part cannot be rendered for every representative and supporter: "
+            "check the values it uses and what it does with them"
+        ),
+        f"{type(cause).__name__}: {cause}" if cause is not None else "",
+    )
+
+
 def _test_render(template: LetterTemplate, subject: str, body: str) -> list[Problem]:
     problems: list[Problem] = []
     for context in _sample_contexts(template.campaign, template.language, template.body_kind):
@@ -113,9 +132,9 @@ def _test_render(template: LetterTemplate, subject: str, body: str) -> list[Prob
             try:
                 compose.render_text(source, context, compose.SIZE_LIMITS[field])
             except compose.RenderError as exc:
-                problem = Problem(field, _template_line(exc.__cause__), str(exc))
+                problem = _render_problem(field, exc)
             except Exception as exc:  # noqa: BLE001 - organisers' text may raise anything
-                problem = Problem(field, _template_line(exc), f"{type(exc).__name__}: {exc}")
+                problem = _render_problem(field, exc)
             else:
                 continue
             if problem not in problems:
@@ -126,7 +145,7 @@ def _test_render(template: LetterTemplate, subject: str, body: str) -> list[Prob
     for field, source in (("subject", subject), ("body", body)):
         try:
             compose.render_text(source, longest, compose.SIZE_LIMITS[field])
-        except compose.RenderError as exc:
+        except compose.TooLong as exc:
             problems.append(
                 Problem(
                     field,
@@ -137,6 +156,8 @@ def _test_render(template: LetterTemplate, subject: str, body: str) -> list[Prob
                     ),
                 )
             )
+        except compose.RenderError as exc:
+            problems.append(_render_problem(field, exc))
     return problems
 
 
@@ -151,12 +172,16 @@ def stored_problems(template: LetterTemplate) -> list[Problem]:
     longest = _longest_context(template.campaign, template.language)
     problems: list[Problem] = []
     for field, source in (("subject", version.subject), ("body", version.body)):
+        # Checked here rather than read from compose's cache of checked texts:
+        # the messages are in the reader's language.
+        found = source_problems(field, source)
+        if found:
+            problems += found
+            continue
         try:
             compose.render_text(source, longest, compose.SIZE_LIMITS[field])
-        except compose.UnsafeTemplate as exc:
-            problems += [Problem(field, p.line, p.message) for p in exc.problems]
         except compose.RenderError as exc:
-            problems.append(Problem(field, _template_line(exc.__cause__), str(exc)))
+            problems.append(_render_problem(field, exc))
     return problems
 
 

@@ -79,8 +79,13 @@ def editor_text(template: LetterTemplate) -> EditorText:
     return EditorText("", "", "empty")
 
 
-def _label(template: LetterTemplate) -> str:
-    return f"{template.body_kind}/{template.language} of campaign {template.campaign.slug}"
+def _named(template: LetterTemplate, **params) -> dict:
+    """The audit message's parameters that name the letter and its campaign."""
+    return {
+        "letter": f"{template.body_kind}/{template.language}",
+        "campaign": template.campaign.slug,
+        **params,
+    }
 
 
 def _locked(template: LetterTemplate) -> LetterTemplate:
@@ -124,9 +129,8 @@ def save_draft(template: LetterTemplate, subject: str, body: str, user: User) ->
         "draft",
         "template",
         template.id,
-        f"saved a draft of {_label(template)}"
-        if not same
-        else f"draft of {_label(template)} equals the published text: no draft kept",
+        "draft_same_as_published" if same else "draft_saved",
+        _named(template),
         user=user,
     )
     db.session.commit()
@@ -141,7 +145,8 @@ def discard_draft(template: LetterTemplate, user: User) -> None:
         "discard_draft",
         "template",
         template.id,
-        f"discarded the draft of {_label(template)}",
+        "draft_discarded",
+        _named(template),
         user=user,
     )
     db.session.commit()
@@ -265,9 +270,9 @@ def publish(
             "publish",
             "template",
             template.id,
-            f"published version {version.number} of {_label(template)}"
-            + (" (reviewed)" if reviewed else " (not reviewed)")
-            + (f" (accepted {len(found)} loss(es) for supporters)" if found else ""),
+            ("published_reviewed" if reviewed else "published_not_reviewed")
+            + ("_with_losses" if found else ""),
+            _named(template, number=version.number, losses=len(found)),
             user=user,
             changes={"published_version": [current.number if current else None, version.number]},
         )
@@ -307,8 +312,8 @@ def rollback(template: LetterTemplate, number: int, user: User) -> TemplateVersi
             "rollback",
             "template",
             template.id,
-            f"rolled {_label(template)} back to the text of version {old.number} "
-            f"(published as version {version.number})",
+            "rolled_back",
+            _named(template, old=old.number, new=version.number),
             user=user,
             changes={"published_version": [current.number if current else None, version.number]},
         )

@@ -37,7 +37,12 @@ def create_template(
     db.session.add(template)
     db.session.flush()
     audit.record(
-        "create", "template", template.id, f"created the letter {body_kind}/{language}", user=user
+        "create",
+        "template",
+        template.id,
+        "letter_created",
+        {"letter": f"{body_kind}/{language}"},
+        user=user,
     )
     db.session.commit()
     return template
@@ -69,7 +74,8 @@ def install_default_letters(campaign: Campaign, user: User | None) -> int:
             "create",
             "campaign",
             campaign.id,
-            f"added {added} default letters from letters/",
+            "default_letters_added",
+            {"count": added},
             user=user,
         )
     return added

@@ -13,7 +13,7 @@ from campaign.core.extensions import db
 from campaign.core.translated_form import TranslatedForm
 from campaign.letters import template_editing as editing
 from campaign.letters.forms import PublishForm
-from campaign.letters.views import editor_form_for, editor_page, raw_text, template_or_404
+from campaign.letters.views import checked_text, editor_form_for, editor_page, template_or_404
 from campaign.models import LetterTemplate, Role
 from campaign.people.forms import BODY_KIND_LABELS
 
@@ -38,19 +38,12 @@ def _publish_page(template: LetterTemplate, form: PublishForm, check, status: in
 def publish_template(template_id: int):
     """The first step of publishing: the comparison with the published text, and
     the questions to answer. Nothing is published here."""
-    template = template_or_404(template_id)
-    form = editor_form_for(template)
-    if not form.validate_on_submit():
-        return editor_page(template, form, status=422)
-    subject, body, problems = raw_text(form)
+    text = checked_text(template_id, _("Nothing was published: please correct the problems below."))
     try:
-        if problems:
-            raise editing.TemplateInvalid(problems)
-        check = editing.check_publish(template, subject, body)
+        check = editing.check_publish(text.template, text.subject, text.body)
     except editing.TemplateInvalid as exc:
-        flash(_("Nothing was published: please correct the problems below."), "error")
-        return editor_page(template, form, exc.problems, status=422)
-    return _publish_page(template, PublishForm(formdata=None), check)
+        return text.refused(exc.problems)
+    return _publish_page(text.template, PublishForm(formdata=None), check)
 
 
 @bp.post("/letters/<int:template_id>/publish/confirm")

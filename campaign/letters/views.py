@@ -7,7 +7,9 @@ preview while typing, through preview_text."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from dataclasses import dataclass
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -66,14 +68,63 @@ def raw_text(form: TemplateForm) -> tuple[str, str, list]:
     return subject, body, subject_problems + body_problems
 
 
-def _chosen_representative(form: TemplateForm, template: LetterTemplate) -> Representative | None:
-    value = form.representative.data or ""
-    if not value.isdigit():
-        return None
-    rep = db.session.get(Representative, int(value))
-    if rep is None or rep.body.kind != template.body_kind:
-        return None
-    return rep
+@dataclass(frozen=True)
+class EditorText:
+    """A letter, its editor's form as posted, and the template text the form holds."""
+
+    template: LetterTemplate
+    form: TemplateForm
+    subject: str
+    body: str
+    refusal: str | None  # flashed when the text is refused
+
+    def refused(self, problems) -> tuple:
+        """The editor again, with ``problems`` at their fields: nothing was done."""
+        if self.refusal:
+            flash(self.refusal, "error")
+        return editor_page(self.template, self.form, problems, status=422)
+
+    @property
+    def representative(self) -> Representative | None:
+        """The representative chosen for the preview or the test letter, if any."""
+        value = self.form.representative.data or ""
+        if not value.isdigit():
+            return None
+        rep = db.session.get(Representative, int(value))
+        if rep is None or rep.body.kind != self.template.body_kind:
+            return None
+        return rep
+
+
+def checked_text(
+    template_id: int, refusal: str | None = None, *, plain: bool = False
+) -> EditorText:
+    """The prelude of every editor action: the letter (404 if there is none), its
+    form, and the template text in it. A form that cannot be read, or markers that
+    are wrong, end the request here: with the editor page again (422), ``refusal``
+    flashed; or, for the editor's script (``plain``), with the problems as text."""
+    template = template_or_404(template_id)
+    form = editor_form_for(template)
+    if not form.validate_on_submit():
+        if not plain:
+            abort(make_response(editor_page(template, form, status=422)))
+        errors = [e for field in form for e in field.errors]
+        abort(plain_problems(errors or [_("The form could not be read.")]))
+    subject, body, problems = raw_text(form)
+    text = EditorText(template, form, subject, body, refusal)
+    if problems:
+        abort(plain_problems(problems) if plain else make_response(text.refused(problems)))
+    return text
+
+
+def plain_problems(problems) -> Response:
+    """Problems as plain text, one a line (their technical detail indented below)."""
+    lines = []
+    for problem in problems:
+        lines.append(str(problem))
+        if getattr(problem, "detail", ""):
+            lines.append(f"    {_('Technical detail')}: {problem.detail}")
+    return Response("\n".join(lines), 422, mimetype="text/plain")
 
 
 def editor_page(template: LetterTemplate, form: TemplateForm, problems=(), result=None, status=200):
@@ -170,37 +221,20 @@ def edit_template(template_id: int):
 @bp.post("/letters/<int:template_id>/preview")
 @roles_required(Role.ORGANISER)
 def preview_template(template_id: int):
-    template = template_or_404(template_id)
-    form = editor_form_for(template)
-    if not form.validate_on_submit():
-        return editor_page(template, form, status=422)
-    subject, body, problems = raw_text(form)
-    if problems:
-        return editor_page(template, form, problems, status=422)
-    result = template_preview.preview(
-        template, subject, body, _chosen_representative(form, template)
-    )
-    return editor_page(template, form, result.problems, result, 422 if result.problems else 200)
+    text = checked_text(template_id)
+    result = template_preview.preview(text.template, text.subject, text.body, text.representative)
+    status = 422 if result.problems else 200
+    return editor_page(text.template, text.form, result.problems, result, status)
 
 
 @bp.post("/letters/<int:template_id>/preview.txt")
 @roles_required(Role.ORGANISER)
 def preview_text(template_id: int):
     """The preview as plain text, for the editor's script."""
-    template = template_or_404(template_id)
-    form = editor_form_for(template)
-    if not form.validate_on_submit():
-        errors = [e for field in form for e in field.errors] or [_("The form could not be read.")]
-        return Response("\n".join(map(str, errors)), 422, mimetype="text/plain")
-    subject, body, problems = raw_text(form)
-    if problems:
-        return Response("\n".join(map(str, problems)), 422, mimetype="text/plain")
-    result = template_preview.preview(
-        template, subject, body, _chosen_representative(form, template)
-    )
+    text = checked_text(template_id, plain=True)
+    result = template_preview.preview(text.template, text.subject, text.body, text.representative)
     if result.problems:
-        text = "\n".join(str(p) for p in result.problems)
-        return Response(text, 422, mimetype="text/plain")
+        return plain_problems(result.problems)
     return Response(both_ways(result), mimetype="text/plain")
 
 
@@ -218,45 +252,31 @@ def both_ways(result: template_preview.Preview) -> str:
 @bp.post("/letters/<int:template_id>/draft")
 @roles_required(Role.ORGANISER)
 def save_draft(template_id: int):
-    template = template_or_404(template_id)
-    form = editor_form_for(template)
-    if not form.validate_on_submit():
-        return editor_page(template, form, status=422)
-    subject, body, problems = raw_text(form)
+    text = checked_text(template_id, _("Nothing was saved: please correct the problems below."))
     try:
-        if problems:
-            raise editing.TemplateInvalid(problems)
-        kept = editing.save_draft(template, subject, body, current_user)
+        kept = editing.save_draft(text.template, text.subject, text.body, current_user)
     except editing.TemplateInvalid as exc:
-        flash(_("Nothing was saved: please correct the problems below."), "error")
-        return editor_page(template, form, exc.problems, status=422)
+        return text.refused(exc.problems)
     if kept:
         flash(_("The draft was saved. Supporters still get the published version."), "success")
     else:
         flash(_("The text is the same as the published version: no draft is needed."), "notice")
-    return redirect(url_for(".edit_template", template_id=template.id))
+    return redirect(url_for(".edit_template", template_id=template_id))
 
 
 @bp.post("/letters/<int:template_id>/test")
 @roles_required(Role.ORGANISER)
 def send_test_letter(template_id: int):
-    template = template_or_404(template_id)
-    form = editor_form_for(template)
-    if not form.validate_on_submit():
-        return editor_page(template, form, status=422)
-    subject, body, problems = raw_text(form)
+    text = checked_text(template_id, _("Nothing was sent: please correct the problems below."))
     try:
-        if problems:
-            raise editing.TemplateInvalid(problems)
         template_preview.send_test(
-            template, subject, body, current_user, _chosen_representative(form, template)
+            text.template, text.subject, text.body, current_user, text.representative
         )
     except editing.TemplateInvalid as exc:
-        flash(_("Nothing was sent: please correct the problems below."), "error")
-        return editor_page(template, form, exc.problems, status=422)
+        return text.refused(exc.problems)
     except MailError as exc:
         flash(_("The test letter could not be sent: %(reason)s", reason=str(exc)), "error")
-        return editor_page(template, form, status=502)
+        return editor_page(text.template, text.form, status=502)
     flash(
         _(
             "A test letter was sent to %(email)s. Your text is not saved by this.",
@@ -264,7 +284,7 @@ def send_test_letter(template_id: int):
         ),
         "success",
     )
-    return editor_page(template, form)
+    return editor_page(text.template, text.form)
 
 
 @bp.post("/letters/<int:template_id>/discard")

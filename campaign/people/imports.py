@@ -97,9 +97,13 @@ def apply_plan(
             "import",
             "import",
             run.id,
-            f"imported {source[:200]} ({plan.options.fmt}) into "
-            f"{', '.join(b.label for b in plan.bodies)[:150]}: {plan.summary_line()}"
-            + (f" deactivated={counts['deactivated']}" if plan.options.deactivate_missing else ""),
+            "imported_deactivating" if plan.options.deactivate_missing else "imported",
+            {
+                "source": source[:200],
+                "format": plan.options.fmt,
+                "bodies": ", ".join(b.label for b in plan.bodies)[:150],
+                **counts,  # created, updated, unchanged, skipped, deactivated
+            },
             user=user,
         )
         db.session.commit()

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
+from campaign.core.translated_form import NUL_MESSAGE, holds_nul
 from campaign.delivery import address_holds, address_releases
 from campaign.models import LetterState, OfficeRequest, Representative, User
 from campaign.models.base import utcnow
@@ -83,6 +84,10 @@ def record(
         errors["url"] = gettext("Give the office's web form as an https:// address.")
     if len(note) > NOTE_LIMIT:
         errors["note"] = gettext("Keep the note under %(limit)s characters.", limit=NOTE_LIMIT)
+    # The page posts no form class (TranslatedForm refuses NUL for the others).
+    for name, value in (("email", email), ("url", url), ("note", note)):
+        if holds_nul([value]):
+            errors[name] = str(NUL_MESSAGE)
     if errors:
         raise RequestInvalid(errors)
     request = OfficeRequest(
@@ -96,20 +101,22 @@ def record(
     db.session.add(request)
     db.session.flush()
     changes: dict = {"office_request": [None, kind]}
-    summary = f"office of {rep.name} asked: {RECORDED[kind]}"
+    message, params = "office_request", {"name": rep.name, "request": RECORDED[kind]}
     if kind in address_holds.BLOCKING_REQUESTS:
         cancelled = address_holds.cancel(
             rep.id,
             f"cancelled: the office asked: {RECORDED[kind]}",
             states=(S.AWAITING_CONFIRMATION, S.QUEUED, S.HELD_ADDRESS),
         )
-        summary += f"; {cancelled} letters not yet sent cancelled"
+        message, params["count"] = "office_request_cancelling", cancelled
     elif kind == "redirect":
         changes["email"] = [rep.email, email]
         rep.email = email
         db.session.flush()
         address_releases.release(rep.id, "released: the office gave another address")
-    audit.record("office_request", "representative", rep.id, summary, user=user, changes=changes)
+    audit.record(
+        "office_request", "representative", rep.id, message, params, user=user, changes=changes
+    )
     db.session.commit()
     return request
 
@@ -126,7 +133,8 @@ def withdraw(request: OfficeRequest, user: User) -> bool:
         "office_request_withdrawn",
         "representative",
         rep.id,
-        f"office request of {rep.name} withdrawn: {RECORDED[request.kind]}",
+        "office_request_withdrawn",
+        {"name": rep.name, "request": RECORDED[request.kind]},
         user=user,
         changes={"office_request": [request.kind, None]},
     )

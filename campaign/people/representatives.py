@@ -123,7 +123,8 @@ def update(rep: Representative, values: dict[str, Any], user: User) -> dict:
         "update",
         "representative",
         rep.id,
-        f"changed {', '.join(changes)} of {rep.name} ({rep.body.name})",
+        "representative_changed",
+        {"fields": list(changes), "name": rep.name, "body": rep.body.name},
         user=user,
         changes=changes,
     )
@@ -145,7 +146,8 @@ def set_active(rep: Representative, active: bool, user: User) -> bool:
         "reactivate" if active else "deactivate",
         "representative",
         rep.id,
-        f"{'reactivated' if active else 'deactivated'} {rep.name} ({rep.body.name})",
+        "representative_reactivated" if active else "representative_deactivated",
+        {"name": rep.name, "body": rep.body.name},
         user=user,
         changes={"active": [not active, active]},
     )

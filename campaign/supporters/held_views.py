@@ -26,7 +26,7 @@ def _menu(state):
 def held():
     submissions = abuse.held_submissions()
     # Names, addresses and letters of the supporters held.
-    audit.record_access("list", "held letters (/staff/held)", len(submissions), user=current_user)
+    audit.record_access("list", "held_letters_listed", len(submissions), user=current_user)
     return render_template("staff/held.html", submissions=submissions)
 
 

@@ -80,7 +80,9 @@ def list_command(fmt: str, kind: str | None, unmatched: bool, slug: str | None, 
     rows = reply_inbox.inbox_rows(filters, limit=limit)
     from campaign.accounts import audit
 
-    audit.record_access("export", f"replies list ({fmt}, command line)", len(rows))
+    audit.record_access(
+        "export", "replies_exported_on_the_command_line", len(rows), {"format": fmt}
+    )
     if fmt == "csv":
         click.echo(csv_text(rows, reply_inbox.INBOX_COLUMNS), nl=False)
     elif fmt == "json":

@@ -97,7 +97,7 @@ def replies():
     filters = _filters()
     if request.args.get("format") == "csv":
         rows = reply_inbox.inbox_rows(filters)
-        audit.record_access("export", "replies CSV (/staff/replies)", len(rows), user=current_user)
+        audit.record_access("export", "replies_exported", len(rows), user=current_user)
         return Response(
             csv_text(rows, reply_inbox.INBOX_COLUMNS),
             mimetype="text/csv",
@@ -106,9 +106,7 @@ def replies():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     rows, total = reply_inbox.inbox(filters, page, PER_PAGE)
-    audit.record_access(
-        "list", f"replies (/staff/replies page {page})", len(rows), user=current_user
-    )
+    audit.record_access("list", "replies_listed", len(rows), {"page": page}, user=current_user)
     campaigns = db.session.execute(select(Campaign).order_by(Campaign.title)).scalars().all()
     args = {k: v for k, v in request.args.items() if k not in ("page", "format") and v}
     return render_template(
@@ -137,7 +135,7 @@ def _reply_or_404(reply_id: int) -> Reply:
 def reply(reply_id: int):
     item = _reply_or_404(reply_id)
     # A reply quotes the supporter's letter: their name, city and words.
-    audit.record_access("view", f"reply {item.id}", 1, user=current_user)
+    audit.record_access("view", "reply_viewed", 1, {"id": item.id}, user=current_user)
     kind_form = KindForm(kind=item.kind or "human")
     stance_form = StanceForm(stance=item.stance or "")
     return render_template(
@@ -199,7 +197,7 @@ def letter(letter_id: int):
     if item is None:
         abort(404, _("No such letter."))
     form = LogResponseForm(occurred_on=utcnow().date())
-    audit.record_access("view", f"letter {item.id}", 1, user=current_user)
+    audit.record_access("view", "letter_viewed", 1, {"id": item.id}, user=current_user)
     return render_template("staff/letter.html", letter=item, form=form, **_history(item))
 
 
