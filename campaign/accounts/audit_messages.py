@@ -100,6 +100,11 @@ MESSAGES = {
     "queue_failed_deleted": N_("deleted the failed jobs of the %(queue)s queue: %(count)s"),
     "job_requeued": N_("requeued the job %(job)s (%(function)s) on %(queue)s"),
     "job_deleted": N_("deleted the job %(job)s (%(function)s) on %(queue)s"),
+    # partners' API access and webhooks
+    "api_token_created": N_("API token %(prefix)s… created for %(partner)s: %(label)s"),
+    "api_token_revoked": N_("API token %(prefix)s… of %(partner)s revoked: %(label)s"),
+    "webhook_added": N_("webhook endpoint %(id)s added for %(partner)s: %(url)s"),
+    "webhook_deactivated": N_("webhook endpoint %(id)s of %(partner)s deactivated: %(url)s"),
     # supporters' personal data seen or exported
     "held_letters_listed": N_("list: held letters (/staff/held)"),
     "replies_listed": N_("list: replies (/staff/replies page %(page)s)"),
@@ -107,6 +112,7 @@ MESSAGES = {
     "replies_exported_on_the_command_line": N_("export: replies list (%(format)s, command line)"),
     "reply_viewed": N_("view: reply %(id)s"),
     "letter_viewed": N_("view: letter %(id)s"),
+    "api_listing": N_("list: API %(listing)s of %(campaign)s for partner %(partner)s"),
 }
 
 # Parameters whose values are codes or English words, said in the reader's language.
@@ -128,6 +134,7 @@ OBJECT_TYPE_LABELS = {
     "user": _l("account"),
     "queue": _l("job queue"),
     "job": _l("job"),
+    "partner": _l("partner organisation"),
     "personal_data": _l("personal data"),
 }
 COMMAND_LINE_LABEL = _l("command line")

@@ -94,7 +94,8 @@ def _listing(slug: str, kind: str, lister):
         "list",
         audit.PERSONAL_DATA,
         None,
-        f"list: API {kind} of {campaign.slug} for partner {token.partner.slug}",
+        "api_listing",
+        {"listing": kind, "campaign": campaign.slug, "partner": token.partner.slug},
     )
     entry.actor = f"API token {token.prefix}… ({token.partner.slug})"
     entry.records = len(page.items)

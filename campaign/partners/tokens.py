@@ -54,7 +54,8 @@ def create_token(partner: Partner, label: str, user: User | None) -> tuple[str, 
         "token_created",
         "partner",
         partner.id,
-        f"API token {row.prefix}… created for {partner.name}: {row.label}",
+        "api_token_created",
+        {"prefix": row.prefix, "partner": partner.name, "label": row.label},
         user=user,
     )
     db.session.commit()
@@ -71,7 +72,8 @@ def revoke_token(token: PartnerApiToken, user: User | None) -> bool:
         "token_revoked",
         "partner",
         token.partner_id,
-        f"API token {token.prefix}… revoked: {token.label}",
+        "api_token_revoked",
+        {"prefix": token.prefix, "partner": token.partner.name, "label": token.label},
         user=user,
     )
     db.session.commit()

@@ -44,7 +44,8 @@ def add_endpoint(partner: Partner, url: str, user: User | None) -> WebhookEndpoi
         "webhook_added",
         "partner",
         partner.id,
-        f"webhook endpoint {endpoint.id} added for {partner.name}: {url}",
+        "webhook_added",
+        {"id": endpoint.id, "partner": partner.name, "url": url},
         user=user,
     )
     db.session.commit()
@@ -61,7 +62,8 @@ def deactivate_endpoint(endpoint: WebhookEndpoint, user: User | None) -> bool:
         "webhook_deactivated",
         "partner",
         endpoint.partner_id,
-        f"webhook endpoint {endpoint.id} deactivated: {endpoint.url}",
+        "webhook_deactivated",
+        {"id": endpoint.id, "partner": endpoint.partner.name, "url": endpoint.url},
         user=user,
     )
     db.session.commit()
