@@ -14,7 +14,7 @@ from campaign.accounts import (
 )
 from campaign.accounts import views as account_views
 from campaign.campaigns import home_views as organiser_home_views
-from campaign.campaigns import sending_views
+from campaign.campaigns import own_words_views, sending_views
 from campaign.campaigns import views as campaign_views
 from campaign.core.blueprints import admin, auth, organisers, staff, supporters, webhooks
 from campaign.core.extensions import csrf
@@ -63,6 +63,7 @@ VIEW_MODULES = {
         body_name_views,
         campaign_views,
         import_views,
+        own_words_views,
         place_views,
         representative_views,
         sending_views,
