@@ -124,10 +124,11 @@ class _Index:
     supporters: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     alive: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
     size: int = 0
-    # Row id -> (position, when it was made): an id seen again with another time is
-    # another row (a database restored, or emptied between tests).
-    position: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    position: dict[int, int] = field(default_factory=dict)
+    # The newest confirmation seen, and the rows confirmed within CATCH_UP_OVERLAP of
+    # it (id -> when): what the next check compares with the table's window.
     watermark: datetime | None = None
+    recent: dict[int, datetime] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _grow(self, extra: int) -> None:
@@ -135,50 +136,56 @@ class _Index:
         if needed <= len(self.ids):
             return
         capacity = max(needed, 2 * len(self.ids), 1024)
-        for name, shape, dtype, fill in (
-            ("rows", (capacity, NUM_PERM), np.uint16, 0),
-            ("ids", (capacity,), np.int64, 0),
-            ("supporters", (capacity,), np.int64, 0),
-            ("alive", (capacity,), bool, False),
+        for name, shape, dtype in (
+            ("rows", (capacity, NUM_PERM), np.uint16),
+            ("ids", (capacity,), np.int64),
+            ("supporters", (capacity,), np.int64),
+            ("alive", (capacity,), bool),
         ):
-            grown = np.full(shape, fill, dtype=dtype)
+            grown = np.zeros(shape, dtype=dtype)
             grown[: self.size] = getattr(self, name)[: self.size]
             setattr(self, name, grown)
 
     def add(self, rows: list[tuple[int, int, datetime, bytes]]) -> None:
-        """Add (id, supporter id, created at, signature) rows not held yet."""
-        fresh = []
-        for row_id, supporter_id, created_at, raw in rows:
-            known = self.position.get(row_id)
-            if known is not None and known[1] == created_at:
-                continue
-            if known is not None:
-                self.alive[known[0]] = False
-            fresh.append((row_id, supporter_id, created_at, raw))
+        """Add (id, supporter id, confirmed at, signature) rows not held yet."""
+        fresh = [row for row in rows if row[0] not in self.position]
         self._grow(len(fresh))
-        for row_id, supporter_id, created_at, raw in fresh:
+        for row_id, supporter_id, confirmed_at, raw in fresh:
             at = self.size
             self.rows[at] = _low_bits(raw)
             self.ids[at], self.supporters[at], self.alive[at] = row_id, supporter_id, True
-            self.position[row_id] = (at, created_at)
+            self.position[row_id] = at
             self.size += 1
+            if self.watermark is None or confirmed_at > self.watermark:
+                self.watermark = confirmed_at
+            self.recent[row_id] = confirmed_at
 
     def drop(self, row_id: int) -> None:
-        known = self.position.pop(row_id, None)
-        if known is not None:
-            self.alive[known[0]] = False
+        at = self.position.pop(row_id, None)
+        self.recent.pop(row_id, None)
+        if at is not None:
+            self.alive[at] = False
+
+    def window(self) -> datetime | None:
+        """Where the next catch-up starts; forgets the recent rows before it."""
+        if self.watermark is None:
+            return None
+        since = self.watermark - CATCH_UP_OVERLAP
+        self.recent = {i: at for i, at in self.recent.items() if at >= since}
+        return since
 
     def candidates(self, raw: bytes, floor: float, exclude_supporter: int | None) -> list[int]:
         """Row ids whose 16-bit estimate is at least ``floor``, the likest first."""
         if self.size == 0:
             return []
         held = self.rows[: self.size]
-        equal = np.count_nonzero(held == _low_bits(raw), axis=1)
+        # Summing the equal bytes is about a third faster than count_nonzero here.
+        equal = (held == _low_bits(raw)).view(np.uint8).sum(axis=1, dtype=np.uint16)
         keep = (equal >= math.ceil(floor * NUM_PERM)) & self.alive[: self.size]
         if exclude_supporter is not None:
             keep &= self.supporters[: self.size] != exclude_supporter
         hits = np.flatnonzero(keep)
-        hits = hits[np.argsort(-equal[hits], kind="stable")]
+        hits = hits[np.argsort(-equal[hits].astype(np.int32), kind="stable")]
         return [int(i) for i in self.ids[hits]]
 
 
@@ -192,41 +199,49 @@ def reset() -> None:
         _INDEXES.clear()
 
 
-def _confirmed(campaign_id: int):
-    return db.select(
-        ParagraphSignature.id,
-        ParagraphSignature.supporter_id,
-        ParagraphSignature.created_at,
-        ParagraphSignature.confirmed_at,
-    ).filter(
+def _confirmed(campaign_id: int, since: datetime | None, *columns):
+    query = db.select(*columns).filter(
         ParagraphSignature.campaign_id == campaign_id,
         ParagraphSignature.confirmed_at.is_not(None),
     )
-
-
-def _load(index: _Index, since: datetime | None) -> None:
-    """Read the rows confirmed since ``since`` (all when None) that the index lacks
-    (their ids first, then only the missing signatures)."""
-    query = _confirmed(index.campaign_id)
     if since is not None:
         query = query.filter(ParagraphSignature.confirmed_at >= since)
-    listed = db.session.execute(query).all()
-    wanted = {}
-    for row_id, supporter_id, created_at, confirmed_at in listed:
-        if index.watermark is None or confirmed_at > index.watermark:
-            index.watermark = confirmed_at
-        known = index.position.get(row_id)
-        if known is None or known[1] != created_at:
-            wanted[row_id] = (supporter_id, created_at)
-    ids = sorted(wanted)
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        found = db.session.execute(
-            db.select(ParagraphSignature.id, ParagraphSignature.signature).filter(
-                ParagraphSignature.id.in_(chunk)
-            )
-        ).all()
-        index.add([(i, *wanted[i], bytes(raw)) for i, raw in found])
+    return query
+
+
+def _read(index: _Index, query) -> None:
+    for chunk in db.session.execute(query.execution_options(yield_per=5000)).partitions():
+        index.add([(i, supporter, at, bytes(raw)) for i, supporter, at, raw in chunk])
+
+
+def _catch_up(index: _Index) -> None:
+    """Bring the index up to the table. The first time, read every confirmed row;
+    then compare the count and the sum of the ids confirmed in the recent window
+    with what the index holds (one aggregate query), and read the rows only when
+    they differ: then the missing signatures come, and rows gone from the table go."""
+    row = ParagraphSignature
+    full = (row.id, row.supporter_id, row.confirmed_at, row.signature)
+    since = index.window()
+    if since is None:
+        _read(index, _confirmed(index.campaign_id, None, *full).order_by(row.id))
+        return
+    count, total = db.session.execute(
+        _confirmed(
+            index.campaign_id,
+            since,
+            db.func.count(row.id),
+            db.func.coalesce(db.func.sum(row.id), 0),
+        )
+    ).one()
+    if count == len(index.recent) and total == sum(index.recent):
+        return
+    listed = set(db.session.execute(_confirmed(index.campaign_id, since, row.id)).scalars())
+    for gone in set(index.recent) - listed:
+        index.drop(gone)
+    missing = sorted(listed - set(index.recent))
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        _read(index, _confirmed(index.campaign_id, None, *full).filter(row.id.in_(chunk)))
 
 
 def _index_for(campaign_id: int) -> _Index:
@@ -264,9 +279,8 @@ def compare(
     ``enough`` matches. Reads the table; writes nothing."""
     index = _index_for(campaign_id)
     with index.lock:
-        since = None if index.watermark is None else index.watermark - CATCH_UP_OVERLAP
-        _load(index, since)
-        candidates = index.candidates(raw, max(threshold - SCAN_MARGIN, 0.0), exclude_supporter)
+        _catch_up(index)
+        candidates = index.candidates(raw, max(threshold - SCAN_MARGIN, 0.05), exclude_supporter)
         best, matches = None, 0
         for start in range(0, min(len(candidates), MAX_VERIFIED), 64):
             batch = candidates[start : start + 64]
@@ -276,6 +290,7 @@ def compare(
                         ParagraphSignature.id.in_(batch),
                         ParagraphSignature.campaign_id == campaign_id,
                         ParagraphSignature.confirmed_at.is_not(None),
+                        ParagraphSignature.supporter_id != (exclude_supporter or 0),
                     )
                 ).all()
             )
