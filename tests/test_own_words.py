@@ -222,3 +222,27 @@ def test_submissions_keep_their_likeness(seeded):
     assert db.session.get(Submission, first.id).paragraph_matches == 0
     short = ow.written_and_confirmed("Free them all.", "third@example.org")
     assert short.paragraph_similarity is None  # under five words: not compared
+
+
+def test_a_process_catches_up_with_paragraphs_others_confirmed_since(seeded):
+    from datetime import timedelta
+
+    from campaign.models import ParagraphSignature
+    from campaign.supporters.submissions import CopiedParagraph
+
+    ow.set_up(min_matches=1)
+    ow.written_and_confirmed("An unrelated paragraph about the winter of 2020 in Minsk.", "x@e.org")
+    ow.written_and_confirmed("Another one about letters to prisoners that never arrive.", "y@e.org")
+    (index,) = similarity._INDEXES.values()
+    assert index.watermark is not None and index.size == 1  # built; the second one's own row
+    # Another process confirms a paragraph, its transaction committed a little late
+    # (confirmed before the newest confirmation this process has seen).
+    late = ow.written_and_confirmed(ow.PARAGRAPH, "z@e.org")
+    row = db.session.execute(
+        db.select(ParagraphSignature).filter_by(submission_id=late.id)
+    ).scalar_one()
+    row.confirmed_at = index.watermark - timedelta(seconds=30)
+    db.session.commit()
+    with pytest.raises(CopiedParagraph):
+        ow.written_and_confirmed(ow.edited(ow.PARAGRAPH, 1), "w@e.org")
+    assert list(similarity._INDEXES.values()) == [index]  # caught up, not rebuilt
