@@ -15,7 +15,7 @@ from campaign.accounts import (
 from campaign.accounts import views as account_views
 from campaign.api import views as api_views
 from campaign.campaigns import home_views as organiser_home_views
-from campaign.campaigns import sending_views
+from campaign.campaigns import own_words_views, sending_views
 from campaign.campaigns import views as campaign_views
 from campaign.core.blueprints import admin, api, auth, organisers, staff, supporters, webhooks
 from campaign.core.extensions import csrf
@@ -65,6 +65,7 @@ VIEW_MODULES = {
         body_name_views,
         campaign_views,
         import_views,
+        own_words_views,
         place_views,
         representative_views,
         sending_views,

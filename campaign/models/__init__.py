@@ -5,6 +5,7 @@ from campaign.models.campaign import Body, Campaign
 from campaign.models.imports import ImportRun, ImportRunBody
 from campaign.models.letter import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.office import OfficeRequest
+from campaign.models.own_words import OwnWordsSettings, ParagraphSignature
 from campaign.models.partner import (
     Partner,
     PartnerApiToken,
@@ -46,6 +47,8 @@ __all__ = [
     "LoggedResponse",
     "LoginLink",
     "OfficeRequest",
+    "OwnWordsSettings",
+    "ParagraphSignature",
     "Partner",
     "PartnerApiToken",
     "PartnerConsent",

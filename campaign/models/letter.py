@@ -93,6 +93,11 @@ class Submission(db.Model):
     partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("partner.id", ondelete="SET NULL"), index=True
     )
+    # The personal paragraph's likeness to earlier ones of the campaign when it was
+    # accepted (estimated Jaccard, the highest), and how many were above the
+    # campaign's threshold: fewer than it refuses (supporters.own_words).
+    paragraph_similarity: Mapped[float | None] = mapped_column()
+    paragraph_matches: Mapped[int] = mapped_column(default=0, server_default="0")
 
     campaign = relationship("Campaign")
     supporter = relationship("Supporter")

@@ -3,7 +3,8 @@ erase on our own after a while (docs/privacy.md).
 
 * export: their supporter record and their letters (text, states, dates) as JSON;
 * erasure on request: letters not yet sent are cancelled, every letter's subject
-  and text removed, the supporter's name, email and city replaced;
+  and text removed (and the signatures of their personal paragraphs), the
+  supporter's name, email and city replaced;
 * retention (periodic, one process at a time): a letter's subject and text, and
   the quoted part of any reply to it, RETENTION_LETTER_DAYS after the letter was
   finished; a supporter anonymised RETENTION_SUPPORTER_WEEKS after their last
@@ -28,6 +29,7 @@ from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
 from campaign.models import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.base import utcnow
+from campaign.supporters import similarity
 from campaign.supporters.supporter_mail import supporter_message
 
 S = LetterState
@@ -145,6 +147,7 @@ def erase_supporter(supporter: Supporter) -> Erasure:
         removed += _remove_text(letter, now)
     _clear_reply_quotes([letter.id for letter in letters])
     _forget_supporter_extras(supporter.id)
+    similarity.forget_supporter(supporter.id)
     db.session.execute(
         db.update(Submission)
         .where(Submission.supporter_id == supporter.id)
@@ -239,6 +242,7 @@ def remove_old_letter_texts() -> int:
             for letter in letters:
                 _remove_text(letter, now)
             _clear_reply_quotes([letter.id for letter in letters])
+            similarity.forget_letters([letter.id for letter in letters])
             db.session.commit()
             total += len(letters)
 
@@ -279,6 +283,7 @@ def anonymise_inactive_supporters() -> int:
                 _remove_text(letter, now)
             _clear_reply_quotes([letter.id for letter in letters])
             _forget_supporter_extras(supporter.id)
+            similarity.forget_supporter(supporter.id)
             _anonymise(supporter, now)
         db.session.commit()
         return len(supporters)

@@ -12,7 +12,7 @@ from campaign.core.locks import exclusive
 from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
 from campaign.models import Letter, LetterState, Submission
 from campaign.models.base import utcnow
-from campaign.supporters import notifications
+from campaign.supporters import notifications, similarity
 
 
 def send_reminders() -> int:
@@ -68,5 +68,7 @@ def expire_unconfirmed() -> int:
         )
         for letter in letters:
             letter.transition(LetterState.EXPIRED, "not confirmed in time")
+        # Their paragraphs were never compared against; their signatures go now.
+        similarity.forget_letters([letter.id for letter in letters])
         db.session.commit()
         return len(letters)

@@ -25,12 +25,17 @@ from campaign.models import (
     Supporter,
 )
 from campaign.models.base import utcnow
-from campaign.supporters import abuse, notifications
+from campaign.supporters import abuse, notifications, own_words
 
 
 class SubmissionError(ValueError):
     """The submission cannot be accepted; the message is fit to show the supporter
     (translated into the request's language when turned into a string)."""
+
+
+class CopiedParagraph(SubmissionError):
+    """The personal paragraph is nearly identical to earlier ones (own_words): the
+    message belongs at the paragraph's field."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,11 @@ def submit(
 
     email = details.email.strip().lower()
     supporter = db.session.execute(db.select(Supporter).filter_by(email=email)).scalar_one_or_none()
+    screening = own_words.screen(
+        campaign, details.personal_paragraph, supporter.id if supporter else None
+    )
+    if screening.refused:
+        raise CopiedParagraph(own_words.COPIED_MESSAGE)
     earlier_letters: dict[int, Letter] = {}
     if supporter is None:
         supporter = Supporter(email=email, name=details.name, city=details.city)
@@ -164,6 +174,7 @@ def submit(
             raise SubmissionError(_l("Please choose at least one representative."))
         raise SubmissionError(_l("You have already written to every representative you chose."))
     db.session.flush()
+    own_words.keep(submission, screening)
     enqueue_after_commit(NOTIFICATIONS, notifications.send_confirmation_job, submission.id)
     db.session.commit()
     return submission
@@ -199,6 +210,8 @@ def confirm(submission: Submission) -> int:
             letter.transition(LetterState.HELD, f"held for review: {submission.hold_reason}"[:500])
     else:
         queueing.queue_confirmed(waiting, "confirmed by the supporter")
+    if waiting:
+        own_words.confirmed(submission)
     first_time = submission.confirmed_at is None
     if first_time:
         submission.confirmed_at = utcnow()

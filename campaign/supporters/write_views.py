@@ -13,9 +13,9 @@ from campaign.core.i18n import current_language, language_name
 from campaign.delivery import address_holds
 from campaign.letters import compose, letter_language, residence
 from campaign.people import directory, places
-from campaign.supporters import abuse, latin_name, submissions
+from campaign.supporters import abuse, latin_name, own_words_form, submissions
 from campaign.supporters.display import country_name, country_sort_key
-from campaign.supporters.forms import LetterForm, city_given, honeypot_filled
+from campaign.supporters.forms import city_given, honeypot_filled
 from campaign.supporters.landing import campaign_route, current_campaign, here, not_open_page
 
 PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
@@ -162,7 +162,7 @@ def write_letters(country: str, slug: str | None = None):
     if refused:
         return refused
     country = country.upper()
-    form = LetterForm()
+    form = own_words_form.letter_form(campaign)
     ids = _selected_ids(
         request.form.getlist("representatives")
         if request.method == "POST"
@@ -185,6 +185,7 @@ def write_letters(country: str, slug: str | None = None):
     language_prompt = latin_prompt = None
     if request.method == "POST":
         valid = form.validate()
+        own_words_form.take_answers(form)
         home = None
         found = _found_constituency(form, lookup_bodies)
         if found and not (form.residence.errors or form.constituency.errors):
@@ -227,6 +228,8 @@ def write_letters(country: str, slug: str | None = None):
             try:
                 origin = abuse.origin_of(request.remote_addr)
                 submission = submissions.submit(campaign, representatives, details, origin)
+            except submissions.CopiedParagraph as exc:
+                own_words_form.refuse_copy(form, str(exc))
             except submissions.SubmissionError as exc:
                 form.representatives.errors = [str(exc)]
             else:
