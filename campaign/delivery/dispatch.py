@@ -275,8 +275,9 @@ def start_pass(limit: int) -> tuple[PassResult, Sending | None]:
 
 
 def _collect(under_way: list[Sending], totals: Counter, finished_only: bool = False) -> None:
-    """Wait for the batches under way (only those whose letters have all left, with
-    ``finished_only``) to have every outcome written, and add up their counts."""
+    """Wait for the batches under way to have every outcome written (with
+    ``finished_only``, take only those that have, without waiting), and add up
+    their counts."""
     for sending in list(under_way):
         if finished_only and not sending.finished:
             continue

@@ -85,6 +85,19 @@ def start_sending(sending: Sending, taken: list[Taken]) -> Sending:
     global slot with its outcome handed to the writer thread as soon as it is known.
     Returns ``sending`` once every letter has a thread or was handed back; the last
     requests may still be in flight."""
+    try:
+        _hand_over(sending, taken)
+    except BaseException:
+        # Whatever stopped it (the database lost): the letters already on a thread
+        # still go, and their outcomes are written before the error goes up.
+        sending.count(closed=True)
+        sending.wait()
+        raise
+    sending.count(closed=True)
+    return sending
+
+
+def _hand_over(sending: Sending, taken: list[Taken]) -> None:
     messages, campaign_of = {}, {}
     for letter in db.session.execute(
         select(Letter)
@@ -100,39 +113,35 @@ def start_sending(sending: Sending, taken: list[Taken]) -> Sending:
     app = current_app._get_current_object()
     stopped: dict[int, str] = {}  # campaign id -> "paused" | "cancelled"
     last_check = time.monotonic()
-    try:
-        for index, item in enumerate(taken):
-            # Wait for a free thread first, so that what is checked below is fresh
-            # when the letter's thread starts.
-            sender.free.acquire()
-            try:
-                if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
-                    stopped = _stopped_campaigns(set(campaign_of.values()))
-                    _renew_leases(taken[index:])
-                    last_check = time.monotonic()
-                status = stopped.get(campaign_of[item.letter_id])
-                reason = _why_not(item, status, sending)
-                if reason is not None:
-                    _not_sent(item, reason, status, sending)
-                    sender.free.release()
-                    continue
-                sending.count(on_threads=1)
-            except BaseException:
+    for index, item in enumerate(taken):
+        # Wait for a free thread first, so that what is checked below is fresh when
+        # the letter's thread starts.
+        sender.free.acquire()
+        try:
+            if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
+                stopped = _stopped_campaigns(set(campaign_of.values()))
+                _renew_leases(taken[index:])
+                last_check = time.monotonic()
+            status = stopped.get(campaign_of[item.letter_id])
+            reason = _why_not(item, status, sending)
+            if reason is not None:
+                _not_sent(item, reason, status, sending)
                 sender.free.release()
-                raise
-            args = (app, backend, throttle, item, messages[item.letter_id], sending)
-            if sender.pool is None:
-                _go(*args)
                 continue
-            try:
-                sender.pool.submit(_go, *args)
-            except BaseException:
-                sending.count(on_threads=-1)
-                sender.free.release()
-                raise
-    finally:
-        sending.count(closed=True)
-    return sending
+            sending.count(on_threads=1)
+        except BaseException:
+            sender.free.release()
+            raise
+        args = (app, backend, throttle, item, messages[item.letter_id], sending)
+        if sender.pool is None:
+            _go(*args)
+            continue
+        try:
+            sender.pool.submit(_go, *args)
+        except BaseException:
+            sending.count(on_threads=-1)
+            sender.free.release()
+            raise
 
 
 def _why_not(item: Taken, status: str | None, sending: Sending) -> str | None:

@@ -121,10 +121,12 @@ class Sending:
 
     @property
     def finished(self) -> bool:
-        """Every letter of the batch has left or gone back (outcomes may still be on
-        their way to the database: ``wait`` for them)."""
+        """Every letter of the batch has left or gone back, and every outcome is
+        written (``wait`` returns at once)."""
         with self._cond:
-            return self._done()
+            if not self._done():
+                return False
+        return self.batch.settled
 
     def wait(self) -> tuple[Counter, float | None]:
         with self._cond:
