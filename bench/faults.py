@@ -58,6 +58,9 @@ SETTINGS = {
     "SEND_RETRY_BASE_SECONDS": 0.5,
     "SEND_RETRY_MAX_SECONDS": 4,
     "MAX_SEND_ATTEMPTS": 10,
+    # The default, named so that the printed settings show it: each worker keeps up
+    # to 8 requests in flight, and takes its next batch while they are.
+    "SENDGRID_CONCURRENCY": 8,
 }
 SETTLE_TIMEOUT = 1200
 

@@ -26,7 +26,7 @@ from . import procfile
 from .delivery_support import API_KEY, sendgrid, sendgrid_settings  # noqa: F401 - fixtures
 from .organisers_support import log_in_as
 
-ADVICE = "add workers or raise SENDGRID_CONCURRENCY"
+ADVICE = "Add workers or raise SENDGRID_CONCURRENCY."
 
 
 def sent_over_last(seconds: int, per_second: int, letters: list[int]) -> None:
@@ -64,7 +64,7 @@ def test_status_says_when_sending_falls_short_of_the_rate_while_letters_are_due(
     lines, said = status(throttled_app)
     # 100 letters since 20 s ago (a little more by the time it is read): 5/s or just under.
     assert lines["rate"] == "short" and lines["sending_rate"] in ("5.0/s", "4.9/s")
-    assert said.strip() == f"sending at 5/s of 50/s: {ADVICE}"
+    assert said.strip() == f"Sending is slower than the configured rate: 5/s of 50/s. {ADVICE}"
     client = throttled_app.test_client()
     log_in_as(client, "staff")
     page = client.get("/staff/queues").get_data(as_text=True)
@@ -128,7 +128,8 @@ def test_a_worker_with_one_request_in_flight_is_told_to_raise_concurrency(
                 if expect_short:
                     assert rate.short and rate.measured < 8
                     assert lines["rate"] == "short"
-                    assert said.startswith("sending at ") and said.strip().endswith(ADVICE)
+                    assert said.startswith("Sending is slower than the configured rate: ")
+                    assert said.strip().endswith(ADVICE)
                 else:
                     assert not rate.short and rate.measured > 15, rate
     finally:

@@ -20,6 +20,11 @@ One pass (``dispatch_pass``) takes a batch and sends it:
 2. delivery.dispatch_send sends them, up to SENDGRID_CONCURRENCY requests in flight
    per worker process, each with its own throttle slot immediately before it leaves
    and its own lease check (the fence), each outcome written within milliseconds.
+
+A chain does not wait for a batch's last answers before it takes the next batch
+(``start_pass``): it goes on as soon as every letter of the batch is on a sending
+thread, so that the throttle's schedule never runs dry for a round trip at the end
+of each batch. The job waits for every outcome of its batches before it ends.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from campaign.core.extensions import db
 from campaign.core.queues import LETTERS, get_queue, job, redis_connection
 from campaign.delivery import chains
 from campaign.delivery.dispatch_claim import PassResult, claim, due_filter
-from campaign.delivery.dispatch_send import send_taken
+from campaign.delivery.dispatch_send import new_batch, start_sending
+from campaign.delivery.send_threads import Sending
 from campaign.delivery.throttle import MAX_SLOT_WAIT, get_throttle
 from campaign.models import Campaign, Letter, LetterState
 from campaign.models.base import utcnow
@@ -133,14 +139,18 @@ def run_chain(slot: int, token: str | None = None) -> dict[str, int]:
         return {"superseded": 1}
     deadline = time.monotonic() + config["DISPATCH_JOB_SECONDS"]
     totals: Counter[str] = Counter()
+    under_way: list[Sending] = []  # batches whose last letters may be in flight
     # From here on the worker's watchdog thread keeps the slot alive, every second,
     # whatever this thread is doing (a request, a wait): a killed or paused worker
     # frees its slot within chains.HEARTBEAT_TTL seconds.
     chain = chains.running(slot, token)
     try:
         while chain.owned:
-            result = dispatch_pass(config["DISPATCH_BATCH_SIZE"])
+            result, sending = start_pass(config["DISPATCH_BATCH_SIZE"])
             totals.update(result.counts)
+            if sending is not None:
+                under_way.append(sending)
+            _collect(under_way, totals, finished_only=True)
             if result.global_wait is not None and not result.counts.get("taken"):
                 # The global rate is taken for the next moments by other chains (or
                 # held after a 429): short waits are slept here, longer ones end the chain.
@@ -148,6 +158,7 @@ def run_chain(slot: int, token: str | None = None) -> dict[str, int]:
                 if wait <= 1.0 and time.monotonic() + wait < deadline:
                     time.sleep(wait)
                     continue
+                _collect(under_way, totals)
                 chain.release()
                 schedule_wake(utcnow() + timedelta(seconds=wait))
                 return dict(totals)
@@ -160,11 +171,16 @@ def run_chain(slot: int, token: str | None = None) -> dict[str, int]:
                 # A full batch: there is a backlog, let the other slots help.
                 kick(config["DISPATCH_CONCURRENCY"] * config["DISPATCH_BATCH_SIZE"])
             if time.monotonic() >= deadline:
+                _collect(under_way, totals)
                 chain.hand_on()
                 _enqueue_link(slot, token)
                 return dict(totals)
+        _collect(under_way, totals)
         chain.release()
     finally:
+        # Whatever ended the job (an error too): every request it started has its
+        # outcome written before the job ends.
+        _collect(under_way, totals)
         chain.stop()
     # A letter committed while this chain was ending found its slot taken: look again.
     if due_letters_exist():
@@ -219,10 +235,28 @@ def next_due_at() -> datetime | None:
 
 
 def dispatch_pass(limit: int) -> PassResult:
-    """Take, send and record up to ``limit`` due letters (see the module docstring)."""
+    """Take, send and record up to ``limit`` due letters (see the module docstring);
+    returns once every outcome is written."""
+    result, sending = start_pass(limit)
+    if sending is not None:
+        counts, held = sending.wait()
+        result.counts.update(counts)
+        if held is not None:
+            result.global_wait = held
+    return result
+
+
+def start_pass(limit: int) -> tuple[PassResult, Sending | None]:
+    """Take up to ``limit`` due letters and hand them to the sending threads. Returns
+    once each has a thread (its request may still be in flight): the pass's counts
+    so far, and the batch under way (None when nothing was taken)."""
+    # Under way before the letters are taken: a 429 that another batch of this
+    # process meets meanwhile holds these letters too.
+    sending = new_batch()
     try:
         taken, result = claim(limit)
     except OperationalError as exc:
+        sending.count(closed=True)
         if not _write_race(exc):
             # A lost or refused database is not a race: let the job fail, loudly.
             raise
@@ -230,13 +264,26 @@ def dispatch_pass(limit: int) -> PassResult:
         db.session.rollback()
         log.info("dispatch pass lost a write race; retrying")
         time.sleep(0.05)
-        return PassResult(counts=Counter(retried=1))
-    if taken:
-        counts, held = send_taken(taken)
-        result.counts.update(counts)
-        if held is not None:
-            result.global_wait = held
-    return result
+        return PassResult(counts=Counter(retried=1)), None
+    except BaseException:
+        sending.count(closed=True)
+        raise
+    if not taken:
+        sending.count(closed=True)
+        return result, None
+    return result, start_sending(sending, taken)
+
+
+def _collect(under_way: list[Sending], totals: Counter, finished_only: bool = False) -> None:
+    """Wait for the batches under way to have every outcome written (with
+    ``finished_only``, take only those that have, without waiting), and add up
+    their counts."""
+    for sending in list(under_way):
+        if finished_only and not sending.finished:
+            continue
+        counts, _held = sending.wait()
+        totals.update(counts)
+        under_way.remove(sending)
 
 
 def _write_race(exc: OperationalError) -> bool:

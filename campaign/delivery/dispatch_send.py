@@ -1,4 +1,4 @@
-"""Sending a batch of taken letters: the second half of a dispatch pass
+"""Sending the letters a pass took: the second half of a dispatch pass
 (delivery.dispatch), with up to SENDGRID_CONCURRENCY requests in flight at once.
 
 At a distant API's latency a worker that sends one request at a time is limited by
@@ -20,6 +20,16 @@ at a time). Every guarantee stays per request:
   writer thread, which has it in the database milliseconds later
   (delivery.outcome_writer), whatever the other requests in flight do.
 
+A batch is handed over, not waited for: ``start_sending`` returns once every letter
+of the batch has a sending thread (or was handed back), so that the dispatcher takes
+its next batch while the last requests of this one are still in flight. (Waiting for
+them left the throttle idle for a round trip at the end of every batch: 150 ms a
+second at 150 ms latency.) So what the threads share belongs to the process, not to
+a batch (delivery.send_threads): the free threads, the departure lock, and a 429's
+hold, which reaches every batch under way. ``Sending.wait`` returns once every
+outcome of its batch is written; a dispatch chain's job waits for all of its batches
+before it ends.
+
 Database work stays on the dispatching thread (leases of the letters still to send
 are renewed, paused campaigns looked up, as the batch goes): the sending threads use
 only Redis, the mail backend and the writer.
@@ -28,10 +38,8 @@ only Redis, the mail backend and the writer.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import Flask, current_app
@@ -42,8 +50,9 @@ from campaign.core.extensions import db
 from campaign.core.mail import PermanentMailError, TransientMailError, get_backend
 from campaign.delivery import delivery, outcomes, send_metrics
 from campaign.delivery.dispatch_claim import Taken
-from campaign.delivery.outcome_writer import Batch, get_writer
-from campaign.delivery.throttle import Request, get_throttle
+from campaign.delivery.outcome_writer import get_writer
+from campaign.delivery.send_threads import Departure, Sending, sender_for
+from campaign.delivery.throttle import get_throttle
 from campaign.models import Campaign, Letter
 from campaign.models.base import utcnow
 
@@ -57,48 +66,38 @@ STATUS_CHECK_SECONDS = 1.0
 HELD_REASON = "sending is held after a 429 from SendGrid"
 
 
-def in_flight_limit(backend=None) -> int:
-    """How many requests one worker process keeps in flight through ``backend``:
-    its own ``concurrency`` (SendGrid: SENDGRID_CONCURRENCY), else one."""
-    backend = backend if backend is not None else get_backend()
-    return max(1, int(getattr(backend, "concurrency", 1)))
-
-
-def _sending_pool(size: int) -> ThreadPoolExecutor:
-    """The process's sending threads, kept (with their connections) across passes."""
-    ext = current_app.extensions
-    kept = ext.get("sending_pool")
-    if kept is None or kept[0] != size:
-        kept = (size, ThreadPoolExecutor(max_workers=size, thread_name_prefix="send"))
-        ext["sending_pool"] = kept
-    return kept[1]
-
-
-class _BatchState:
-    """What the sending threads of one batch share."""
-
-    def __init__(self, in_flight: int):
-        self.lock = threading.Lock()
-        self.free = threading.Semaphore(in_flight)
-        self.held: float | None = None  # the global schedule is held (a 429) this long
-        self.handed_back: list[Request] = []
-        self.departure = threading.Lock()  # see _Departure
-
-    def hand_back(self, request: Request) -> None:
-        with self.lock:
-            self.handed_back.append(request)
-
-    def hold(self, seconds: float) -> None:
-        with self.lock:
-            self.held = max(self.held or 0.0, seconds)
-
-
 def send_taken(taken: list[Taken]) -> tuple[Counter, float | None]:
-    """Send the letters taken, each at its global slot, up to the backend's
-    in-flight limit at once; hand each outcome to the writer thread as soon as it is
-    known. Returns, once every outcome is written, the counts and, when the global
-    schedule was held (a 429), how long it is held."""
-    config = current_app.config
+    """Send the letters taken and wait for every outcome (see ``Sending.wait``)."""
+    return start_sending(new_batch(), taken).wait()
+
+
+def new_batch() -> Sending:
+    """A batch of this process, under way from now on: a 429 met by any batch of
+    the process holds it, even before its letters are taken."""
+    backend = get_backend()
+    throttle = get_throttle() if current_app.config["THROTTLE_ENABLED"] else None
+    return Sending(sender_for(backend), throttle, get_writer())
+
+
+def start_sending(sending: Sending, taken: list[Taken]) -> Sending:
+    """Hand the letters taken to the sending threads in fair order, each as a thread
+    comes free (up to the backend's in-flight limit at once), each to be sent at its
+    global slot with its outcome handed to the writer thread as soon as it is known.
+    Returns ``sending`` once every letter has a thread or was handed back; the last
+    requests may still be in flight."""
+    try:
+        _hand_over(sending, taken)
+    except BaseException:
+        # Whatever stopped it (the database lost): the letters already on a thread
+        # still go, and their outcomes are written before the error goes up.
+        sending.count(closed=True)
+        sending.wait()
+        raise
+    sending.count(closed=True)
+    return sending
+
+
+def _hand_over(sending: Sending, taken: list[Taken]) -> None:
     messages, campaign_of = {}, {}
     for letter in db.session.execute(
         select(Letter)
@@ -109,149 +108,124 @@ def send_taken(taken: list[Taken]) -> tuple[Counter, float | None]:
         campaign_of[letter.id] = letter.campaign_id
     # No transaction stays open while sending (and SQLite would keep an old snapshot).
     db.session.rollback()
-    backend = get_backend()
-    throttle = get_throttle() if config["THROTTLE_ENABLED"] else None
-    writer, batch = get_writer(), Batch()
-    in_flight = in_flight_limit(backend)
-    pool = _sending_pool(in_flight) if in_flight > 1 else None
-    state = _BatchState(in_flight)
+    sender, throttle = sending.sender, sending.throttle
+    backend = sender.backend
     app = current_app._get_current_object()
     stopped: dict[int, str] = {}  # campaign id -> "paused" | "cancelled"
     last_check = time.monotonic()
     for index, item in enumerate(taken):
         # Wait for a free thread first, so that what is checked below is fresh when
         # the letter's thread starts.
-        state.free.acquire()
-        if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
-            stopped = _stopped_campaigns(set(campaign_of.values()))
-            _renew_leases(taken[index:])
-            last_check = time.monotonic()
-        status = stopped.get(campaign_of[item.letter_id])
-        reason = None
-        if item.lease_until is None:
-            reason = "lost"  # handed back or taken again meanwhile: no longer ours
-        elif status is not None:
-            reason = "the campaign was paused"
-        elif state.held is not None:
-            reason = HELD_REASON
-        elif not _inside_lease(item):
-            reason = "the lease ran short"
-        if reason is not None:
-            _not_sent(item, reason, status, state, writer, batch)
-            state.free.release()
+        sender.free.acquire()
+        try:
+            if time.monotonic() - last_check > STATUS_CHECK_SECONDS:
+                stopped = _stopped_campaigns(set(campaign_of.values()))
+                _renew_leases(taken[index:])
+                last_check = time.monotonic()
+            status = stopped.get(campaign_of[item.letter_id])
+            reason = _why_not(item, status, sending)
+            if reason is not None:
+                _not_sent(item, reason, status, sending)
+                sender.free.release()
+                continue
+            sending.count(on_threads=1)
+        except BaseException:
+            sender.free.release()
+            raise
+        args = (app, backend, throttle, item, messages[item.letter_id], sending)
+        if sender.pool is None:
+            _go(*args)
             continue
-        message = messages[item.letter_id]
-        if pool is None:
-            _go(app, backend, throttle, item, message, state, writer, batch)
-        else:
-            pool.submit(_go, app, backend, throttle, item, message, state, writer, batch)
-    for _ in range(in_flight):  # every request of the batch has its outcome
-        state.free.acquire()
-    if throttle is not None and state.handed_back:
-        throttle.refund(state.handed_back)
-    return batch.wait(), state.held
+        try:
+            sender.pool.submit(_go, *args)
+        except BaseException:
+            sending.count(on_threads=-1)
+            sender.free.release()
+            raise
 
 
-def _go(app: Flask, backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+def _why_not(item: Taken, status: str | None, sending: Sending) -> str | None:
+    """Why a letter is not handed to a thread after all, if it is not."""
+    if item.lease_until is None:
+        return "lost"  # handed back or taken again meanwhile: no longer ours
+    if status is not None:
+        return "the campaign was paused"
+    if sending.held is not None:
+        return HELD_REASON
+    if not _inside_lease(item):
+        return "the lease ran short"
+    return None
+
+
+def _go(app: Flask, backend, throttle, item: Taken, message, sending: Sending):
     """One letter on its sending thread: its planned time, its slot, the fence, the
     request, the outcome to the writer."""
     try:
         with app.app_context():
-            _send_one(backend, throttle, item, message, state, writer, batch)
+            _send_one(backend, throttle, item, message, sending)
     except Exception:  # noqa: BLE001 - the letter goes back to the queue, not lost
         log.exception("letter %s: unexpected error before its request", item.letter_id)
         outcome = outcomes.Outcome(item.letter_id, item.attempt, "released", "internal error")
-        writer.submit(outcome, batch)
-        state.hand_back(item.request)
+        sending.writer.submit(outcome, sending.batch)
+        sending.hand_back(item.request)
     finally:
-        state.free.release()
+        sending.sender.free.release()
+        sending.count(on_threads=-1)
 
 
-def _send_one(backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+def _send_one(backend, throttle, item: Taken, message, sending: Sending):
     if throttle is None:
-        _request(backend, None, item, message, state, writer, batch)
+        _request(backend, None, item, message, sending)
         return
     # Until the planned time (the other workers' batches go first), then, one
     # thread of this process at a time, the slot itself, right before the request.
     early = item.planned - time.monotonic()
     if early > 0:
         time.sleep(early)
-    with _Departure(state.departure, backend) as departure:
+    with Departure(sending.sender) as departure:
         reason = None
-        if state.held is not None:
+        if sending.held is not None:
             reason = HELD_REASON
         else:
             go, wait = throttle.slot(item.request)
             if not go:
-                state.hold(wait)
+                sending.hold(wait)
                 reason = HELD_REASON
             elif wait > 0:
                 time.sleep(wait)
         if reason is not None:
-            _not_sent(item, reason, None, state, writer, batch)
+            _not_sent(item, reason, None, sending)
             return
         departure.until_written()
-        _request(backend, throttle, item, message, state, writer, batch)
+        _request(backend, throttle, item, message, sending)
 
 
-class _Departure:
-    """One departure at a time per process: a thread holds it from its slot until its
-    request has been written out (not until the answer), so that threads that woke
-    late together (a busy machine) take their slots one after another, each slot
-    1/rate after the previous, instead of leaving in a burst."""
-
-    def __init__(self, lock: threading.Lock, backend):
-        self.lock, self.backend, self.held = lock, backend, False
-
-    def __enter__(self) -> _Departure:
-        self.lock.acquire()
-        self.held = True
-        return self
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            self.lock.release()
-
-    def until_written(self) -> None:
-        """Release once the next request of this thread has been written out (at once
-        for a backend that cannot say when)."""
-        if hasattr(self.backend, "on_request_written"):
-            self.backend.on_request_written(self.release)
-        else:
-            self.release()
-
-    def __exit__(self, *exc) -> None:
-        if hasattr(self.backend, "on_request_written"):
-            self.backend.on_request_written(None)
-        self.release()
-
-
-def _request(backend, throttle, item: Taken, message, state: _BatchState, writer, batch):
+def _request(backend, throttle, item: Taken, message, sending: Sending):
     """The fence, then the request; its outcome goes to the writer."""
     if not _inside_lease(item):
         # The fence: checked again after every wait, by the wall clock (the
         # process may have been paused, a virtual machine suspended).
         log.warning("letter %s: lease ran out before its request; not sent", item.letter_id)
-        _not_sent(item, "the lease ran out before the request", None, state, writer, batch)
+        _not_sent(item, "the lease ran out before the request", None, sending)
         return
     fenced_at = time.monotonic()
     outcome = _attempt(backend, item.letter_id, message, item.attempt, throttle)
     _note_check_to_socket(backend, fenced_at)
     if outcome.kind == "retry" and outcome.counts is False and throttle is not None:
-        state.hold(outcome.delay)
-    writer.submit(outcome, batch)
+        sending.hold(outcome.delay)
+    sending.writer.submit(outcome, sending.batch)
 
 
-def _not_sent(item: Taken, reason: str, status, state: _BatchState, writer, batch) -> None:
+def _not_sent(item: Taken, reason: str, status, sending: Sending) -> None:
     """A letter handed back unsent (or cancelled with its campaign)."""
-    state.hand_back(item.request)
+    sending.hand_back(item.request)
     if reason == "lost":
         return
+    writer, batch = sending.writer, sending.batch
     if status == "cancelled":
         writer.submit(outcomes.Outcome(item.letter_id, item.attempt, "cancelled"), batch)
         return
-    delay = state.held or 0.0
+    delay = sending.held or 0.0
     writer.submit(
         outcomes.Outcome(item.letter_id, item.attempt, "released", reason, delay=delay), batch
     )

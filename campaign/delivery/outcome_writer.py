@@ -35,6 +35,12 @@ class Batch:
     _pending: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
+    @property
+    def settled(self) -> bool:
+        """Every outcome handed over so far is written."""
+        with self._cond:
+            return self._pending == 0
+
     def wait(self) -> Counter:
         with self._cond:
             self._cond.wait_for(lambda: self._pending == 0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from campaign.core.extensions import db
@@ -53,11 +54,15 @@ class SendingRate:
         return self.measured < self.configured * HEADROOM * SHORT_BELOW
 
     def describe(self) -> str:
+        """What the staff queue page and `letters status` say, in the reader's
+        language (the command line's is the default, English)."""
         if not self.short:
-            return "ok"
-        return (
-            f"sending at {self.measured:.0f}/s of {self.configured:g}/s: "
-            "add workers or raise SENDGRID_CONCURRENCY"
+            return gettext("ok")
+        return gettext(
+            "Sending is slower than the configured rate: %(measured)s/s of "
+            "%(configured)s/s. Add workers or raise SENDGRID_CONCURRENCY.",
+            measured=f"{self.measured:.0f}",
+            configured=f"{self.configured:g}",
         )
 
 
