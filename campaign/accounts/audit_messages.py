@@ -41,6 +41,9 @@ MESSAGES = {
     # campaigns and their sending
     "campaign_created": N_("created the campaign %(campaign)s"),
     "campaign_changed": N_("changed %(fields)s of the campaign %(campaign)s"),
+    "own_words_changed": N_(
+        "changed the own-words settings (%(fields)s) of the campaign %(campaign)s"
+    ),
     "campaign_no_longer_default": N_(
         "the campaign %(campaign)s is no longer the default; %(default)s is"
     ),

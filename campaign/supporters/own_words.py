@@ -179,7 +179,8 @@ def save_settings(
         "update",
         "campaign",
         campaign.id,
-        f"changed the own-words settings ({', '.join(changes)}) of the campaign {campaign.slug}",
+        "own_words_changed",
+        {"fields": sorted(changes), "campaign": campaign.slug},
         user=user,
         changes=changes,
     )
