@@ -100,11 +100,12 @@ def test_mistakes_are_refused_at_their_field(seeded, client, fields, field, mess
     assert _saved() is None
 
 
-def test_a_nul_is_refused_whole_with_a_reason(seeded, client):
+def test_a_nul_is_refused_at_its_field_with_a_reason(seeded, client):
     log_in_as(client, "organiser")
     response = _post(client, question_1="en: Why\x00?")
-    assert response.status_code == 400
-    assert "U+0000" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = html.unescape(field_error(response.get_data(as_text=True), "question_1"))
+    assert "U+0000" in error
     assert _saved() is None
 
 
