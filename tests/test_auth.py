@@ -125,6 +125,7 @@ ACCESS = {
     "organisers.new_campaign": "organiser",
     "organisers.edit_campaign": "organiser",
     "organisers.make_default_campaign": "organiser",
+    "organisers.own_words_settings": "organiser",
     "organisers.control_sending": "organiser",
     "organisers.templates": "organiser",
     "organisers.create_template": "organiser",
