@@ -227,3 +227,26 @@ def test_inbound_webhook_fuzz(tracked):
             assert rows() == before
 
     run()
+
+
+@pytest.mark.parametrize("letter_id", ["2147483648", "99999999999999999", "0", "-1", "١٢"])
+def test_an_event_naming_an_id_no_row_can_have_is_taken_and_ignored(tracked, letter_id):
+    # A number wider than the database's integer once failed the whole batch (500).
+    app, th, private, letters = tracked
+    body = json.dumps(
+        [
+            {"event": "delivered", "letter_id": letter_id, "timestamp": int(time.time())},
+            {"event": "delivered", "letter_id": str(letters[0].id), "timestamp": int(time.time())},
+        ]
+    ).encode()
+    now = str(int(time.time()))
+    headers = {
+        "X-Twilio-Email-Event-Webhook-Timestamp": now,
+        "X-Twilio-Email-Event-Webhook-Signature": th.sign(private, now, body),
+    }
+    response = app.test_client().post(
+        "/webhooks/sendgrid/events", data=body, headers=headers, content_type="application/json"
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Letter, letters[0].id).state == "delivered"

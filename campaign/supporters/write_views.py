@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from campaign.core import limits
 from campaign.core.i18n import current_language, language_name
+from campaign.core.record_ids import record_id
 from campaign.delivery import address_holds
 from campaign.letters import compose, letter_language, residence
 from campaign.people import directory, places
@@ -150,8 +151,8 @@ def _language_prompt(campaign, representatives, paragraph_language: str | None) 
 
 
 def _selected_ids(values) -> list[int]:
-    # ASCII digits only ("²".isdigit() is true), and no id wider than a database integer.
-    return [int(v) for v in map(str, values) if v.isascii() and v.isdigit() and len(v) <= 18][:500]
+    ids = (record_id(value) for value in values)
+    return [i for i in ids if i is not None][:500]
 
 
 @campaign_route("/write/<country>/letters", methods=["GET", "POST"])

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from campaign.core.extensions import db
+from campaign.core.record_ids import record_id
 from campaign.models import (
     DeliveryEvent,
     Letter,
@@ -149,9 +150,9 @@ def _letters_for(items: list[dict]) -> dict[int, Letter]:
     """Letters the events name, by their custom argument or SendGrid's message id."""
     ids, message_ids = set(), set()
     for item in items:
-        raw = str(item.get("letter_id") or "").strip()
-        if raw.isdigit() and len(raw) < 18:
-            ids.add(int(raw))
+        letter_id = record_id(item.get("letter_id"))
+        if letter_id is not None:
+            ids.add(letter_id)
         elif item.get("sg_message_id"):
             message_ids.add(str(item["sg_message_id"]).split(".")[0][:200])
     found: dict[int, Letter] = {}
@@ -171,10 +172,10 @@ def _letters_for(items: list[dict]) -> dict[int, Letter]:
 
 
 def _letter_of(item: dict, letters: dict[int, Letter]) -> Letter | None:
-    raw = str(item.get("letter_id") or "").strip()
+    letter_id = record_id(item.get("letter_id"))
     prefix = str(item.get("sg_message_id") or "").split(".")[0]
-    if raw.isdigit() and len(raw) < 18:
-        letter = letters.get(int(raw))
+    if letter_id is not None:
+        letter = letters.get(letter_id)
         # Another installation sharing the SendGrid account numbers its letters
         # too: an event for another message to another address belongs to it.
         if letter is not None and _foreign(item, letter, prefix):
