@@ -199,6 +199,17 @@ ACCESS = {
     "staff.office_requests": "staff",
     "staff.representative_office_requests": "staff",
     "staff.withdraw_office_request": "staff",
+    # Partners: their admin pages, their logos, their embedded form, consent withdrawal.
+    "admin.partners": "admin",
+    "admin.new_partner": "admin",
+    "admin.edit_partner": "admin",
+    "admin.remove_partner_logo": "admin",
+    "supporters.partner_logo": "public",
+    "supporters.embed_index": "public",
+    "supporters.embed_choose_country": "public",
+    "supporters.embed_choose_representatives": "public",
+    "supporters.embed_write_letters": "public",
+    "supporters.withdraw_consent": "public",
 }
 ROLES = ("admin", "organiser", "staff")
 

@@ -25,6 +25,7 @@ OBJECT_TYPES = (
     "user",
     "queue",
     "job",
+    "partner",
     PERSONAL_DATA,
 )
 
