@@ -38,6 +38,7 @@ def register_management(app: Flask) -> None:
     add_menu_item(app, "admin.users", _l("Accounts"), Role.ADMIN)
     add_menu_item(app, "admin.audit_log", _l("Audit log"), Role.ADMIN)
     add_menu_item(app, "admin.security", _l("Second factor for roles"), Role.ADMIN)
+    add_menu_item(app, "admin.partners", _l("Partner organisations"), Role.ADMIN)
     add_menu_item(app, "staff.index", _l("Staff: queues, replies, reports"), Role.STAFF)
     add_menu_item(app, "staff.replies", _l("Replies"), Role.STAFF)
     add_menu_item(app, "staff.reports", _l("Response reports"), Role.STAFF)

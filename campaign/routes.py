@@ -24,7 +24,9 @@ from campaign.delivery import views as queue_views
 from campaign.health import bp as health_bp
 from campaign.letters import version_views
 from campaign.letters import views as template_views
+from campaign.partners import admin_views as partner_admin_views
 from campaign.partners import api_admin_views, webhook_log_views
+from campaign.partners import logo_views as partner_logo_views
 from campaign.people import address_views, body_name_views, import_views, office_views, place_views
 from campaign.people import views as representative_views
 from campaign.supporters import (
@@ -56,6 +58,7 @@ VIEW_MODULES = {
         display,
         landing,
         names,
+        partner_logo_views,
         responsiveness_views,
         survey_views,
         write_views,
@@ -73,7 +76,7 @@ VIEW_MODULES = {
         version_views,
         organiser_home_views,
     ),
-    admin.bp: (audit_views, user_views, api_admin_views),
+    admin.bp: (audit_views, user_views, partner_admin_views, api_admin_views),
     staff.bp: (
         address_views,
         held_views,

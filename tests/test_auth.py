@@ -217,6 +217,17 @@ ACCESS = {
     "api.partner_figures": "public",
     "api.campaign_people": "public",
     "api.campaign_withdrawals": "public",
+    # Partners: their admin pages, their logos, their embedded form, consent withdrawal.
+    "admin.partners": "admin",
+    "admin.new_partner": "admin",
+    "admin.edit_partner": "admin",
+    "admin.remove_partner_logo": "admin",
+    "supporters.partner_logo": "public",
+    "supporters.embed_index": "public",
+    "supporters.embed_choose_country": "public",
+    "supporters.embed_choose_representatives": "public",
+    "supporters.embed_write_letters": "public",
+    "supporters.withdraw_consent": "public",
 }
 ROLES = ("admin", "organiser", "staff")
 

@@ -103,7 +103,10 @@ MESSAGES = {
     "queue_failed_deleted": N_("deleted the failed jobs of the %(queue)s queue: %(count)s"),
     "job_requeued": N_("requeued the job %(job)s (%(function)s) on %(queue)s"),
     "job_deleted": N_("deleted the job %(job)s (%(function)s) on %(queue)s"),
-    # partners' API access and webhooks
+    # partner organisations, their API access and webhooks
+    "partner_created": N_("created the partner %(partner)s"),
+    "partner_changed": N_("changed %(fields)s of the partner %(partner)s"),
+    "partner_logo_removed": N_("removed the logo of the partner %(partner)s"),
     "api_token_created": N_("API token %(prefix)s… created for %(partner)s: %(label)s"),
     "api_token_revoked": N_("API token %(prefix)s… of %(partner)s revoked: %(label)s"),
     "webhook_added": N_("webhook endpoint %(id)s added for %(partner)s: %(url)s"),

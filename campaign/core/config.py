@@ -127,6 +127,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETENTION_SUPPORTER_WEEKS": env_int("RETENTION_SUPPORTER_WEEKS", 104),
         "DATA_LINK_MAX_AGE_HOURS": env_int("DATA_LINK_MAX_AGE_HOURS", 24),
         "STATUS_LINK_MAX_AGE_DAYS": env_int("STATUS_LINK_MAX_AGE_DAYS", 30),
+        # A partner's embedded form: how long its form token works (partners.form_tokens).
+        "EMBED_FORM_MAX_AGE_MINUTES": env_int("EMBED_FORM_MAX_AGE_MINUTES", 180),
         # Accounts (docs/organisers/admins.md).
         "LOGIN_DELAY_MAX_SECONDS": env_int("LOGIN_DELAY_MAX_SECONDS", 900),
         "LOGIN_LINK_MAX_AGE_MINUTES": env_int("LOGIN_LINK_MAX_AGE_MINUTES", 15),
@@ -182,6 +184,8 @@ def validate(config: dict) -> None:
     if config["MAIL_BACKEND"] == "smtp" and not config.get("SMTP_URL"):
         raise ConfigError("MAIL_BACKEND=smtp needs SMTP_URL")
     validate_delivery(config)
+    if config.get("EMBED_FORM_MAX_AGE_MINUTES", 180) < 1:
+        raise ConfigError("EMBED_FORM_MAX_AGE_MINUTES must be at least 1")
     if config.get("ABUSE_LIMITS_FACTOR", 1.0) <= 0:
         raise ConfigError("ABUSE_LIMITS_FACTOR must be a positive number")
     if config.get("ENV") == "production":

@@ -22,6 +22,7 @@ def _generic_message(exc: HTTPException) -> str:
         404: _("We could not find this page. Please check the address."),
         405: _("This page cannot be used this way."),
         410: _("This page is no longer available."),
+        413: _("What was sent is too large. Please send a smaller file."),
         429: _("Too many requests. Please wait a moment and try again."),
         500: _("Something went wrong on our side. Please try again in a moment."),
         503: _("The service is briefly unavailable. Please try again in a moment."),

@@ -15,6 +15,7 @@ from pathlib import Path
 from babel import Locale
 from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import get_locale, refresh
+from werkzeug.routing import BuildError
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parents[1] / "translations"
 
@@ -117,7 +118,10 @@ def switch_language_url(code: str) -> str:
     args[LANG_PARAM] = [code]
     if request.endpoint is None:
         return url_for("supporters.index", **{LANG_PARAM: code})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    try:
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    except BuildError:  # a page answering an address it does not serve (a partner's 404)
+        return url_for("supporters.index", **{LANG_PARAM: code})
 
 
 def missing_catalogues(directory: Path | None = None) -> list[str]:

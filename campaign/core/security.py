@@ -61,9 +61,19 @@ PERMISSIONS_POLICY = ", ".join(
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def policy_for(path: str) -> str:
+# Where a page that a partner's site may frame (its embedded form) leaves, on the
+# request's WSGI environ, the origins allowed to frame it; every other page, and an
+# embedded page of a partner with none, may be framed by nobody.
+FRAME_ANCESTORS = "campaign.frame_ancestors"
+
+
+def policy_for(path: str, frame_ancestors: list[str] | None = None) -> str:
+    """The policy of the page at ``path``; ``frame_ancestors``: the origins (already
+    checked: scheme://host[:port]) that may frame it, instead of none."""
     if path == RQ_DASHBOARD_PREFIX or path.startswith(RQ_DASHBOARD_PREFIX + "/"):
         return RQ_DASHBOARD_CSP
+    if frame_ancestors:
+        return CSP.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(frame_ancestors))
     return CSP
 
 
@@ -134,14 +144,18 @@ def init_security(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers["Content-Security-Policy"] = policy_for(request.path)
+        framers = request.environ.get(FRAME_ANCESTORS)
+        headers["Content-Security-Policy"] = policy_for(request.path, framers)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # Links carry signed tokens: no page tells another site where it came from.
         headers["Referrer-Policy"] = "no-referrer"
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if not framers:
+            # X-Frame-Options knows no list of sites: a page that some may frame has
+            # only its policy's frame-ancestors.
+            headers.setdefault("X-Frame-Options", "DENY")
         if production:
             headers.setdefault("Strict-Transport-Security", HSTS)
         if _carries_a_secret():

@@ -19,7 +19,7 @@ def _just_submitted():
     return confirmation.with_letters(submission_id)
 
 
-@campaign_route("/check-your-email")
+@campaign_route("/check-your-email", via=True)
 def check_email(slug: str | None = None):
     submission = _just_submitted()
     return render_template(
@@ -30,7 +30,7 @@ def check_email(slug: str | None = None):
     )
 
 
-@campaign_route("/check-your-email/resend", methods=["POST"])
+@campaign_route("/check-your-email/resend", methods=["POST"], via=True)
 def resend(slug: str | None = None):
     submission = _just_submitted()
     form = ConfirmForm()

@@ -19,6 +19,7 @@ from campaign.core.extensions import db
 from campaign.core.i18n import prefer_supporter_locale
 from campaign.core.translated_form import TranslatedForm
 from campaign.models import Supporter
+from campaign.partners import consent
 from campaign.supporters import privacy
 from campaign.supporters.forms import honeypot_filled
 
@@ -81,7 +82,13 @@ def data_request_sent():
     )
 
 
-def _page(supporter: Supporter, token: str, delete_form: DeleteForm | None = None, problem=None):
+def _page(
+    supporter: Supporter,
+    token: str,
+    delete_form: DeleteForm | None = None,
+    problem=None,
+    withdrawn=None,
+):
     return render_template(
         "supporters/data.html",
         supporter=supporter,
@@ -90,6 +97,9 @@ def _page(supporter: Supporter, token: str, delete_form: DeleteForm | None = Non
         download_form=DownloadForm(),
         delete_form=delete_form or DeleteForm(),
         problem=problem,
+        consents=consent.consents_of(supporter),
+        withdraw_form=DownloadForm(),
+        withdrawn=withdrawn,
     )
 
 
@@ -135,3 +145,18 @@ def delete_data(token: str):
         )
         return _page(supporter, token, problem=problem), 409
     return render_template("supporters/data_deleted.html")
+
+
+@bp.post("/your-data/<token>/consents/<int:consent_id>/withdraw")
+@limits.post_limits("data_page", limits.link_key)
+def withdraw_consent(token: str, consent_id: int):
+    """The partner may no longer email the supporter; its tools are told."""
+    supporter = _supporter_from(token)
+    if supporter.anonymised_at is not None:
+        return render_template("supporters/data_deleted.html")
+    if not DownloadForm().validate_on_submit():
+        abort(400)
+    withdrawn = consent.withdraw(supporter, consent_id)
+    if withdrawn is None:
+        abort(404, _("This consent is not yours, or no longer exists."))
+    return _page(supporter, token, withdrawn=withdrawn)

@@ -100,6 +100,9 @@ class LetterForm(TranslatedForm):
         _l("I have read how my data is used, and I want these letters sent in my name."),
         validators=[DataRequired(_l("Please tick this box to send your letters."))],
     )
+    # Offered only through a partner that asks for it (its label is then the partner's
+    # sentence, campaign.partners.consent); never ticked in advance.
+    partner_consent = BooleanField(default=False)
     # The honeypot: hidden from people by a CSS class, filled in by robots.
     website = StringField(_l("Leave this field empty"))
 

@@ -17,7 +17,7 @@ from campaign.core.urls import public_url
 from campaign.letters import compose
 from campaign.models import Campaign
 from campaign.people import directory
-from campaign.supporters import public_counts
+from campaign.supporters import partner_pages, public_counts
 from campaign.supporters.display import PAGE_CAMPAIGN, PAGE_SLUG, country_sort_key
 
 CAMPAIGN_PREFIX = "/c/<slug>"
@@ -26,14 +26,17 @@ CAMPAIGN_PREFIX = "/c/<slug>"
 MAIL_SERVICES = {"sendgrid": "SendGrid (Twilio Inc.)", "smtp": "SMTP"}
 
 
-def campaign_route(rule: str, **options):
+def campaign_route(rule: str, *, via: bool = False, embed: bool = False, **options):
     """Serve a view at ``rule`` for the default campaign and at /c/<slug>``rule`` for
     the campaign named there (the view takes ``slug=None``). One endpoint: url_for
-    with a slug builds the campaign's address, without one the first address."""
+    with a slug builds the campaign's address, without one the first address. With
+    ``via``, also through a partner's link (/c/<slug>/via/<partner>``rule``); with
+    ``embed``, in the partner's embedded form too (supporters.partner_pages)."""
 
     def decorator(view):
         bp.route(rule, **options)(view)
         bp.route(CAMPAIGN_PREFIX + rule, **options)(view)
+        partner_pages.add_routes(rule, view, options, via=via, embed=embed)
         return view
 
     return decorator
@@ -60,13 +63,15 @@ def current_campaign() -> Campaign:
         if campaign is None:
             abort(404, _("No campaign has been set up yet."))
     belongs_to(campaign, slug)
+    partner_pages.resolve(campaign)
     return campaign
 
 
 def here(endpoint: str, **values) -> str:
     """A link to ``endpoint`` in the page's campaign: under /c/<slug>/ when the page
-    is, at the site's first addresses otherwise."""
-    return url_for(endpoint, slug=request.environ.get(PAGE_SLUG), **values)
+    is, at the site's first addresses otherwise (through the page's partner, and in
+    its frame, when the page is)."""
+    return partner_pages.page_url(endpoint, **values)
 
 
 def share_url(campaign: Campaign) -> str:
@@ -91,9 +96,13 @@ def _landing(campaign: Campaign):
     refused = not_open_page(campaign)
     if refused:
         return refused
+    if partner_pages.page_partner() is not None:
+        clean = partner_pages.only_language_kept()
+        if clean:
+            return redirect(clean)
     countries = directory.countries_with_representatives()
     return render_template(
-        "supporters/index.html",
+        "supporters/embed_index.html" if partner_pages.embedded() else "supporters/index.html",
         campaign=campaign,
         figures=compose.figures_for(campaign, str(get_locale())),
         countries=sorted(countries, key=country_sort_key),
@@ -101,8 +110,7 @@ def _landing(campaign: Campaign):
     )
 
 
-@bp.get("/")
-@bp.get(CAMPAIGN_PREFIX + "/")
+@campaign_route("/", via=True, embed=True, methods=["GET"])
 def index(slug: str | None = None):
     if slug or current_app.config.get("CAMPAIGN_SLUG"):
         return _landing(current_campaign())
@@ -119,7 +127,7 @@ def index(slug: str | None = None):
     return _landing(campaign)
 
 
-@campaign_route("/write")
+@campaign_route("/write", via=True, embed=True)
 def choose_country(slug: str | None = None):
     current_campaign()
     country = (request.args.get("country") or "").upper()

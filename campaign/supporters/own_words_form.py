@@ -33,11 +33,12 @@ class OwnWordsLetterForm(LetterForm):
         return [self[f"answer_{n}"].data or "" for n in NUMBERS if n <= len(self.questions)]
 
 
-def letter_form(campaign: Campaign) -> OwnWordsLetterForm:
+def letter_form(campaign: Campaign, csrf: bool = True) -> OwnWordsLetterForm:
     """The letters form of ``campaign``: with its questions (labelled in the page's
-    language, required when organisers say so), else with the free paragraph."""
+    language, required when organisers say so), else with the free paragraph.
+    ``csrf`` False in a partner's frame, where a form token stands in for it."""
     settings = own_words.settings_for(campaign)
-    form = OwnWordsLetterForm()
+    form = OwnWordsLetterForm() if csrf else OwnWordsLetterForm(meta={"csrf": False})
     form.questions = own_words.questions_for(
         settings, current_language(), campaign.default_language
     )

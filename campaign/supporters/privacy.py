@@ -2,9 +2,10 @@
 erase on our own after a while (docs/privacy.md).
 
 * export: their supporter record and their letters (text, states, dates) as JSON;
-* erasure on request: letters not yet sent are cancelled, every letter's subject
-  and text removed (and the signatures of their personal paragraphs), the
-  supporter's name, email and city replaced;
+* erasure on request: consents to hear from partners withdrawn, then deleted;
+  letters not yet sent are cancelled, every letter's subject and text removed
+  (and the signatures of their personal paragraphs), the supporter's name, email
+  and city replaced;
 * retention (periodic, one process at a time): a letter's subject and text, and
   the quoted part of any reply to it, RETENTION_LETTER_DAYS after the letter was
   finished; a supporter anonymised RETENTION_SUPPORTER_WEEKS after their last
@@ -29,6 +30,7 @@ from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
 from campaign.models import Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.base import utcnow
+from campaign.partners import consent
 from campaign.supporters import similarity
 from campaign.supporters.supporter_mail import supporter_message
 
@@ -88,6 +90,8 @@ def export_supporter(supporter: Supporter) -> dict:
             }
             for letter in letters
         ],
+        # Partners the supporter agreed may email them, with the words they agreed to.
+        "partner_consents": consent.export(supporter),
         "about": (
             "Everything this service holds about you. Your connection's address is never "
             "stored; a keyed hash of it is kept for at most "
@@ -125,8 +129,12 @@ def _anonymise(supporter: Supporter, now) -> None:
 def erase_supporter(supporter: Supporter) -> Erasure:
     """Erase a supporter at their request: cancel their letters not yet sent, remove
     the subject and text of all their letters and the quotations in replies to them,
-    replace their name, email and city. Commits. Raises ErasureDeferred (changing
-    nothing) while one of their letters is being sent."""
+    replace their name, email and city, delete their consents to hear from partners.
+    Commits. The consents are withdrawn first, in a commit of their own, so the
+    partners hear of it while they still exist; that stands even when the rest waits.
+    Raises ErasureDeferred (changing nothing more) while one of their letters is being
+    sent."""
+    consent.withdraw_all(supporter)
     letters = list(
         db.session.execute(
             db.select(Letter)
@@ -153,6 +161,7 @@ def erase_supporter(supporter: Supporter) -> Erasure:
         .where(Submission.supporter_id == supporter.id)
         .values(ip_hash=None, network_hash=None)
     )
+    consent.forget(supporter.id)
     _anonymise(supporter, now)
     db.session.commit()
     return Erasure(cancelled=cancelled, texts_removed=removed)
@@ -284,6 +293,7 @@ def anonymise_inactive_supporters() -> int:
             _clear_reply_quotes([letter.id for letter in letters])
             _forget_supporter_extras(supporter.id)
             similarity.forget_supporter(supporter.id)
+            consent.forget(supporter.id)
             _anonymise(supporter, now)
         db.session.commit()
         return len(supporters)

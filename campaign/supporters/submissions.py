@@ -20,11 +20,13 @@ from campaign.models import (
     Letter,
     LetterEvent,
     LetterState,
+    Partner,
     Representative,
     Submission,
     Supporter,
 )
 from campaign.models.base import utcnow
+from campaign.partners import consent
 from campaign.supporters import abuse, notifications, own_words
 
 
@@ -88,10 +90,15 @@ def submit(
     chosen: list[Representative],
     details: SupporterDetails,
     origin: abuse.Origin | None = None,
+    partner: Partner | None = None,
+    consent_wording: str | None = None,
 ) -> Submission:
     """Create a submission whose letters await confirmation, and mail the supporter
     a confirmation link once committed. ``chosen``: the representatives as
     selectable_representatives() found them (their bodies loaded with them).
+    ``partner``: the partner whose link or form the supporter used (recorded, and
+    nothing else about where they came from); ``consent_wording``: the sentence the
+    supporter ticked to hear from that partner, exactly as shown (recorded with it).
 
     A letter already written by this supporter to a representative in this campaign
     is not written again; one still awaiting confirmation is replaced by the new text.
@@ -124,7 +131,9 @@ def submit(
     supporter.last_activity_at = utcnow()
     db.session.flush()
 
-    submission = Submission(campaign=campaign, supporter=supporter, wants_copy=details.wants_copy)
+    submission = Submission(
+        campaign=campaign, supporter=supporter, wants_copy=details.wants_copy, partner=partner
+    )
     if origin is not None:
         submission.hold_reason = abuse.hold_reason(origin, supporter.id)
         submission.ip_hash, submission.network_hash = origin.ip_hash, origin.network_hash
@@ -175,6 +184,8 @@ def submit(
         raise SubmissionError(_l("You have already written to every representative you chose."))
     db.session.flush()
     own_words.keep(submission, screening)
+    if partner is not None and consent_wording:
+        consent.record(submission, partner, consent_wording, details.locale)
     enqueue_after_commit(NOTIFICATIONS, notifications.send_confirmation_job, submission.id)
     db.session.commit()
     return submission
@@ -219,6 +230,9 @@ def confirm(submission: Submission) -> int:
     if first_time and submission.wants_copy and waiting:
         enqueue_after_commit(NOTIFICATIONS, notifications.send_copy_job, submission.id)
     db.session.commit()
+    if first_time:
+        # The address is confirmed now: a consent given with these letters counts.
+        consent.announce_confirmed(submission.id)
     return len(waiting)
 
 

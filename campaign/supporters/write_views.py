@@ -13,8 +13,16 @@ from campaign.core.i18n import current_language, language_name
 from campaign.core.record_ids import record_id
 from campaign.delivery import address_holds
 from campaign.letters import compose, letter_language, residence
+from campaign.partners import consent
 from campaign.people import directory, places
-from campaign.supporters import abuse, latin_name, own_words_form, submissions
+from campaign.supporters import (
+    abuse,
+    embedded_form,
+    latin_name,
+    own_words_form,
+    partner_pages,
+    submissions,
+)
 from campaign.supporters.display import country_name, country_sort_key
 from campaign.supporters.forms import city_given, honeypot_filled
 from campaign.supporters.landing import campaign_route, current_campaign, here, not_open_page
@@ -24,7 +32,7 @@ PLACEHOLDER_SUPPORTER = {"name": "", "city": "", "personal_paragraph": ""}
 SUBMITTED = "submitted"
 
 
-@campaign_route("/write/<country>")
+@campaign_route("/write/<country>", via=True, embed=True)
 def choose_representatives(country: str, slug: str | None = None):
     campaign = current_campaign()
     refused = not_open_page(campaign)
@@ -155,7 +163,7 @@ def _selected_ids(values) -> list[int]:
     return [i for i in ids if i is not None][:500]
 
 
-@campaign_route("/write/<country>/letters", methods=["GET", "POST"])
+@campaign_route("/write/<country>/letters", methods=["GET", "POST"], via=True, embed=True)
 @limits.post_limits("letters", limits.email_key, limits.sends_letters)
 def write_letters(country: str, slug: str | None = None):
     campaign = current_campaign()
@@ -163,7 +171,17 @@ def write_letters(country: str, slug: str | None = None):
     if refused:
         return refused
     country = country.upper()
-    form = own_words_form.letter_form(campaign)
+    partner, framed = partner_pages.page_partner(), partner_pages.embedded()
+    # In a partner's frame there is no session: the form token stands in for CSRF.
+    form = own_words_form.letter_form(campaign, csrf=not framed)
+    expired = None
+    if framed and request.method == "POST":
+        refusal, expired = embedded_form.check_post(partner, campaign)
+        if refusal:
+            return refusal
+    consent_text = consent.wording(partner) if partner and partner.offers_consent else None
+    if consent_text:
+        form.partner_consent.label.text = consent_text
     ids = _selected_ids(
         request.form.getlist("representatives")
         if request.method == "POST"
@@ -213,8 +231,16 @@ def write_letters(country: str, slug: str | None = None):
             valid = False  # asked once: sending again goes ahead with the name as typed
         if "send" in request.form and honeypot_filled(form):
             # A robot: it sees the usual page and nothing is stored.
+            if framed:
+                return embedded_form.sent_page(campaign, None)
             return redirect(here(".check_email"))
+        if expired and "send" in request.form:
+            form.representatives.errors = [*form.representatives.errors, str(expired.message)]
+            valid = False
         if "send" in request.form and valid and home and city_given(form, representatives):
+            used = embedded_form.use_token(partner, campaign) if framed else None
+            if used:
+                return used
             details = submissions.SupporterDetails(
                 name=form.name.data.strip(),
                 email=form.email.data.strip(),
@@ -228,12 +254,21 @@ def write_letters(country: str, slug: str | None = None):
             )
             try:
                 origin = abuse.origin_of(request.remote_addr)
-                submission = submissions.submit(campaign, representatives, details, origin)
+                submission = submissions.submit(
+                    campaign,
+                    representatives,
+                    details,
+                    origin,
+                    partner=partner,
+                    consent_wording=consent_text if form.partner_consent.data else None,
+                )
             except submissions.CopiedParagraph as exc:
                 own_words_form.refuse_copy(form, str(exc))
             except submissions.SubmissionError as exc:
                 form.representatives.errors = [str(exc)]
             else:
+                if framed:
+                    return embedded_form.sent_page(campaign, submission)
                 # Only its number, in the signed session: the next page names the
                 # address and can resend the link, and no URL carries either.
                 session[SUBMITTED] = submission.id
@@ -258,4 +293,6 @@ def write_letters(country: str, slug: str | None = None):
         latin_prompt=latin_prompt,
         place_lookup=bool(lookup_bodies),
         city_required=any(r.body.requires_city for r in representatives),
-    )
+        consent_offered=bool(consent_text),
+        form_token=embedded_form.new_token(partner, campaign) if framed else None,
+    ), (400 if expired and "send" in request.form else 200)
