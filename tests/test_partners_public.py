@@ -71,7 +71,7 @@ def test_the_submission_records_the_partner_and_nothing_else(demo, client):
     assert response.status_code == 302
     assert response.headers["Location"] == f"{VIA}/check-your-email"
     check = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "via@example.org" in check and "with Viasna Friends" in check
+    assert "via@example.org" in check and "mit Viasna Friends" in check  # German, as chosen
     (submission,) = ps.submissions()
     assert submission.partner_id == partner.id
     # Everything the row holds: the partner is the only trace of where it came from.
