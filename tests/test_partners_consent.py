@@ -42,36 +42,37 @@ def demo(app):
 @pytest.fixture
 def told(monkeypatch):
     """What the partners' side (campaign.partners.events) is told, each call with
-    whether its commit was already visible to another connection."""
+    whether the transaction it joins already holds the confirmation or withdrawal
+    (they are told inside it, so that both commit together or not at all)."""
     heard: list[tuple] = []
 
-    def committed_consents(ids):
-        with db.engine.connect() as other:
-            rows = other.execute(
-                text("SELECT id, withdrawn_at FROM partner_consent WHERE id IN :ids").bindparams(
-                    db.bindparam("ids", expanding=True)
-                ),
-                {"ids": list(ids)},
-            ).all()
-            confirmed = other.execute(
-                text(
-                    "SELECT count(*) FROM submission JOIN partner_consent "
-                    "ON partner_consent.submission_id = submission.id "
-                    "WHERE submission.confirmed_at IS NOT NULL AND partner_consent.id IN :ids"
-                ).bindparams(db.bindparam("ids", expanding=True)),
-                {"ids": list(ids)},
-            ).scalar()
+    def consents_in_transaction(ids):
+        db.session.flush()  # as the ORM query of the real function does
+        rows = db.session.execute(
+            text("SELECT id, withdrawn_at FROM partner_consent WHERE id IN :ids").bindparams(
+                db.bindparam("ids", expanding=True)
+            ),
+            {"ids": list(ids)},
+        ).all()
+        confirmed = db.session.execute(
+            text(
+                "SELECT count(*) FROM submission JOIN partner_consent "
+                "ON partner_consent.submission_id = submission.id "
+                "WHERE submission.confirmed_at IS NOT NULL AND partner_consent.id IN :ids"
+            ).bindparams(db.bindparam("ids", expanding=True)),
+            {"ids": list(ids)},
+        ).scalar()
         return rows, confirmed
 
     real_confirmed, real_withdrawn = events.consents_confirmed, events.consent_withdrawn
 
     def confirmed(ids):
-        rows, confirmed_count = committed_consents(ids)
+        rows, confirmed_count = consents_in_transaction(ids)
         heard.append(("confirmed", list(ids), confirmed_count == len(ids)))
         real_confirmed(ids)
 
     def withdrawn(consent_id):
-        rows, _confirmed = committed_consents([consent_id])
+        rows, _confirmed = consents_in_transaction([consent_id])
         heard.append(("withdrawn", consent_id, bool(rows) and rows[0][1] is not None))
         real_withdrawn(consent_id)
 
@@ -222,7 +223,7 @@ def test_deleting_ones_data_withdraws_then_deletes_the_consents(demo, client, to
     token = csrf_token(client.get(path).get_data(as_text=True))
     deleted = client.post(f"{path}/delete", data={"csrf_token": token, "sure": "y"})
     assert deleted.status_code == 200
-    # Told while the consent still existed, withdrawn and committed.
+    # Told while the consent still existed, in the transaction that withdrew it.
     assert ("withdrawn", given_id, True) in told
     assert [c.supporter_id for c in consents()] == [keep.id]
     assert db.session.get(Supporter, supporter.id).anonymised_at is not None

@@ -110,9 +110,11 @@ def test_every_webhook_body_has_the_shape_the_description_gives(partner):
     spec = description("http://x")
     _s, _sub, consent = supporter_with_letters(campaign(), partner, "LT")
     events.consents_confirmed([consent.id])
+    db.session.commit()  # as the caller does
     consent.withdrawn_at = utcnow()
     db.session.commit()
     events.consent_withdrawn(consent.id)
+    db.session.commit()  # as the caller does
     confirmed, withdrawn = db.session.execute(
         select(WebhookDelivery).order_by(WebhookDelivery.id)
     ).scalars()

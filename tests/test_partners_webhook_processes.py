@@ -86,6 +86,7 @@ def test_webhooks_reach_the_partner_and_survive_an_emptied_redis(
             first, _sub, consent = supporter_with_letters(campaign(), partner, name="Ala Nowak")
             first_email = first.email
             events.consents_confirmed([consent.id])
+            db.session.commit()  # as the caller does
             (got,) = receiver.wait_for(1, timeout=30)
             assert got.signed and got.event["data"]["person"]["name"] == "Ala Nowak"
             listed = api_get(base, "/api/v1/campaigns/time-for-release/people", token)
@@ -96,6 +97,7 @@ def test_webhooks_reach_the_partner_and_survive_an_emptied_redis(
             receiver.failing = True
             _s, _sub, later = supporter_with_letters(campaign(), partner)
             events.consents_confirmed([later.id])
+            db.session.commit()  # as the caller does
             wait_until(
                 lambda: deliveries()[-1].attempts == 1 and deliveries()[-1].last_status == 500,
                 30,

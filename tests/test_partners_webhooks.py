@@ -123,6 +123,7 @@ def test_a_confirmation_reaches_the_receiver_signed(loopback_app, receiver, drai
     _endpoint(other, receiver.url)
     supporter, submission, consent = supporter_with_letters(campaign(), partner, "PL")
     events.consents_confirmed([consent.id])
+    db.session.commit()  # as the caller does
     (delivery,) = _deliveries()  # for the partner's endpoint only
     assert delivery.state == "pending" and delivery.endpoint_id == endpoint.id
     delivery_id, secret = delivery.id, endpoint.secret
@@ -160,8 +161,11 @@ def test_nothing_is_sent_for_consents_that_do_not_stand(loopback_app, receiver):
     withdrawn.withdrawn_at = utcnow()
     db.session.commit()
     events.consents_confirmed([unconfirmed.id, withdrawn.id, 10**9])
+    db.session.commit()  # as the caller does
     events.consent_withdrawn(unconfirmed.id)  # never confirmed: the partner never heard
+    db.session.commit()  # as the caller does
     events.consent_withdrawn(10**9)
+    db.session.commit()  # as the caller does
     assert _deliveries() == []
 
 
@@ -172,9 +176,11 @@ def test_a_withdrawal_before_delivery_stops_the_confirmation(loopback_app, recei
     supporter, _sub, consent = supporter_with_letters(campaign(), partner)
     email = supporter.email
     events.consents_confirmed([consent.id])
+    db.session.commit()  # as the caller does
     consent.withdrawn_at = utcnow()
     db.session.commit()
     events.consent_withdrawn(consent.id)
+    db.session.commit()  # as the caller does
     drain()
     (got,) = receiver.wait_for(1)
     assert got.event["type"] == "consent.withdrawn" and got.signed
@@ -197,6 +203,7 @@ def test_failures_are_retried_with_backoff_then_given_up(make_app, seeded, recei
         _endpoint(partner, receiver.url)
         _s, _sub, consent = supporter_with_letters(campaign(), partner)
         events.consents_confirmed([consent.id])
+        db.session.commit()  # as the caller does
         (delivery,) = _deliveries()
         receiver.failing = True
         waits = []
@@ -226,6 +233,7 @@ def test_a_url_that_turns_unsafe_is_not_called(make_app, seeded, receiver):
         _endpoint(partner, receiver.url)
         _s, _sub, consent = supporter_with_letters(campaign(), partner)
         events.consents_confirmed([consent.id])
+        db.session.commit()  # as the caller does
         (delivery,) = _deliveries()
         assert webhook_sender.deliver(delivery.id) == "retry"
         (delivery,) = _deliveries()
@@ -238,6 +246,7 @@ def test_two_workers_send_a_delivery_once(loopback_app, receiver):
     _endpoint(partner, receiver.url)
     _s, _sub, consent = supporter_with_letters(campaign(), partner)
     events.consents_confirmed([consent.id])
+    db.session.commit()  # as the caller does
     (delivery,) = _deliveries()
     first = webhook_sender.claim(delivery.id)
     assert first is not None and first.attempts == 1
@@ -260,6 +269,7 @@ def test_the_sweep_wakes_what_redis_forgot(loopback_app, receiver, drain):
     _endpoint(partner, receiver.url)
     _s, _sub, consent = supporter_with_letters(campaign(), partner)
     events.consents_confirmed([consent.id])
+    db.session.commit()  # as the caller does
     redis_connection().flushdb()
     drain()
     assert receiver.received == []
@@ -278,6 +288,7 @@ def test_the_sweep_wakes_what_redis_forgot(loopback_app, receiver, drain):
     _endpoint(partner, receiver.url)
     _s, _sub, later = supporter_with_letters(campaign(), partner)
     events.consents_confirmed([later.id])
+    db.session.commit()  # as the caller does
     redis_connection().flushdb()
     db.session.execute(
         WebhookDelivery.__table__.update()
@@ -293,6 +304,7 @@ def test_webhook_logs_name_ids_and_outcomes_never_the_person(loopback_app, recei
     endpoint = _endpoint(partner, receiver.url)
     supporter, _sub, consent = supporter_with_letters(campaign(), partner, name="Ala Nowak")
     events.consents_confirmed([consent.id])
+    db.session.commit()  # as the caller does
     (delivery,) = _deliveries()
     assert json.loads(delivery.payload)["data"]["person"]["name"] == "Ala Nowak"
     with caplog.at_level(logging.DEBUG):
@@ -360,6 +372,7 @@ def test_slow_silent_and_redirecting_receivers(make_app, seeded, handle, error, 
         _endpoint(partner, url)
         _s, _sub, consent = supporter_with_letters(campaign(), partner)
         events.consents_confirmed([consent.id])
+        db.session.commit()  # as the caller does
         (delivery,) = _deliveries()
         started = time.monotonic()
         assert webhook_sender.deliver(delivery.id) == "retry"

@@ -5,7 +5,8 @@ download, and deleted with their data.
 
 A consent counts only once the supporter has confirmed their address by the mail
 link; partners' tools hear of it then (events.consents_confirmed), and of its
-withdrawal (events.consent_withdrawn), each after the commit that made it so."""
+withdrawal (events.consent_withdrawn): their webhook deliveries are written in the
+transaction that made it so, and sent once it commits."""
 
 from __future__ import annotations
 
@@ -79,29 +80,29 @@ def consents_of(supporter: Supporter) -> list[PartnerConsent]:
 
 def withdraw(supporter: Supporter, consent_id: int) -> PartnerConsent | None:
     """Withdraw the supporter's consent ``consent_id``; None when it is not theirs.
-    Commits, then tells the partners' side (once: withdrawing again changes nothing)."""
+    Tells the partners' side in the same transaction, and commits (once:
+    withdrawing again changes nothing)."""
     consent = db.session.get(PartnerConsent, consent_id)
     if consent is None or consent.supporter_id != supporter.id:
         return None
     if consent.withdrawn_at is None:
         consent.withdrawn_at = utcnow()
-        db.session.commit()
         events.consent_withdrawn(consent.id)
+        db.session.commit()
     return consent
 
 
 def withdraw_all(supporter: Supporter) -> list[int]:
-    """Withdraw every live consent of the supporter (they delete their data). Commits
-    first, so the partners' side is told while the consents still exist."""
+    """Withdraw every live consent of the supporter (they delete their data), telling
+    the partners' side in the same transaction while the consents still exist. Commits."""
     live = [c for c in consents_of(supporter) if c.withdrawn_at is None]
     if not live:
         return []
     now = utcnow()
     for consent in live:
         consent.withdrawn_at = now
-    db.session.commit()
-    for consent in live:
         events.consent_withdrawn(consent.id)
+    db.session.commit()
     return [c.id for c in live]
 
 

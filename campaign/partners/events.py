@@ -1,8 +1,9 @@
 """What partners' tools hear of: a consenting supporter confirmed, or withdrew.
 
-The supporters' side calls these after its own commit; they record webhook
-deliveries in the database (campaign.partners.webhook_sender), commit, and wake
-the sender once committed."""
+The supporters' side calls these inside the transaction that confirms or
+withdraws; they add the webhook deliveries to it (campaign.partners.webhook_sender),
+the caller commits, and the sender is woken once committed: a process that dies in
+between loses nothing, and the clock's sweep sends what Redis forgot."""
 
 from __future__ import annotations
 
@@ -58,7 +59,6 @@ def consents_confirmed(consent_ids: list[int]) -> None:
             },
         }
         deliveries += len(record_deliveries(consent.partner_id, CONFIRMED, payload))
-    db.session.commit()
     log.info("webhooks: %s consent(s) confirmed, %s deliveries", len(rows), deliveries)
 
 
@@ -97,5 +97,4 @@ def consent_withdrawn(consent_id: int) -> None:
         },
     }
     deliveries = record_deliveries(consent.partner_id, WITHDRAWN, payload)
-    db.session.commit()
     log.info("webhooks: consent %s withdrawn, %s deliveries", consent_id, len(deliveries))

@@ -229,10 +229,12 @@ def confirm(submission: Submission) -> int:
     submission.supporter.last_activity_at = utcnow()
     if first_time and submission.wants_copy and waiting:
         enqueue_after_commit(NOTIFICATIONS, notifications.send_copy_job, submission.id)
-    db.session.commit()
     if first_time:
         # The address is confirmed now: a consent given with these letters counts.
+        # Its webhook deliveries are written in this same transaction, so a process
+        # that dies after the commit loses none.
         consent.announce_confirmed(submission.id)
+    db.session.commit()
     return len(waiting)
 
 
