@@ -16,10 +16,11 @@ from campaign.core.resources import resource_dir
 
 class BoundedIntegerConverter(IntegerConverter):
     """``<int:…>`` in every route: a number no database row can have (a tampered link)
-    does not match, so it is a 404 rather than an overflow in the query."""
+    does not match, so it is a 404 rather than an overflow in the query. Every id is
+    an integer column (PostgreSQL's 32-bit integer)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
 

@@ -127,6 +127,9 @@ def test_frame_ancestors_list_only_the_partners_origins_on_its_embedded_pages(de
             k: v for k, v in directives(CSP).items() if k != "frame-ancestors"
         }
         assert "X-Frame-Options" not in response.headers
+        # Under no-referrer a browser posts the frame's form with "Origin: null": these
+        # pages tell their own site (and only it) where a request comes from.
+        assert response.headers["Referrer-Policy"] == "same-origin"
         assert inline_problems(response.get_data(as_text=True)) == []
     # The partner's first-party pages, the campaign's, another partner's frame without
     # origins: framed by nobody.
@@ -134,6 +137,7 @@ def test_frame_ancestors_list_only_the_partners_origins_on_its_embedded_pages(de
         response = client.get(path)
         assert response.headers["Content-Security-Policy"] == CSP, path
         assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
     closed = client.get(f"/c/{ps.CAMPAIGN}/via/closed/embed")
     assert closed.status_code == 200
     assert closed.headers["Content-Security-Policy"] == CSP

@@ -148,7 +148,10 @@ def init_security(app: Flask) -> None:
         headers["Content-Security-Policy"] = policy_for(request.path, framers)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # Links carry signed tokens: no page tells another site where it came from.
-        headers["Referrer-Policy"] = "no-referrer"
+        # A partner's embedded form (no token in its addresses) tells only this site:
+        # under no-referrer a browser posts its form with "Origin: null", and the
+        # form's check needs the frame's own origin (partners.form_tokens).
+        headers["Referrer-Policy"] = "same-origin" if framers else "no-referrer"
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
