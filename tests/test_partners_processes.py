@@ -19,7 +19,7 @@ from campaign.core.extensions import db
 from campaign.models import Letter, PartnerConsent, Submission
 from campaign.seed import seed_demo
 
-from . import partners_support as ps
+from . import partner_pages_support as ps
 from . import procfile
 from .conftest import csrf_token
 from .delivery_support import sendgrid, sendgrid_settings  # noqa: F401 - fixture

@@ -21,7 +21,7 @@ from campaign.partners import embedding
 from campaign.seed import seed_demo
 
 from .. import flow
-from .. import partners_support as ps
+from .. import partner_pages_support as ps
 from .checks import audit
 from .conftest import CHROMIUM_ARGS, require_chromium
 
