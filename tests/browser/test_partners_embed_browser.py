@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -126,12 +127,15 @@ def _content_height(frame) -> float:
 
 
 def _fits(page, frame) -> None:
-    """The frame's height follows its content (the height message did it)."""
-    page.wait_for_function(
-        """expected => Math.abs(document.querySelector('iframe').getBoundingClientRect().height
-                                - expected) < 2""",
-        arg=_content_height(frame),
-    )
+    """The frame's height follows its content (the height message did it). Both are
+    read afresh each time: the content may still settle after it was first measured."""
+    deadline = time.monotonic() + 20
+    while True:
+        content, shown = _content_height(frame), _frame_height(page)
+        if abs(shown - content) < 2:
+            return
+        assert time.monotonic() < deadline, f"frame {shown} px high for {content} px of content"
+        page.wait_for_timeout(100)
 
 
 def test_a_partner_page_frames_the_form_and_a_letter_goes_without_a_cookie(
