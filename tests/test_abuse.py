@@ -138,6 +138,7 @@ def test_every_supporter_facing_post_is_rate_limited(make_app):
             Redis.from_url(app.config["REDIS_URL"]).flushdb()
             url = re.sub(r"<(?:[^:>]+:)?country>", "IE", rule.rule)
             url = re.sub(r"<(?:[^:>]+:)?token>", _token_for_endpoint(rule.endpoint, known), url)
+            url = re.sub(r"<int:[^>]+>", "1", url)  # a record id (a consent's, say)
             token = csrf_token(client.get("/your-data").get_data(as_text=True))
             # A fresh address each time, so only this route's limits count.
             client.environ_base["REMOTE_ADDR"] = f"198.51.100.{len(url) % 250}"
