@@ -157,3 +157,9 @@ def test_an_endpoint_is_added_its_secret_shown_and_deactivated(make_app, seeded,
         assert (
             db.session.execute(select(db.func.count()).select_from(WebhookDelivery)).scalar() == 1
         )
+
+
+def test_the_partners_page_leads_to_its_api_page(partner, client):
+    log_in_as(client, "admin")
+    page = client.get(f"/admin/partners/{partner.id}").get_data(as_text=True)
+    assert f'href="/admin/partners/{partner.id}/api"' in page
