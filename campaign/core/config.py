@@ -110,6 +110,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_BATCH_SIZE": env_int("DISPATCH_BATCH_SIZE", 50),
         "DISPATCH_CONCURRENCY": env_int("DISPATCH_CONCURRENCY", 4),
         "DISPATCH_JOB_SECONDS": env_float("DISPATCH_JOB_SECONDS", 5.0),
+        # PostgreSQL ends a worker's session that holds due letters locked, without a
+        # statement, this long (a paused or stalled worker): the others take them.
+        "CLAIM_IDLE_SECONDS": env_float("CLAIM_IDLE_SECONDS", 5.0),
         # A worker or clock that cannot reach PostgreSQL or Redis this long exits.
         "WORKER_CONNECT_RETRY_SECONDS": env_float("WORKER_CONNECT_RETRY_SECONDS", 60.0),
         # Letters due this long with none taken: `letters status` and /healthz say so.
@@ -254,6 +257,7 @@ def validate_delivery(config: dict) -> None:
         "DISPATCH_BATCH_SIZE",
         "DISPATCH_CONCURRENCY",
         "DISPATCH_JOB_SECONDS",
+        "CLAIM_IDLE_SECONDS",
         "SENDING_LEASE_SECONDS",
         "MAX_SEND_ATTEMPTS",
         "SENDGRID_TIMEOUT",

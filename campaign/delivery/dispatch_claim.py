@@ -8,6 +8,14 @@ window, and letters the throttle refuses (a cap or a domain's rate), get the tim
 they may be tried again, with jitter so that a backlog spreads instead of arriving
 in one burst. The letters the throttle grants are taken (compare-and-set, with a
 lease) and the transaction commits.
+
+Between the lock and the commit the worker also asks Redis (the throttle). A worker
+stopped in that moment (SIGSTOP, a stalled VM) would keep its letters from every
+other worker, which skip locked rows, for as long as it is stopped: on PostgreSQL
+the claim's transaction therefore carries ``idle_in_transaction_session_timeout``
+(CLAIM_IDLE_SECONDS), so the server ends such a session and its letters, never
+taken, are due again for the others; the woken worker's next statement fails and
+its job ends.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, or_, select, text
 
 from campaign.core.extensions import db
 from campaign.delivery import address_holds, delivery
@@ -75,6 +83,9 @@ def claim(limit: int) -> tuple[list[Taken], PassResult]:
     letters taken, in fair order, with the pass's counts so far."""
     config = current_app.config
     now = utcnow()
+    if db.engine.dialect.name == "postgresql":
+        idle_ms = max(1, int(config["CLAIM_IDLE_SECONDS"] * 1000))
+        db.session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {idle_ms}"))
     rows = db.session.execute(
         select(
             Letter.id,
