@@ -34,8 +34,11 @@ messages: $(STAMP)
 run: $(STAMP) translations
 	$(BIN)/python -m campaign.devserver
 
+# Two test processes (pytest-xdist, a file each at a time): the suite mostly waits on
+# worker processes, servers and the browser. TEST_PROCESSES=0 runs it in one process.
+TEST_PROCESSES ?= 2
 test: $(STAMP) translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check campaign tests bench worker.py wsgi.py setup.py

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis import Redis
@@ -98,12 +99,25 @@ def redis_url(tmp_path_factory):
     if IN_CI and not url:
         pytest.exit("CI=true needs REDIS_URL", returncode=2)
     if url:
-        yield url
+        yield _redis_database_of_this_process(url)
         return
     from campaign.core.embedded_redis import embedded_redis
 
     with embedded_redis(tmp_path_factory.mktemp("redis")) as embedded_url:
         yield embedded_url
+
+
+def _redis_database_of_this_process(url: str) -> str:
+    """Under pytest-xdist every test process empties its Redis database before each
+    test: process gwN takes database (that of REDIS_URL) + N, so they never meet."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker[2:])
+    if database > 15:
+        pytest.exit(f"REDIS_URL leaves no Redis database for test process {worker}", returncode=2)
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")
