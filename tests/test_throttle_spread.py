@@ -136,9 +136,7 @@ def deferred_until() -> list[datetime]:
 
 
 def test_held_back_letters_are_deferred_and_the_pace_survives_a_redis_loss(make_app, sendgrid):
-    app = make_app(
-        **sendgrid_settings(sendgrid, THROTTLE_ENABLED=True, THROTTLE_JITTER_SECONDS=0)
-    )
+    app = make_app(**sendgrid_settings(sendgrid, THROTTLE_ENABLED=True, THROTTLE_JITTER_SECONDS=0))
     with app.app_context():
         backlog, ends = spread_backlog(4, 40)
         started = utcnow()
