@@ -198,7 +198,7 @@ def test_spreading_needs_a_closing_date(app, client):
 
 
 def test_organisers_turn_spreading_on_and_see_its_outlook(app, client):
-    log_in_as(client)
+    log_in_as(client, "admin")  # the organiser's page and the staff queue page
     response = post_campaign(
         client,
         "/organise/campaigns/new",
@@ -212,6 +212,8 @@ def test_organisers_turn_spreading_on_and_see_its_outlook(app, client):
     assert campaign.spread_end() == datetime(2026, 12, 20, 18, tzinfo=UTC)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Spread evenly until 2026-12-20 18:00 UTC" in page
+    staff_page = client.get(f"/staff/queues/{campaign.slug}").get_data(as_text=True)
+    assert "Spread evenly until 2026-12-20 18:00 UTC" in staff_page
     # Without a moment of its own, it spreads until the end of the closing day.
     saved = post_campaign(
         client, f"/organise/campaigns/{campaign.id}", spread_until_close="y", spread_ends_at=""

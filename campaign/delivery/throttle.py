@@ -50,7 +50,7 @@ from redis import Redis
 from campaign.core.extensions import db
 from campaign.core.queues import redis_connection
 from campaign.delivery.throttle_scripts import HOLD, RESERVE, SLOT
-from campaign.models import Letter, LetterState, Representative
+from campaign.models import Campaign, Letter, LetterState, Representative
 from campaign.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -339,8 +339,6 @@ def _spread_lasts(now_ts: float) -> dict[str, tuple[float, int]]:
     """For every campaign that spreads its sending, per representative, when its
     latest letter left (a letter in `sending` as if now), however long ago, with the
     key's lifetime: {spread key: (Unix seconds, seconds to keep)}."""
-    from campaign.models import Campaign
-
     campaigns = {
         c.id: c
         for c in db.session.execute(
