@@ -35,6 +35,9 @@ FIELDS = (
     "send_window_start",
     "send_window_end",
     "send_window_weekdays_only",
+    "spread_until_close",
+    "spread_daily_ceiling",
+    "spread_ends_at",
     "public_responsiveness",
     "is_default",
     "organiser_name",
@@ -43,7 +46,12 @@ FIELDS = (
     "organiser_website",
 )
 FIGURES = ("imprisoned", "released_after_sentence", "freed_early", "died_in_custody", "vulnerable")
-WHOLE_LIMITS = ("throttle_rep_per_hour", "throttle_rep_per_day", "throttle_domain_per_minute")
+WHOLE_LIMITS = (
+    "throttle_rep_per_hour",
+    "throttle_rep_per_day",
+    "throttle_domain_per_minute",
+    "spread_daily_ceiling",
+)
 # The largest value an integer column holds (PostgreSQL's integer); above it the
 # database refuses the row, so the form says so instead.
 LARGEST_WHOLE = 2**31 - 1
@@ -112,6 +120,8 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
         errors["throttle_per_second"] = _("A number above 0 and at most 1000.")
     for name in WHOLE_LIMITS:
         value = values.get(name)
+        if name == "spread_daily_ceiling" and value is None:
+            continue  # not given: the column's default
         if not isinstance(value, int) or value < 1:
             errors[name] = _("A whole number, 1 or more.")
         elif value > LARGEST_WHOLE:
@@ -132,6 +142,10 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
         errors[field] = _("Give both the start and the end of the sending window, or neither.")
     elif start is not None and not start < end:
         errors["send_window_end"] = _("The sending window must end after it starts.")
+    if values.get("spread_until_close") and not closes:
+        errors["spread_until_close"] = _(
+            "Give the campaign a closing date first: letters are spread until it closes."
+        )
     bad_kinds = [k for k in values.get("target_body_kinds") or [] if k not in BODY_KINDS]
     if bad_kinds:
         errors["target_body_kinds"] = _(

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     FloatField,
     IntegerField,
     SelectMultipleField,
@@ -75,6 +76,16 @@ class CampaignForm(TranslatedForm):
     send_window_start = TimeField(_l("Send from (recipient's time)"), validators=[Optional()])
     send_window_end = TimeField(_l("Send until (recipient's time)"), validators=[Optional()])
     send_window_weekdays_only = BooleanField(_l("Send on weekdays only"))
+    spread_until_close = BooleanField(
+        _l("Spread each representative's letters evenly until the campaign closes")
+    )
+    spread_daily_ceiling = IntegerField(
+        _l("When spreading, letters to one representative per day, at most"),
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    spread_ends_at = DateTimeLocalField(
+        _l("Finish spreading by (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     organiser_name = StringField(_l("Organisation"), validators=[Length(max=200)])
     organiser_address = TextAreaField(_l("Postal address"), validators=[Length(max=400)])
     organiser_email = StringField(_l("Contact email address"), validators=[Length(max=320)])

@@ -3,6 +3,8 @@ page also shows the sending controls (sending.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +15,7 @@ from campaign.campaigns.forms import CampaignForm
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.view_helpers import field_errors, get_or_404
-from campaign.delivery import sending
+from campaign.delivery import sending, spread
 from campaign.delivery.forms import CancelSendingForm
 from campaign.models import Campaign, Role
 from campaign.people import directory
@@ -23,6 +25,7 @@ THROTTLE_DEFAULTS = {
     "throttle_rep_per_hour": 30,
     "throttle_rep_per_day": 300,
     "throttle_domain_per_minute": 60,
+    "spread_daily_ceiling": 24,
 }
 
 
@@ -36,6 +39,8 @@ def _values(form: CampaignForm) -> dict:
         target_countries=countries,
         target_body_kinds=list(form.target_body_kinds.data or []),
         send_window_weekdays_only=bool(form.send_window_weekdays_only.data),
+        spread_until_close=bool(form.spread_until_close.data),
+        spread_ends_at=_utc(form.spread_ends_at.data),
         public_responsiveness=bool(form.public_responsiveness.data),
         is_default=bool(form.is_default.data),
         **{
@@ -44,7 +49,15 @@ def _values(form: CampaignForm) -> dict:
             + ("organiser_website",)
         },
     )
+    if values.get("spread_daily_ceiling") is None:
+        # Not given: the campaign keeps its ceiling (a new one gets the default).
+        values.pop("spread_daily_ceiling", None)
     return values
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A moment the form gives without a zone, read as UTC (the form says so)."""
+    return None if moment is None else moment.replace(tzinfo=UTC)
 
 
 def _countries_ok(form: CampaignForm) -> bool:
@@ -158,4 +171,5 @@ def campaign_page(
         campaign=campaign,
         cancel_form=cancel_form or CancelSendingForm(formdata=None),
         queued=sending.queued_count(campaign),
+        spread=spread.outlook(campaign),
     )

@@ -4,7 +4,9 @@
 Up to a batch of due letters of active campaigns is selected in fair order
 (``fair_rank``, then id) and locked (FOR UPDATE SKIP LOCKED on PostgreSQL, so two
 workers never look at the same letters). Letters outside their campaign's sending
-window, and letters the throttle refuses (a cap or a domain's rate), get the time
+window, and letters the throttle refuses (a cap, a domain's rate, or a campaign's
+spread: for those, the campaign's letters still queued per representative are
+counted here and handed to the throttle), get the time
 they may be tried again, with jitter so that a backlog spreads instead of arriving
 in one burst. The letters the throttle grants are taken (compare-and-set, with a
 lease) and the transaction commits.
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, text
+from sqlalchemy import bindparam, func, or_, select, text
 
 from campaign.core.extensions import db
 from campaign.delivery import address_holds, delivery
@@ -115,6 +117,7 @@ def claim(limit: int) -> tuple[list[Taken], PassResult]:
             select(Campaign).where(Campaign.id.in_({c.campaign_id for c in candidates}))
         ).scalars()
     }
+    waiting = _waiting_to_spread(candidates, campaigns)
     deferred: dict[int, datetime] = {}
     requests: list[Request] = []
     token = secrets.token_hex(4)
@@ -137,7 +140,16 @@ def claim(limit: int) -> tuple[list[Taken], PassResult]:
         # A member of this pass only: should another worker reserve the same letter
         # meanwhile (SQLite has no SKIP LOCKED), each gives back only its own place.
         member = f"{c.id}:{token}"
-        requests.append(Request(member, c.representative_id, email_domain(c.email), limits))
+        requests.append(
+            Request(
+                member,
+                c.representative_id,
+                email_domain(c.email),
+                limits,
+                campaign_id=c.campaign_id,
+                waiting=waiting.get((c.campaign_id, c.representative_id), 1),
+            )
+        )
     throttle_on = config["THROTTLE_ENABLED"]
     if throttle_on:
         reservation = get_throttle().reserve(requests)
@@ -182,6 +194,30 @@ def claim(limit: int) -> tuple[list[Taken], PassResult]:
     if held:
         result.counts["held_address"] = len(held)
     return taken, result
+
+
+def _waiting_to_spread(
+    candidates: list[_Candidate], campaigns: dict[int, Campaign]
+) -> dict[tuple[int, int], int]:
+    """For the candidates of campaigns that spread their sending: how many letters
+    of the campaign are queued for each representative, {(campaign, rep): count}."""
+    pairs = {
+        (c.campaign_id, c.representative_id)
+        for c in candidates
+        if campaigns[c.campaign_id].spread_until_close
+    }
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(Letter.campaign_id, Letter.representative_id, func.count())
+        .where(
+            Letter.state == S.QUEUED.value,
+            Letter.campaign_id.in_({campaign for campaign, _ in pairs}),
+            Letter.representative_id.in_({rep for _, rep in pairs}),
+        )
+        .group_by(Letter.campaign_id, Letter.representative_id)
+    ).all()
+    return {(campaign, rep): count for campaign, rep, count in rows}
 
 
 def _letter_id(member: str) -> int:

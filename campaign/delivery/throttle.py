@@ -8,7 +8,13 @@ its own. Four limits apply to each letter (the campaign sets them, docs/architec
   1/rate after the previous one, so sending is paced evenly instead of in bursts;
 * per representative, at most N letters in any hour and M in any day — sliding
   windows kept as a sorted set of send times per representative;
-* per recipient domain, at most K letters in any minute — a sliding window too.
+* per recipient domain, at most K letters in any minute — a sliding window too;
+* when the campaign spreads its sending (``spread_until_close``), a representative's
+  next letter of that campaign leaves no earlier than the previous one plus
+  max((end − previous) ÷ (letters still waiting + 1), 1 day ÷ daily ceiling), where
+  the end is the campaign's closing moment: the letters waiting are spaced evenly
+  until then, recomputed at every letter, so letters written later tighten the pace.
+  The send times are a sorted set per campaign and representative.
 
 A letter goes through two steps. ``reserve`` (before the letter is taken) checks the
 caps and the domain's window, counts the letter in them, and plans its time in the
@@ -44,7 +50,7 @@ from redis import Redis
 from campaign.core.extensions import db
 from campaign.core.queues import redis_connection
 from campaign.delivery.throttle_scripts import HOLD, RESERVE, SLOT
-from campaign.models import Letter, LetterState, Representative
+from campaign.models import Campaign, Letter, LetterState, Representative
 from campaign.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,6 +78,10 @@ def rep_key(representative_id: int) -> str:
     return f"{PREFIX}rep:{representative_id}"
 
 
+def spread_key(campaign_id: int, representative_id: int) -> str:
+    return f"{PREFIX}spread:{campaign_id}:{representative_id}"
+
+
 def domain_key(domain: str) -> str:
     return f"{PREFIX}domain:{domain}"
 
@@ -90,9 +100,13 @@ class Limits:
     domain_per_minute: int
     hour_seconds: int = 3600
     day_seconds: int = 86400
+    # Spreading (None: off): the end as Unix seconds, and the daily ceiling.
+    spread_end: float | None = None
+    spread_per_day: int = 24
 
     @classmethod
     def of(cls, campaign, config) -> Limits:
+        end = campaign.spread_end()
         return cls(
             per_second=float(campaign.throttle_per_second),
             rep_per_hour=int(campaign.throttle_rep_per_hour),
@@ -100,17 +114,28 @@ class Limits:
             domain_per_minute=int(campaign.throttle_domain_per_minute),
             hour_seconds=int(config["THROTTLE_REP_HOUR_SECONDS"]),
             day_seconds=int(config["THROTTLE_REP_DAY_SECONDS"]),
+            spread_end=None if end is None else end.timestamp(),
+            spread_per_day=max(1, int(campaign.spread_daily_ceiling or 1)),
         )
+
+    @property
+    def spread_min_interval(self) -> float:
+        """The shortest gap between two letters to one representative when spreading."""
+        return self.day_seconds / self.spread_per_day
 
 
 @dataclass(frozen=True)
 class Request:
-    """One letter asking to go: ``member`` is its id, unique in the windows."""
+    """One letter asking to go: ``member`` is its id, unique in the windows.
+    ``campaign_id`` and ``waiting`` (the campaign's letters queued for the
+    representative, this one included) matter only when the campaign spreads."""
 
     member: str
     representative_id: int
     domain: str
     limits: Limits
+    campaign_id: int = 0
+    waiting: int = 1
 
 
 @dataclass
@@ -156,8 +181,13 @@ class Throttle:
         keys = [EPOCH_KEY, PLAN_KEY]
         args: list = [HORIZON]
         for r in requests:
-            keys += [rep_key(r.representative_id), domain_key(r.domain)]
+            keys += [
+                rep_key(r.representative_id),
+                domain_key(r.domain),
+                spread_key(r.campaign_id, r.representative_id),
+            ]
             limits = r.limits
+            spreading = limits.spread_end is not None
             args += [
                 r.member,
                 1.0 / (limits.per_second * HEADROOM),
@@ -167,6 +197,9 @@ class Throttle:
                 limits.rep_per_hour,
                 limits.day_seconds,
                 limits.rep_per_day,
+                repr(limits.spread_end) if spreading else "-1",
+                limits.spread_min_interval if spreading else 0,
+                max(1, r.waiting),
             ]
         for _ in range(3):
             answer = [_text(v) for v in self._reserve(keys=keys, args=args)]
@@ -182,7 +215,12 @@ class Throttle:
         (True, seconds to sleep until the slot), or (False, seconds until a slot
         would be free) when that is more than ``longest_wait`` away."""
         kind, value = self._slot(
-            keys=[GLOBAL_KEY, rep_key(request.representative_id), domain_key(request.domain)],
+            keys=[
+                GLOBAL_KEY,
+                rep_key(request.representative_id),
+                domain_key(request.domain),
+                spread_key(request.campaign_id, request.representative_id),
+            ],
             args=[1.0 / (request.limits.per_second * HEADROOM), request.member, longest_wait],
         )
         return _text(kind) == "go", max(0.0, float(_text(value)))
@@ -197,6 +235,7 @@ class Throttle:
         for r in requests:
             pipe.zrem(rep_key(r.representative_id), r.member)
             pipe.zrem(domain_key(r.domain), r.member)
+            pipe.zrem(spread_key(r.campaign_id, r.representative_id), r.member)
         pipe.execute()
 
     def hold(self, seconds: float) -> None:
@@ -233,6 +272,14 @@ class Throttle:
         hour = self.redis.zcount(key, f"({now - limits.hour_seconds}", "+inf")
         day = self.redis.zcount(key, f"({now - limits.day_seconds}", "+inf")
         return int(hour), int(day)
+
+    def last_spread_send(self, campaign_id: int, representative_id: int) -> float | None:
+        """When the campaign's latest letter to the representative left (or is
+        planned to), as Unix seconds; None when none is known."""
+        newest = self.redis.zrange(
+            spread_key(campaign_id, representative_id), -1, -1, withscores=True
+        )
+        return float(newest[0][1]) if newest else None
 
     def redis_time(self) -> float:
         seconds, micro = self.redis.time()
@@ -275,12 +322,55 @@ def rebuild_counts(redis: Redis) -> int:
             for chunk in _chunks(list(members.items()), 1000):
                 pipe.zadd(key, dict(chunk))
             pipe.expire(key, ttl + 60)
+    spread = _spread_lasts(now_ts)
+    for key, (at, ttl) in spread.items():
+        pipe.delete(key)
+        pipe.zadd(key, {"rebuilt": at})
+        pipe.expire(key, ttl)
     if any(state == "sending" for _, _, _, state, _ in rows):
         # Letters in flight may be planned, or hold global slots, up to a horizon ahead.
         for key in (GLOBAL_KEY, PLAN_KEY):
             pipe.set(key, str(now_ts + HORIZON), px=int(HORIZON * 1000) + 60000)
     pipe.execute()
-    return len(rows)
+    return len(rows) + len(spread)
+
+
+def _spread_lasts(now_ts: float) -> dict[str, tuple[float, int]]:
+    """For every campaign that spreads its sending, per representative, when its
+    latest letter left (a letter in `sending` as if now), however long ago, with the
+    key's lifetime: {spread key: (Unix seconds, seconds to keep)}."""
+    campaigns = {
+        c.id: c
+        for c in db.session.execute(
+            db.select(Campaign).where(Campaign.spread_until_close.is_(True))
+        ).scalars()
+    }
+    if not campaigns:
+        db.session.rollback()
+        return {}
+    day = int(current_app.config["THROTTLE_REP_DAY_SECONDS"])
+    sending = Letter.state == LetterState.SENDING.value
+    rows = db.session.execute(
+        db.select(
+            Letter.campaign_id,
+            Letter.representative_id,
+            db.func.max(Letter.sent_at),
+            db.func.max(db.case((sending, 1), else_=0)),
+        )
+        .where(
+            Letter.campaign_id.in_(list(campaigns)),
+            db.or_(Letter.sent_at.is_not(None), sending),
+        )
+        .group_by(Letter.campaign_id, Letter.representative_id)
+    ).all()
+    db.session.rollback()
+    lasts = {}
+    for campaign_id, rep_id, sent_at, in_flight in rows:
+        at = now_ts if in_flight or sent_at is None else sent_at.timestamp()
+        end = campaigns[campaign_id].spread_end()
+        left = max(0.0, end.timestamp() - now_ts) if end is not None else 0.0
+        lasts[spread_key(campaign_id, rep_id)] = (at, int(left) + day + 60)
+    return lasts
 
 
 def _parse(answer: list[str], requests: list[Request]) -> Reservation:

@@ -5,9 +5,11 @@ Every script reads Redis's own clock (TIME), so that the machines' clocks never
 matter, and gives each key it writes an expiry, so that nothing outlives its window.
 """
 
-# KEYS: the epoch marker, the plan, then per request its representative's and its
-# domain's window. ARGV: the horizon, then per request eight values (see
-# Throttle.reserve). Answers 'noepoch' when the counts must be rebuilt first.
+# KEYS: the epoch marker, the plan, then per request its representative's window,
+# its domain's window and its campaign's spread for the representative. ARGV: the
+# horizon, then per request eleven values (see Throttle.reserve; the spread's end is
+# -1 when the campaign does not spread). Answers 'noepoch' when the counts must be
+# rebuilt first.
 RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -36,11 +38,26 @@ local ahead = tonumber(redis.call('GET', KEYS[2]) or '0')
 if ahead < now then ahead = now end
 local out = {'ok', tostring(now)}
 local turned_away = {}
-local n = (#KEYS - 2) / 2
+-- Letters granted in this call per spread key: they no longer wait.
+local spread_gone = {}
+-- When the campaign's next letter to the representative may leave (spreading):
+-- the previous one plus max((end - previous) / (waiting + 1), shortest gap).
+local function spread_at(key, spread_end, min_gap, waiting)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if not last[2] then
+    return nil
+  end
+  local prev = tonumber(last[2])
+  local gap = (spread_end - prev) / (waiting + 1)
+  if gap < min_gap then gap = min_gap end
+  return prev + gap
+end
+local n = (#KEYS - 2) / 3
 for i = 1, n do
-  local rep = KEYS[1 + 2 * i]
-  local dom = KEYS[2 + 2 * i]
-  local a = 2 + (i - 1) * 8
+  local rep = KEYS[3 * i]
+  local dom = KEYS[3 * i + 1]
+  local spread = KEYS[3 * i + 2]
+  local a = 2 + (i - 1) * 11
   local member = ARGV[a]
   local gint = tonumber(ARGV[a + 1])
   local dom_span = tonumber(ARGV[a + 2])
@@ -49,6 +66,10 @@ for i = 1, n do
   local hour_limit = tonumber(ARGV[a + 5])
   local day_s = tonumber(ARGV[a + 6])
   local day_limit = tonumber(ARGV[a + 7])
+  local spread_end = tonumber(ARGV[a + 8])
+  local spread_gap = tonumber(ARGV[a + 9])
+  local waiting = tonumber(ARGV[a + 10]) - (spread_gone[spread] or 0)
+  if waiting < 1 then waiting = 1 end
   if ahead - now > horizon then
     -- Come back when half a horizon is left: the workers take turns in batches
     -- of half a horizon instead of all taking a few letters at the same moment.
@@ -61,10 +82,19 @@ for i = 1, n do
   local wait = full_until(rep, hour_s, hour_limit, extra)
   local day_wait = full_until(rep, day_s, day_limit, extra)
   if day_wait ~= nil and (wait == nil or day_wait > wait) then wait = day_wait end
+  local spread_next = nil
+  if wait == nil and spread_end >= 0 then
+    spread_next = spread_at(spread, spread_end, spread_gap, waiting)
+    -- The letter leaves at ``ahead`` at the earliest.
+    if spread_next ~= nil and spread_next <= ahead then spread_next = nil end
+  end
   if wait ~= nil then
     turned_away[rep] = extra + 1
     table.insert(out, 'cap')
     table.insert(out, tostring(wait - now))
+  elseif spread_next ~= nil then
+    table.insert(out, 'spread')
+    table.insert(out, tostring(spread_next - now))
   else
     redis.call('ZREMRANGEBYSCORE', dom, '-inf', '(' .. tostring(now - dom_span))
     local dextra = turned_away[dom] or 0
@@ -79,6 +109,15 @@ for i = 1, n do
       redis.call('PEXPIRE', rep, math.ceil(day_s * 1000) + 60000)
       redis.call('ZADD', dom, ahead, member)
       redis.call('PEXPIRE', dom, math.ceil(dom_span * 1000) + 60000)
+      if spread_end >= 0 then
+        -- Kept until the next letter's time has surely come: past the end, a day.
+        redis.call('ZADD', spread, ahead, member)
+        redis.call('ZREMRANGEBYRANK', spread, 0, -17)
+        local keep = spread_end - now
+        if keep < 0 then keep = 0 end
+        redis.call('PEXPIRE', spread, math.ceil((keep + day_s) * 1000) + 60000)
+        spread_gone[spread] = (spread_gone[spread] or 0) + 1
+      end
       table.insert(out, 'go')
       table.insert(out, tostring(ahead - now))
       ahead = ahead + gint
@@ -89,10 +128,11 @@ redis.call('SET', KEYS[2], tostring(ahead), 'PX', math.ceil((ahead - now) * 1000
 return out
 """
 
-# KEYS: global schedule, representative window, domain window.
+# KEYS: global schedule, representative window, domain window, spread.
 # ARGV: interval (s), member, longest wait (s). Takes the next global slot unless it
-# is more than the longest wait away, and records the letter at that time in both
-# windows (only ever later than where ``reserve`` put it).
+# is more than the longest wait away, and records the letter at that time in the
+# windows and the spread (only ever later than where ``reserve`` put it; XX: only
+# where ``reserve`` put it).
 SLOT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -105,6 +145,7 @@ local next_slot = slot + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], tostring(next_slot), 'PX', math.ceil((next_slot - now) * 1000) + 60000)
 redis.call('ZADD', KEYS[2], 'XX', 'GT', slot, ARGV[2])
 redis.call('ZADD', KEYS[3], 'XX', 'GT', slot, ARGV[2])
+redis.call('ZADD', KEYS[4], 'XX', 'GT', slot, ARGV[2])
 return {'go', tostring(slot - now)}
 """
 

@@ -27,7 +27,7 @@ from campaign.accounts.menu import add_menu_item
 from campaign.core.blueprints.staff import bp
 from campaign.core.extensions import csrf, db, login_manager
 from campaign.core.queues import redis_connection
-from campaign.delivery import queue_status, sending
+from campaign.delivery import queue_status, sending, spread
 from campaign.delivery.forms import CancelSendingForm
 from campaign.delivery.sending_rate import sending_rate
 from campaign.models import Campaign, Role
@@ -207,6 +207,7 @@ def _queue_page(campaign: Campaign, cancel_form: CancelSendingForm | None = None
         failures=queue_status.recent_failures(campaign),
         rate=queue_status.effective_rate(campaign),
         throttle_on=current_app.config["THROTTLE_ENABLED"],
+        spread=spread.outlook(campaign),
         may_control=current_user.has_role(Role.ORGANISER),
         cancel_form=cancel_form or CancelSendingForm(formdata=None),
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,6 +68,12 @@ class Campaign(db.Model):
     send_window_start: Mapped[time | None] = mapped_column(db.Time)
     send_window_end: Mapped[time | None] = mapped_column(db.Time)
     send_window_weekdays_only: Mapped[bool] = mapped_column(default=False)
+    # Sending spread over the campaign (delivery.throttle): each representative's
+    # letters leave evenly spaced until the campaign closes (or ``spread_ends_at``),
+    # never more than ``spread_daily_ceiling`` a day to one representative.
+    spread_until_close: Mapped[bool] = mapped_column(default=False, server_default=db.false())
+    spread_daily_ceiling: Mapped[int] = mapped_column(default=24, server_default="24")
+    spread_ends_at = mapped_column(UTCDateTime, nullable=True)
     # Whether the public responsiveness page shows this campaign (organisers opt in).
     public_responsiveness: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     # The campaign the site's first addresses (/write/…, /confirm/…) serve; one at most
@@ -83,6 +89,20 @@ class Campaign(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     templates = relationship("LetterTemplate", back_populates="campaign")
+
+    def closing_moment(self) -> datetime | None:
+        """When the campaign closes: the end of its closing day (UTC), as
+        ``not_open_reason`` counts it; None without a closing date."""
+        if self.closes_at is None:
+            return None
+        return datetime.combine(self.closes_at + timedelta(days=1), time(0), tzinfo=UTC)
+
+    def spread_end(self) -> datetime | None:
+        """The moment a spread campaign's letters aim to have left by: ``spread_ends_at``
+        when set, else the campaign's closing moment; None when spreading is off."""
+        if not self.spread_until_close:
+            return None
+        return self.spread_ends_at or self.closing_moment()
 
     def is_open(self, today: date) -> bool:
         return self.not_open_reason(today) is None
