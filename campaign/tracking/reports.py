@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import and_, func, select, true
 
 from campaign.core.extensions import db
+from campaign.letters import text_versions
 from campaign.models import (
     Body,
     Campaign,
@@ -37,7 +38,6 @@ from campaign.models import (
     TemplateVersion,
 )
 from campaign.models.base import utcnow
-from campaign.letters import text_versions
 from campaign.tracking import rollups
 
 DIMENSIONS = ("representative", "party", "body", "country", "campaign", "template", "variant")
