@@ -298,6 +298,8 @@ def write_letters(country: str, slug: str | None = None):
         country=country,
         form=form,
         previews=previews,
+        # The seed of the versions drawn, only when a letter has versions.
+        varied=any(any(letter.draw.values()) for _rep, letter, _copy in previews),
         letter_languages=", ".join(
             sorted({language_name(letter.language) for _rep, letter, _copy in previews})
         ),
