@@ -20,6 +20,7 @@ from campaign.letters.letter_sandbox import TEMPLATE_VARIABLES
 from campaign.letters.letter_sandbox import sandbox as _sandbox
 from campaign.letters.residence import claims
 from campaign.letters.sent_through import with_closing_line
+from campaign.letters.text_versions import draw_for, resolve
 from campaign.models import Campaign, LetterTemplate, Representative, TemplateVersion
 from campaign.people.addressing import salutation_in, title_in
 
@@ -65,6 +66,9 @@ class RenderedLetter:
     body: str
     language: str
     version: TemplateVersion
+    # The versions drawn of the subject's and the body's blocks (letters.text_versions);
+    # empty for a text without versions.
+    draw: dict[str, tuple[int, ...]] | None = None
 
 
 class PublishedLetters:
@@ -247,6 +251,8 @@ def render_letter(
     version: TemplateVersion | None = None,
     language: str | None = None,
     published: PublishedLetters | None = None,
+    seed: str = "",
+    draw: dict | None = None,
 ) -> RenderedLetter:
     """Render the letter exactly as it will be sent. ``supporter`` holds name,
     city, personal_paragraph and, when given, residence (a residence.Residence),
@@ -254,6 +260,9 @@ def render_letter(
     ``language`` renders the same letter in another language instead (the
     supporter's reading copy; never what is sent).
     ``published`` shares version lookups between the letters of one request.
+    ``seed`` draws one version of each block (letters.text_versions): the same
+    seed draws the same; ``draw`` gives the versions instead (a stored draw, or
+    the sent letter's for its reading copy); with neither, each block's first.
     Raises NoTemplate, or RenderError (UnsafeTemplate for a stored text that breaks
     letter_rules, TooLong past the size limit)."""
     if version is None:
@@ -275,11 +284,19 @@ def render_letter(
         },
         "figures": figures_for(campaign, language),
     }
-    subject = " ".join(render_text(version.subject, context, SUBJECT_MAX_CHARS).split())
+    if draw is None:
+        draw = {
+            field: draw_for(source, seed, f"{field}|{representative.id}") if seed else ()
+            for field, source in (("subject", version.subject), ("body", version.body))
+        }
+    draw = {field: tuple(draw.get(field, ())) for field in ("subject", "body")}
+    subject_source = resolve(version.subject, draw["subject"])
+    body_source = resolve(version.body, draw["body"])
+    subject = " ".join(render_text(subject_source, context, SUBJECT_MAX_CHARS).split())
     body = with_closing_line(
-        render_text(version.body, context, LETTER_MAX_CHARS),
+        render_text(body_source, context, LETTER_MAX_CHARS),
         campaign,
         context["supporter"]["name"],
         language,
     )
-    return RenderedLetter(subject=subject, body=body, language=language, version=version)
+    return RenderedLetter(subject=subject, body=body, language=language, version=version, draw=draw)

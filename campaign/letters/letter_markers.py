@@ -2,7 +2,8 @@
 do not program: ``⟦Representative's name⟧`` stands for ``{{ representative.name }}``,
 ``⟦Only if the supporter gave a city⟧ … ⟦End of condition⟧`` for an ``{% if %}``
 block, ``⟦Otherwise, for a resident of the representative's country⟧`` for an
-``{% elif %}``.
+``{% elif %}``; ``⟦Versions: one is chosen for each letter⟧ … ⟦Or this version⟧ …
+⟦End of versions⟧`` for the versions of one block (letters.text_versions).
 
 A marker stands for exactly one spelling of one tag, so a text converts to
 markers and back byte for byte; tags without a marker (other conditions, filters)
@@ -23,6 +24,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from campaign.letters import text_versions
 from campaign.letters.letter_rules import Problem
 from campaign.letters.letter_sandbox import TEMPLATE_VARIABLES
 
@@ -72,8 +74,12 @@ OTHERWISE_IF_NAMES = {
 }
 OTHERWISE = _l("Otherwise")
 END = _l("End of condition")
+# Versions of one block, one drawn per letter (letters.text_versions).
+VERSIONS = _l("Versions: one is chosen for each letter")
+OR_VERSION = _l("Or this version")
+END_VERSIONS = _l("End of versions")
 
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _MARKER = re.compile(f"{OPEN}([^{OPEN}{CLOSE}\\n]*){CLOSE}")
 
 
@@ -90,7 +96,9 @@ def _available(expression: str) -> bool:
 class Marker:
     label: str  # in the interface language
     code: str  # the exact template text it stands for
-    kind: str  # "field", "condition", "otherwise_if", "otherwise" or "end"
+    # "field", "condition", "otherwise_if", "otherwise", "end", or for versions
+    # "versions", "or_version", "end_versions"
+    kind: str
 
     @property
     def text(self) -> str:
@@ -115,6 +123,10 @@ def markers() -> list[Marker]:
         if _available(name)
     ]
     found += [
+        Marker(str(VERSIONS), text_versions.START, "versions"),
+        Marker(str(OR_VERSION), text_versions.OR, "or_version"),
+        Marker(str(END_VERSIONS), text_versions.END, "end_versions"),
+        # The end of a condition comes last: the editor closes conditions with it.
         Marker(str(OTHERWISE), "{% else %}", "otherwise"),
         Marker(str(END), "{% endif %}", "end"),
     ]

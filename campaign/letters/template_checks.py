@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from campaign.letters import compose
 from campaign.letters.letter_rules import Problem, source_problems
+from campaign.letters.text_versions import problems as version_problems
 from campaign.models import Campaign, LetterTemplate
 from campaign.people.importers.base import DEFAULT_TITLE, FIELD_LIMITS
 
@@ -200,7 +201,7 @@ def validate(template: LetterTemplate, subject: str, body: str) -> list[Problem]
         problems.append(Problem("body", None, _("The text is empty.")))
     for field, source in (("subject", subject), ("body", body)):
         if source.strip():
-            problems += source_problems(field, source)
+            problems += source_problems(field, source) or version_problems(field, source)
     if not problems:
         problems = _test_render(template, subject, body)
     return problems

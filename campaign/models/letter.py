@@ -129,6 +129,9 @@ class Letter(db.Model):
     language: Mapped[str] = mapped_column(db.String(8))
     subject: Mapped[str] = mapped_column(db.Text)
     body: Mapped[str] = mapped_column(db.Text)
+    # The versions drawn of the subject's and body's blocks of template_version
+    # (letters.text_versions): {"subject": [n], "body": [n, m]}; None without versions.
+    text_draw: Mapped[dict | None] = mapped_column(db.JSON)
     state: Mapped[str] = mapped_column(db.String(32), index=True)
     # While a worker holds the letter in `sending`, nobody else may take it before this time.
     lease_until = mapped_column(UTCDateTime)

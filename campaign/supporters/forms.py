@@ -71,6 +71,9 @@ class LetterForm(TranslatedForm):
     # Set once the page has asked for the name in Latin letters: sending again goes
     # ahead without it (supporters.latin_name).
     name_latin_asked = HiddenField(default="")
+    # Draws the letters' versions (letters.text_versions): carried from the preview
+    # to the sending, so the letters sent are the ones previewed.
+    draw = HiddenField(default="", validators=[Optional(), Length(max=64)])
     email = EmailField(
         _l("Your email address"),
         validators=[

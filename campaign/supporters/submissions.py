@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,6 +56,8 @@ class SupporterDetails:
     paragraph_language: str | None = None
     # Where the supporter said they live; letters claim nothing more (letters.residence).
     residence: Residence = NOWHERE
+    # The letter form's seed for the versions drawn (letters.text_versions).
+    draw_seed: str = ""
 
     def as_letter_vars(self) -> dict:
         return {
@@ -140,6 +143,7 @@ def submit(
     db.session.add(submission)
     published = compose.PublishedLetters(campaign)
     published.load(representatives)
+    seed = details.draw_seed or secrets.token_hex(16)
     written = unwritable = 0
     for representative in representatives:
         existing = earlier_letters.get(representative.id)
@@ -147,7 +151,11 @@ def submit(
             continue
         try:
             rendered = compose.render_letter(
-                campaign, representative, details.as_letter_vars(), published=published
+                campaign,
+                representative,
+                details.as_letter_vars(),
+                published=published,
+                seed=seed,
             )
         except (compose.NoTemplate, compose.RenderError):
             # The page offered no letter for them either (organisers see why).
@@ -176,6 +184,11 @@ def submit(
         letter.language = rendered.language
         letter.subject = rendered.subject
         letter.body = rendered.body
+        letter.text_draw = (
+            {field: list(drawn) for field, drawn in rendered.draw.items()}
+            if any(rendered.draw.values())
+            else None
+        )
         written += 1
     if written == 0:
         db.session.rollback()

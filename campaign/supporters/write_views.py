@@ -3,6 +3,8 @@ supporter's details and the sending), in the page's campaign."""
 
 from __future__ import annotations
 
+import secrets
+
 from babel import Locale
 from flask import abort, g, redirect, render_template, request, session
 from flask_babel import get_locale
@@ -56,7 +58,7 @@ def choose_representatives(country: str, slug: str | None = None):
     )
 
 
-def _previews(campaign, representatives, supporter_vars):
+def _previews(campaign, representatives, supporter_vars, seed=""):
     """(representative, the letter as sent, a reading copy in the supporter's language
     or None) for each representative with a letter."""
     reader = current_language()
@@ -65,7 +67,9 @@ def _previews(campaign, representatives, supporter_vars):
     previews = []
     for rep in representatives:
         try:
-            letter = compose.render_letter(campaign, rep, supporter_vars, published=published)
+            letter = compose.render_letter(
+                campaign, rep, supporter_vars, published=published, seed=seed
+            )
         except (compose.NoTemplate, compose.RenderError):
             # No letter, or one compose refuses (listed to organisers): none offered.
             continue
@@ -73,7 +77,12 @@ def _previews(campaign, representatives, supporter_vars):
         if letter.language != reader:
             try:
                 reading_copy = compose.render_letter(
-                    campaign, rep, supporter_vars, language=reader, published=published
+                    campaign,
+                    rep,
+                    supporter_vars,
+                    language=reader,
+                    published=published,
+                    draw=letter.draw,
                 )
             except (compose.NoTemplate, compose.RenderError):
                 pass
@@ -251,6 +260,7 @@ def write_letters(country: str, slug: str | None = None):
                 wants_copy=bool(form.copy.data),
                 name_latin=(form.name_latin.data or "").strip(),
                 paragraph_language=paragraph_language,
+                draw_seed=form.draw.data or "",
             )
             try:
                 origin = abuse.origin_of(request.remote_addr)
@@ -279,13 +289,17 @@ def write_letters(country: str, slug: str | None = None):
             for each in form:
                 if each.name not in ("place", "constituency"):  # the lookup's answer stays
                     each.errors = []
-    previews = _previews(campaign, representatives, supporter_vars)
+    if not form.draw.data or form.draw.errors:
+        form.draw.data = secrets.token_hex(16)
+    previews = _previews(campaign, representatives, supporter_vars, form.draw.data)
     return render_template(
         "supporters/letters.html",
         campaign=campaign,
         country=country,
         form=form,
         previews=previews,
+        # The seed of the versions drawn, only when a letter has versions.
+        varied=any(any(letter.draw.values()) for _rep, letter, _copy in previews),
         letter_languages=", ".join(
             sorted({language_name(letter.language) for _rep, letter, _copy in previews})
         ),

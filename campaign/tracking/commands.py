@@ -30,7 +30,9 @@ def _campaign_id(slug: str | None) -> int | None:
 @click.option("--campaign", "slug", help="Only this campaign (its slug).")
 @click.option(
     "--by",
-    type=click.Choice(["representative", "party", "body", "country", "campaign", "template"]),
+    type=click.Choice(
+        ["representative", "party", "body", "country", "campaign", "template", "variant"]
+    ),
     default="representative",
     show_default=True,
 )

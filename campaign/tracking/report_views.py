@@ -23,6 +23,7 @@ DIMENSION_LABELS = {
     "country": _l("Country"),
     "campaign": _l("Campaign"),
     "template": _l("Template version"),
+    "variant": _l("Subject line version"),
 }
 CHART_WIDTH = 640
 

@@ -1,5 +1,6 @@
 """Response reports: who answers, how fast and how, by representative, party,
-body, country, campaign or template version. Read from the rollups
+body, country, campaign, template version or subject line version ("variant":
+letters.text_versions; counted from the letters themselves). Read from the rollups
 (tracking.rollups: response_summary for the counts, response_delay for the
 medians, response_rollup for the days), which the report brings up to date first.
 
@@ -21,12 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true
 
 from campaign.core.extensions import db
+from campaign.letters import text_versions
 from campaign.models import (
     Body,
     Campaign,
+    Letter,
     LetterTemplate,
     Representative,
     ResponseDelay,
@@ -37,10 +40,11 @@ from campaign.models import (
 from campaign.models.base import utcnow
 from campaign.tracking import rollups
 
-DIMENSIONS = ("representative", "party", "body", "country", "campaign", "template")
+DIMENSIONS = ("representative", "party", "body", "country", "campaign", "template", "variant")
 COUNTS = rollups.COUNTERS
 COLUMNS = ("key", *COUNTS, "response_rate", "median_days_to_reply")
 REPRESENTATIVE_COLUMNS = ("representative_id", "party", "body", "country")
+VARIANT_COLUMNS = ("template_version_id", "subject_version")
 
 
 @dataclass
@@ -204,6 +208,8 @@ def responses(
     dimension."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}")
+    if by == "variant":
+        return _by_subject_version(campaign_id, representative_id)
     if refresh:
         rollups.refresh_if_free()
     source, group = _grouping(by, ResponseSummary)
@@ -220,6 +226,44 @@ def responses(
         counts = {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
         report.append(ReportRow(key, ident, counts, medians.get(ident), extra))
     report.sort(key=lambda row: (str(row.key).casefold(), str(row.ident)))
+    return report
+
+
+def _by_subject_version(campaign_id: int | None, representative_id: int | None) -> list[ReportRow]:
+    """One row per template version and version of its subject drawn (letters
+    without versions count as the first), with the rollups' definitions of each
+    count, read from the sent letters themselves (the rollups are not kept per
+    version drawn)."""
+    where = [Letter.campaign_id == campaign_id] if campaign_id is not None else []
+    if representative_id is not None:
+        where.append(Letter.representative_id == representative_id)
+    facts = rollups.letter_facts(and_(true(), *where))
+    drawn = func.coalesce(Letter.text_draw[("subject", 0)].as_integer(), 0)
+    grouped = rollups.counts_select(facts, facts.c.template_version_id, drawn).join(
+        Letter, Letter.id == facts.c.letter_id
+    )
+    rows = db.session.execute(grouped).all()
+    versions = {
+        v.id: v
+        for v in db.session.execute(
+            select(TemplateVersion).where(TemplateVersion.id.in_({row[0] for row in rows} or {0}))
+        ).scalars()
+    }
+    report = []
+    for version_id, number, *values in rows:
+        version = versions.get(version_id)
+        counts = {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
+        if version is None:
+            key = f"{version_id}/{number + 1}"
+        else:
+            subject = text_versions.resolve(version.subject, (number,))
+            key = (
+                f"{version.template.body_kind}/{version.template.language} v{version.number}"
+                f" · {number + 1}: {subject[:80]}"
+            )
+        extra = {"template_version_id": version_id, "subject_version": number + 1}
+        report.append(ReportRow(key, (version_id, number), counts, None, extra))
+    report.sort(key=lambda row: row.ident)
     return report
 
 
@@ -290,5 +334,5 @@ def daily(campaign_id: int | None = None, days: int = 60) -> list[Day]:
 
 
 def row_columns(by: str) -> tuple[str, ...]:
-    extra = REPRESENTATIVE_COLUMNS if by == "representative" else ()
+    extra = {"representative": REPRESENTATIVE_COLUMNS, "variant": VARIANT_COLUMNS}.get(by, ())
     return ("key", *extra, *COUNTS, "response_rate", "median_days_to_reply")

@@ -139,7 +139,14 @@ def _letter_facts(where) -> select:
     return select(*columns).where(letter.c.sent_at.is_not(None), where).subquery("facts")
 
 
-def _rollup_select(facts) -> select:
+def letter_facts(where) -> select:
+    """One row per sent letter matching ``where`` (see _letter_facts), for a report
+    cut the rollups do not keep (reports: by subject line version)."""
+    return _letter_facts(where)
+
+
+def counts_select(facts, *keys) -> select:
+    """COUNTERS of the letters in ``facts`` grouped by ``keys``, as the rollups count them."""
     answered = or_(
         facts.c.captured_at.is_not(None), facts.c.logged_at.is_not(None), facts.c.surveyed == 1
     )
@@ -148,10 +155,7 @@ def _rollup_select(facts) -> select:
         return func.sum(case((condition, 1), else_=0))
 
     return select(
-        facts.c.campaign_id,
-        facts.c.representative_id,
-        facts.c.template_version_id,
-        facts.c.day,
+        *keys,
         func.count().label("sent"),
         count(facts.c.state.in_(DELIVERED_STATES)).label("delivered"),
         count(facts.c.state == "bounced").label("bounced"),
@@ -161,8 +165,16 @@ def _rollup_select(facts) -> select:
         count(facts.c.logged_at.is_not(None)).label("replied_logged"),
         func.sum(facts.c.automatic).label("automatic"),
         *[func.sum(facts.c[stance]).label(stance) for stance in STANCES],
-    ).group_by(
-        facts.c.campaign_id, facts.c.representative_id, facts.c.template_version_id, facts.c.day
+    ).group_by(*keys)
+
+
+def _rollup_select(facts) -> select:
+    return counts_select(
+        facts,
+        facts.c.campaign_id,
+        facts.c.representative_id,
+        facts.c.template_version_id,
+        facts.c.day,
     )
 
 
