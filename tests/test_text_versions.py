@@ -305,3 +305,50 @@ def test_the_report_counts_each_subject_version(seeded, client):
     page = client.get(f"/staff/reports?by=variant&campaign={campaign.id}")
     assert page.status_code == 200
     assert SUBJECTS[1] in html_module.unescape(page.get_data(as_text=True))
+
+
+def test_a_version_that_leaves_out_the_paragraph_or_the_name_is_a_loss(seeded):
+    """Publishing warns about what supporters lose in the letters that draw a version
+    leaving out their paragraph or their name, not only about the text as a whole."""
+    template = template_for("parliament", "en")
+    both = "Dear {{ representative.name }},\n\n{{ supporter.personal_paragraph }}\n\n{{ supporter.name }}\n"
+    assert template_checks.losses(template, "Please act", both) == []
+
+    # One block: the second version drops the supporter's own paragraph.
+    dropped = (
+        "Dear {{ representative.name }},\n\n"
+        + START
+        + "{{ supporter.personal_paragraph }}"
+        + OR
+        + "Please act."
+        + END
+        + "\n\n{{ supporter.name }}\n"
+    )
+    (paragraph_lost,) = template_checks.losses(template, "Please act", dropped)
+    assert "will be thrown away" in paragraph_lost
+    assert "draw some of its versions" in paragraph_lost
+
+    # Two blocks that each sign with the name in their first version only: the
+    # letter drawing both second versions is unsigned.
+    signed = START + "{{ supporter.name }}" + OR + "A supporter" + END
+    unsigned = (
+        "Dear {{ representative.name }},\n\n{{ supporter.personal_paragraph }}\n\n"
+        + signed
+        + "\n"
+        + signed
+        + "\n"
+    )
+    (name_lost,) = template_checks.losses(template, "Please act", unsigned)
+    assert "does not carry the supporter's name" in name_lost
+
+    # Every version keeps both: nothing is lost.
+    kept = (
+        "Dear {{ representative.name }},\n\n"
+        + START
+        + "{{ supporter.personal_paragraph }} Please act."
+        + OR
+        + "Please act. {{ supporter.personal_paragraph }}"
+        + END
+        + "\n\n{{ supporter.name }}\n"
+    )
+    assert template_checks.losses(template, "Please act", kept) == []

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from campaign.letters import compose
 from campaign.letters.letter_rules import Problem, source_problems
+from campaign.letters.text_versions import blocks, resolve
 from campaign.letters.text_versions import problems as version_problems
 from campaign.models import Campaign, LetterTemplate
 from campaign.people.importers.base import DEFAULT_TITLE, FIELD_LIMITS
@@ -250,30 +251,67 @@ _PARAGRAPH_MARK = "\ue000supporter-paragraph\ue000"
 def losses(template: LetterTemplate, subject: str, body: str) -> list[str]:
     """What supporters would lose with this (valid) text, one sentence each: their
     name not signed under the letter, their own paragraph thrown away. Empty when
-    a supporter who gives both sees both in the letter."""
+    a supporter who gives both sees both in every letter the text can make: with
+    versions, the letter is also made from the versions that leave each out."""
     context = _sample_contexts(template.campaign, template.language, template.body_kind)[0]
     context["supporter"] = {
         **context["supporter"],
         "name": _NAME_MARK,
         "personal_paragraph": _PARAGRAPH_MARK,
     }
-    rendered = "\n".join(
-        compose.render_text(source, context, compose.SIZE_LIMITS[field])
-        for field, source in (("subject", subject), ("body", body))
-    )
+    sources = (("subject", subject), ("body", body))
     found = []
-    if _NAME_MARK not in rendered:
-        found.append(
+    for mark, sentence in (
+        (
+            _NAME_MARK,
             _(
                 "The letter does not carry the supporter's name: representatives will not "
                 "know who wrote to them, and the letter reads as anonymous."
-            )
-        )
-    if _PARAGRAPH_MARK not in rendered:
-        found.append(
+            ),
+        ),
+        (
+            _PARAGRAPH_MARK,
             _(
                 "The letter has no place for the supporter's own paragraph: what "
                 "supporters write in “Your own paragraph” will be thrown away."
+            ),
+        ),
+    ):
+        first = _rendered(context, [(field, resolve(source, ())) for field, source in sources])
+        if mark not in first:
+            found.append(sentence)
+            continue
+        without = [
+            (field, _versions_without(field, source, mark, context)) for field, source in sources
+        ]
+        if mark not in _rendered(context, without):
+            found.append(
+                sentence + " " + _("This happens in the letters that draw some of its versions.")
             )
-        )
     return found
+
+
+def _rendered(context: dict, sources: list[tuple[str, str]]) -> str:
+    return "\n".join(
+        compose.render_text(source, context, compose.SIZE_LIMITS[field])
+        for field, source in sources
+    )
+
+
+def _versions_without(field: str, source: str, mark: str, context: dict) -> str:
+    """The text with, in each block of versions, a version whose own wording leaves
+    ``mark`` out when there is one (else the first): the letter a supporter may get
+    that lacks it."""
+    draw = []
+    for block in blocks(source):
+        choice = 0
+        for number, version in enumerate(block):
+            try:
+                alone = compose.render_text(version, context, compose.SIZE_LIMITS[field])
+            except compose.RenderError:
+                continue  # a version that only makes sense in its place (inside an "if")
+            if mark not in alone:
+                choice = number
+                break
+        draw.append(choice)
+    return resolve(source, draw)

@@ -67,6 +67,13 @@ def has_versions(source: str) -> bool:
     return START in source or OR in source or END in source
 
 
+def blocks(source: str) -> list[list[str]]:
+    """The blocks of versions of a (checked) text, in order: each a list of versions."""
+    if not has_versions(source):
+        return []
+    return [p for p in _parts(source) if isinstance(p, list)]
+
+
 def counts(source: str) -> tuple[int, ...]:
     """How many versions each block of a (checked) text has."""
     if not has_versions(source):
