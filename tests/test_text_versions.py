@@ -311,7 +311,10 @@ def test_a_version_that_leaves_out_the_paragraph_or_the_name_is_a_loss(seeded):
     """Publishing warns about what supporters lose in the letters that draw a version
     leaving out their paragraph or their name, not only about the text as a whole."""
     template = template_for("parliament", "en")
-    both = "Dear {{ representative.name }},\n\n{{ supporter.personal_paragraph }}\n\n{{ supporter.name }}\n"
+    both = (
+        "Dear {{ representative.name }},\n\n{{ supporter.personal_paragraph }}\n\n"
+        "{{ supporter.name }}\n"
+    )
     assert template_checks.losses(template, "Please act", both) == []
 
     # One block: the second version drops the supporter's own paragraph.
