@@ -226,3 +226,18 @@ def test_organisers_turn_spreading_on_and_see_its_outlook(app, client):
     post_campaign(client, f"/organise/campaigns/{campaign.id}")
     db.session.expire_all()
     assert campaign.spread_end() is None
+
+
+def test_the_outlook_says_when_the_ceiling_keeps_letters_past_the_end(app):
+    from flask import render_template
+
+    from campaign.delivery.spread import SpreadOutlook
+
+    end = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    past_the_end = SpreadOutlook(end, 1, 1, 2, end + timedelta(days=1))
+    in_time = SpreadOutlook(end, 24, 1, 2, end - timedelta(hours=1))
+    with app.test_request_context("/"):
+        late = render_template("organisers/_spread.html", spread=past_the_end)
+        on_time = render_template("organisers/_spread.html", spread=in_time)
+    assert "at most 1 letter a day" in late and "after the end" in late
+    assert "at most 24 letters a day" in on_time and "after the end" not in on_time
