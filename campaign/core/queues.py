@@ -58,8 +58,18 @@ class Worker(SimpleWorker):
 
 def make_worker() -> Worker:
     """A worker on every queue of the project, in ALL_QUEUES' order (the order it
-    takes jobs in), on the app's Redis."""
-    return Worker([get_queue(name) for name in ALL_QUEUES], connection=redis_connection())
+    takes jobs in), on a Redis client of its own.
+
+    RQ waits for jobs in one blocking call of up to its dequeue timeout (minutes)
+    and raises the socket timeout of the pool it is given to match; connections the
+    app's pool had already opened keep their 10 s, and a worker that blocked on one
+    of those quit ("Redis connection timeout, quitting") after 10 idle seconds. On
+    its own pool every connection gets RQ's timeout, and the app's keeps 10 s."""
+    connection = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=5)
+    queues = [
+        Queue(name, connection=connection, default_timeout=JOB_TIMEOUT) for name in ALL_QUEUES
+    ]
+    return Worker(queues, connection=connection)
 
 
 def get_queue(name: str) -> Queue:
