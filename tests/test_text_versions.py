@@ -355,3 +355,17 @@ def test_a_version_that_leaves_out_the_paragraph_or_the_name_is_a_loss(seeded):
         + "\n\n{{ supporter.name }}\n"
     )
     assert template_checks.losses(template, "Please act", kept) == []
+
+
+@pytest.mark.parametrize(
+    ("subject", "named"),
+    [
+        (START + " " + OR + "Free them now" + END, "The subject is empty."),
+        (START + "Free them now" + OR + "  " + END, "version 2 of block 1: The subject is empty."),
+    ],
+)
+def test_a_blank_subject_version_is_refused_as_an_empty_subject(seeded, subject, named):
+    template = template_for("parliament", "en")
+    body = template.published_version.body
+    problems = template_checks.validate(template, subject, body)
+    assert [(p.field, p.message) for p in problems] == [("subject", named)]

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from campaign.letters import compose
 from campaign.letters.letter_rules import Problem, source_problems
-from campaign.letters.text_versions import blocks, resolve
+from campaign.letters.text_versions import alternatives, blocks, resolve
 from campaign.letters.text_versions import problems as version_problems
 from campaign.models import Campaign, LetterTemplate
 from campaign.people.importers.base import DEFAULT_TITLE, FIELD_LIMITS
@@ -203,9 +203,33 @@ def validate(template: LetterTemplate, subject: str, body: str) -> list[Problem]
     for field, source in (("subject", subject), ("body", body)):
         if source.strip():
             problems += source_problems(field, source) or version_problems(field, source)
+    if subject and not problems:
+        problems += _blank_subject_versions(subject)
     if not problems:
         problems = _test_render(template, subject, body)
     return problems
+
+
+def _blank_subject_versions(subject: str) -> list[Problem]:
+    """A (well-formed) subject with versions whose first versions, or any one
+    version, leave it blank: the letters drawing it would go without a subject."""
+    empty = _("The subject is empty.")
+    if not resolve(subject, ()).strip():
+        return [Problem("subject", None, empty)]
+    return [
+        Problem(
+            "subject",
+            None,
+            _(
+                "version %(version)s of block %(block)s: %(problem)s",
+                version=version,
+                block=number,
+                problem=empty,
+            ),
+        )
+        for number, version, text in alternatives(subject)
+        if not text.strip()
+    ]
 
 
 # -- samples ------------------------------------------------------------------

@@ -74,6 +74,17 @@ def blocks(source: str) -> list[list[str]]:
     return [p for p in _parts(source) if isinstance(p, list)]
 
 
+def alternatives(source: str):
+    """(block, version, text) for every version after the first of each block (both
+    numbered from 1): the text with that version and the first of every other block.
+    With the all-first text, these are the letters checked for every version."""
+    found = blocks(source)
+    for number, block in enumerate(found):
+        for version in range(1, len(block)):
+            draw = tuple(version if i == number else 0 for i in range(len(found)))
+            yield number + 1, version + 1, resolve(source, draw)
+
+
 def counts(source: str) -> tuple[int, ...]:
     """How many versions each block of a (checked) text has."""
     if not has_versions(source):
@@ -151,22 +162,20 @@ def problems(field: str, source: str) -> list[Problem]:
             )
             for problem in first
         ]
-    for number, block in enumerate(blocks):
-        for version in range(1, len(block)):
-            draw = tuple(version if i == number else 0 for i in range(len(blocks)))
-            found = source_problems(field, resolve(source, draw))
-            if found:
-                return [
-                    Problem(
-                        field,
-                        problem.line,
-                        _(
-                            "version %(version)s of block %(block)s: %(problem)s",
-                            version=version + 1,
-                            block=number + 1,
-                            problem=problem.message,
-                        ),
-                    )
-                    for problem in found
-                ]
+    for number, version, text in alternatives(source):
+        found = source_problems(field, text)
+        if found:
+            return [
+                Problem(
+                    field,
+                    problem.line,
+                    _(
+                        "version %(version)s of block %(block)s: %(problem)s",
+                        version=version,
+                        block=number,
+                        problem=problem.message,
+                    ),
+                )
+                for problem in found
+            ]
     return []
