@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from campaign.delivery import address_releases, reconcile
+from campaign.letters import digests
 from campaign.partners import webhook_sender
 from campaign.supporters import privacy, reminders
 from campaign.tracking import catch_up, rollups, surveys
@@ -18,6 +19,8 @@ PERIODIC: dict[str, tuple[Callable[[], int], int]] = {
     "expire_unconfirmed": (reminders.expire_unconfirmed, 900),
     # Letters left behind by a killed worker or a Redis that forgot go on.
     "reconcile_letters": (reconcile.reconcile, 60),
+    # The day's digests (letters.digests), and digests a letter left.
+    "gather_digests": (digests.gather, 60),
     # Held letters whose representative's address was corrected by an import.
     "release_held_letters": (address_releases.release_job, 300),
     # Retention (supporters.privacy; docs/privacy.md).

@@ -8,6 +8,7 @@ that lacks one refuses to start instead of running with a guessable value.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -113,6 +114,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # PostgreSQL ends a worker's session that holds due letters locked, without a
         # statement, this long (a paused or stalled worker): the others take them.
         "CLAIM_IDLE_SECONDS": env_float("CLAIM_IDLE_SECONDS", 5.0),
+        # When the day's digests are made (letters.digests), HH:MM in UTC.
+        "DIGEST_TIME": env_str("DIGEST_TIME", "07:00"),
         # A worker or clock that cannot reach PostgreSQL or Redis this long exits.
         "WORKER_CONNECT_RETRY_SECONDS": env_float("WORKER_CONNECT_RETRY_SECONDS", 60.0),
         # Letters due this long with none taken: `letters status` and /healthz say so.
@@ -266,6 +269,10 @@ def validate_delivery(config: dict) -> None:
     for name in positive:
         if name in config and not config[name] > 0:
             raise ConfigError(f"{name} must be above 0")
+    if "DIGEST_TIME" in config and not re.fullmatch(
+        r"([01]\d|2[0-3]):[0-5]\d", config["DIGEST_TIME"] or ""
+    ):
+        raise ConfigError("DIGEST_TIME must be a time of day as HH:MM (UTC), e.g. 07:00")
     if config.get("SENDING_LEASE_SECONDS", 120) <= 2 * config.get("SENDGRID_TIMEOUT", 10.0):
         # A worker must be able to finish a request well inside its lease, or the
         # reconciler could hand the letter to another worker while it is in flight.

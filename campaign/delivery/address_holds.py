@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from campaign.core.extensions import db
-from campaign.delivery import delivery
+from campaign.delivery import digest_members, letter_moves
 from campaign.models import (
     AddressFlag,
     Letter,
@@ -78,7 +78,11 @@ def hold_letters(letter_ids: list[int], cause: str) -> list[int]:
     if not letter_ids:
         return []
     now = utcnow()
-    moved = delivery.move_letters(Letter.id.in_(letter_ids), S.QUEUED, S.HELD_ADDRESS, cause, now)
+    moved = letter_moves.move_letters(
+        Letter.id.in_(letter_ids), S.QUEUED, S.HELD_ADDRESS, cause, now
+    )
+    # The letters a held digest carries wait with it (each goes singly once released).
+    digest_members.follow_leads(moved, now)
     return moved
 
 
@@ -111,7 +115,7 @@ def cancel(representative_id: int, cause: str, states=(S.HELD_ADDRESS,)) -> int:
     moved = 0
     for state in states:
         moved += len(
-            delivery.move_letters(
+            letter_moves.move_letters(
                 Letter.representative_id == representative_id, state, S.CANCELLED, cause, now
             )
         )

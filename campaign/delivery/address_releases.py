@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from campaign.core.extensions import db
-from campaign.delivery import delivery, queueing
+from campaign.delivery import letter_moves, queueing
 from campaign.delivery.address_holds import blocked
 from campaign.models import Campaign, Letter, LetterState
 from campaign.models.base import utcnow
@@ -41,7 +41,7 @@ def release(representative_id: int | None, cause: str) -> int:
     ids = [i for i, rep_id, status in rows if rep_id not in still and status != "cancelled"]
     if not ids:
         return 0
-    moved = delivery.move_letters(
+    moved = letter_moves.move_letters(
         Letter.id.in_(ids), S.HELD_ADDRESS, S.QUEUED, cause, now, next_attempt_at=None
     )
     if moved:
@@ -52,7 +52,7 @@ def release(representative_id: int | None, cause: str) -> int:
 def _cancel_ids(letter_ids: list[int], cause: str, now) -> None:
     if not letter_ids:
         return
-    delivery.move_letters(Letter.id.in_(letter_ids), S.HELD_ADDRESS, S.CANCELLED, cause, now)
+    letter_moves.move_letters(Letter.id.in_(letter_ids), S.HELD_ADDRESS, S.CANCELLED, cause, now)
 
 
 def release_job() -> int:

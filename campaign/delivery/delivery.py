@@ -32,7 +32,8 @@ from sqlalchemy import bindparam, func, select, tuple_, update
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage
 from campaign.core.queues import redis_connection
-from campaign.delivery.outcomes import record_events
+from campaign.delivery import digest_members
+from campaign.delivery.letter_moves import record_events
 from campaign.models import Letter, LetterState
 from campaign.models.base import utcnow
 
@@ -182,6 +183,8 @@ def letter_message(letter: Letter) -> OutgoingMessage:
     from campaign.delivery.reply_tokens import reply_address
 
     config = current_app.config
+    if digest_members.is_lead(letter):
+        return _digest_message(letter)
     return OutgoingMessage(
         to_email=letter.representative.email,
         to_name=letter.representative.name,
@@ -191,6 +194,29 @@ def letter_message(letter: Letter) -> OutgoingMessage:
         reply_to_name=letter.supporter.name,
         subject=letter.subject,
         text=letter.body,
+        custom_args={"letter_id": str(letter.id)},
+        kind="letter",
+    )
+
+
+def _digest_message(letter: Letter) -> OutgoingMessage:
+    """The digest its lead letter carries: from the campaign (its organiser, else the
+    site), replies to the lead's own address, which names every letter of the digest
+    (tracking.replies). No supporter's address is in it."""
+    from campaign.delivery.reply_tokens import reply_address
+
+    config = current_app.config
+    digest, campaign = letter.digest, letter.campaign
+    sender = campaign.organiser_name or campaign.title
+    return OutgoingMessage(
+        to_email=letter.representative.email,
+        to_name=letter.representative.name,
+        from_email=config["MAIL_FROM"],
+        from_name=sender[:200],
+        reply_to_email=reply_address(letter.id) or campaign.organiser_email or config["MAIL_FROM"],
+        reply_to_name=sender[:200],
+        subject=digest.subject,
+        text=digest.body,
         custom_args={"letter_id": str(letter.id)},
         kind="letter",
     )
@@ -233,24 +259,3 @@ def journal_entries(letter_ids: list[int]) -> dict[int, tuple[int, str]]:
         )
         found[letter_id] = (int(attempt), message_id)
     return found
-
-
-def move_letters(
-    condition, from_state: LetterState, to_state: LetterState, cause: str, now: datetime, **values
-) -> list[int]:
-    """Move every letter matching ``condition`` that is still in ``from_state`` to
-    ``to_state`` in one statement (setting ``values`` too), with an event for each;
-    returns the ids moved. The caller commits."""
-    moved = (
-        db.session.execute(
-            update(Letter)
-            .where(condition, Letter.state == from_state.value)
-            .values(state=to_state.value, updated_at=now, **values)
-            .returning(Letter.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
-    record_events([(i, from_state, to_state, cause) for i in moved], now)
-    return moved

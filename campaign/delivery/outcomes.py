@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 
 from campaign.core.extensions import db
+from campaign.delivery import digest_members
+from campaign.delivery.letter_moves import record_events
 from campaign.models import Campaign, Letter, LetterEvent, LetterState
 from campaign.models.base import utcnow
-from campaign.models.letter import TRANSITIONS
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ def _record(outcomes: list[Outcome]) -> dict[str, int]:
             kind = _write_one(row, now)
             if kind:
                 written[kind] = written.get(kind, 0) + 1
+    # A digest's letters go with the letter that carries it, in the same commit.
+    settled = [r.outcome.letter_id for r in rows if r.to != S.QUEUED]
+    digest_members.follow_leads(settled, now)
     db.session.commit()
     return written
 
@@ -257,29 +261,6 @@ def _history(letter: Letter, cause: str, now: datetime) -> None:
             cause=cause[:500],
             created_at=now,
         )
-    )
-
-
-def record_events(moves: list[tuple[int, LetterState, LetterState, str]], now: datetime) -> None:
-    """One LetterEvent per (letter id, from, to, cause), for state changes written in
-    bulk; refuses a move the state machine does not allow. The caller commits."""
-    if not moves:
-        return
-    for _, from_state, to_state, _ in moves:
-        if to_state not in TRANSITIONS[from_state]:
-            raise ValueError(f"{from_state} -> {to_state} is not an allowed move")
-    db.session.execute(
-        insert(LetterEvent),
-        [
-            {
-                "letter_id": letter_id,
-                "from_state": from_state.value,
-                "to_state": to_state.value,
-                "cause": cause[:500],
-                "created_at": now,
-            }
-            for letter_id, from_state, to_state, cause in moves
-        ],
     )
 
 

@@ -61,6 +61,7 @@ def queue_confirmed(letters: list[Letter], cause: str) -> None:
     """Move letters awaiting confirmation to `queued`, due now, each in its place in
     the fair order (see rank_letters), and wake the dispatcher once the caller
     commits. Loaded letters, in id order; written with the caller's next flush."""
+    letters = [letter for letter in letters if not to_digest(letter, cause)]
     if not letters:
         return
     with db.session.no_autoflush:
@@ -71,6 +72,17 @@ def queue_confirmed(letters: list[Letter], cause: str) -> None:
         letter.next_attempt_at = now
         letter.fair_rank = rank
     wake_after_commit(len(letters))
+
+
+def to_digest(letter: Letter, cause: str) -> bool:
+    """Move a confirmed (or released) letter to `awaiting_digest` instead of the
+    queue when its campaign sends digests to its representative's kind of body and
+    it has its digest entry (letters.digests); returns whether it did."""
+    kind = letter.representative.body.kind
+    if letter.digest_entry is None or letter.campaign.digest_every(kind) is None:
+        return False
+    letter.transition(S.AWAITING_DIGEST, f"{cause}; waits for the day's digest")
+    return True
 
 
 def wake_after_commit(letters: int = 1) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from campaign.accounts import audit
 from campaign.core.extensions import db
-from campaign.delivery import delivery, queueing
+from campaign.delivery import letter_moves, queueing
 from campaign.models import Campaign, Letter, LetterState, User
 from campaign.models.base import utcnow
 
@@ -103,13 +103,16 @@ def cancel(campaign: Campaign, *, user: User | None = None) -> int:
     campaign.sending_status = "cancelled"
     db.session.flush()
     now = utcnow()
-    ids = delivery.move_letters(
-        Letter.campaign_id == campaign.id,
-        S.QUEUED,
-        S.CANCELLED,
-        "the campaign's sending was cancelled",
-        now,
-    )
+    ids = []
+    # Letters waiting for a digest, or carried by one, are cancelled with it.
+    for state in (S.QUEUED, S.AWAITING_DIGEST, S.IN_DIGEST):
+        ids += letter_moves.move_letters(
+            Letter.campaign_id == campaign.id,
+            state,
+            S.CANCELLED,
+            "the campaign's sending was cancelled",
+            now,
+        )
     _record("cancel", campaign, before, (len(ids), 0), "sending_cancelled", len(ids), user)
     db.session.commit()
     return len(ids)

@@ -69,6 +69,9 @@ class RenderedLetter:
     # The versions drawn of the subject's and the body's blocks (letters.text_versions);
     # empty for a text without versions.
     draw: dict[str, tuple[int, ...]] | None = None
+    # What the letter says of its supporter (supporter_context): a digest's entry
+    # for the letter is made of it (letters.digest_text).
+    supporter: dict | None = None
 
 
 class PublishedLetters:
@@ -270,18 +273,7 @@ def render_letter(
     language = version.template.language
     context = {
         "representative": representative_vars(representative, language),
-        "supporter": {
-            "name": signing_name(
-                supporter.get("name", ""), supporter.get("name_latin", ""), language
-            ),
-            "city": supporter.get("city", ""),
-            "personal_paragraph": introduced(
-                clean_paragraph(supporter.get("personal_paragraph", "")),
-                supporter.get("paragraph_language"),
-                language,
-            ),
-            **claims(representative, supporter.get("residence"), language),
-        },
+        "supporter": supporter_context(representative, supporter, language),
         "figures": figures_for(campaign, language),
     }
     if draw is None:
@@ -290,13 +282,50 @@ def render_letter(
             for field, source in (("subject", version.subject), ("body", version.body))
         }
     draw = {field: tuple(draw.get(field, ())) for field in ("subject", "body")}
-    subject_source = resolve(version.subject, draw["subject"])
-    body_source = resolve(version.body, draw["body"])
-    subject = " ".join(render_text(subject_source, context, SUBJECT_MAX_CHARS).split())
-    body = with_closing_line(
-        render_text(body_source, context, LETTER_MAX_CHARS),
-        campaign,
-        context["supporter"]["name"],
-        language,
+    subject, text = _render_drawn(version, draw, context)
+    body = with_closing_line(text, campaign, context["supporter"]["name"], language)
+    return RenderedLetter(
+        subject=subject,
+        body=body,
+        language=language,
+        version=version,
+        draw=draw,
+        supporter=context["supporter"],
     )
-    return RenderedLetter(subject=subject, body=body, language=language, version=version, draw=draw)
+
+
+def supporter_context(representative: Representative, supporter: dict, language: str) -> dict:
+    """What a letter in ``language`` says of its supporter (see render_letter)."""
+    return {
+        "name": signing_name(supporter.get("name", ""), supporter.get("name_latin", ""), language),
+        "city": supporter.get("city", ""),
+        "personal_paragraph": introduced(
+            clean_paragraph(supporter.get("personal_paragraph", "")),
+            supporter.get("paragraph_language"),
+            language,
+        ),
+        **claims(representative, supporter.get("residence"), language),
+    }
+
+
+def _render_drawn(version: TemplateVersion, draw: dict, context: dict) -> tuple[str, str]:
+    subject_source = resolve(version.subject, draw.get("subject", ()))
+    body_source = resolve(version.body, draw.get("body", ()))
+    subject = " ".join(render_text(subject_source, context, SUBJECT_MAX_CHARS).split())
+    return subject, render_text(body_source, context, LETTER_MAX_CHARS)
+
+
+def render_shared(
+    campaign: Campaign, representative: Representative, version: TemplateVersion, draw: dict | None
+) -> tuple[str, str]:
+    """The subject and text a letter shares with every other letter of its version
+    and draw: rendered for nobody in particular (no name, place or own words, no
+    claim of residence), as a digest prints it once (letters.digest_text).
+    Raises RenderError as render_letter does."""
+    language = version.template.language
+    context = {
+        "representative": representative_vars(representative, language),
+        "supporter": supporter_context(representative, {}, language),
+        "figures": figures_for(campaign, language),
+    }
+    return _render_drawn(version, draw or {}, context)

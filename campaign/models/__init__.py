@@ -3,7 +3,14 @@
 from campaign.models.audit import AuditEntry
 from campaign.models.campaign import Body, Campaign
 from campaign.models.imports import ImportRun, ImportRunBody
-from campaign.models.letter import Letter, LetterEvent, LetterState, Submission, Supporter
+from campaign.models.letter import (
+    Digest,
+    Letter,
+    LetterEvent,
+    LetterState,
+    Submission,
+    Supporter,
+)
 from campaign.models.office import OfficeRequest
 from campaign.models.own_words import OwnWordsSettings, ParagraphSignature
 from campaign.models.partner import (
@@ -38,6 +45,7 @@ __all__ = [
     "Body",
     "Campaign",
     "DeliveryEvent",
+    "Digest",
     "ImportRun",
     "ImportRunBody",
     "Letter",

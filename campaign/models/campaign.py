@@ -74,6 +74,10 @@ class Campaign(db.Model):
     spread_until_close: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     spread_daily_ceiling: Mapped[int] = mapped_column(default=24, server_default="24")
     spread_ends_at = mapped_column(UTCDateTime, nullable=True)
+    # Daily digests (letters.digests), per kind of body: {kind: N}, where the kind's
+    # letters go to each representative as one digest a day, or as soon as N wait
+    # (0: once a day only). A kind not named gets single letters.
+    digest_kinds: Mapped[dict] = mapped_column(db.JSON, default=dict, server_default="{}")
     # Whether the public responsiveness page shows this campaign (organisers opt in).
     public_responsiveness: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     # The campaign the site's first addresses (/write/…, /confirm/…) serve; one at most
@@ -103,6 +107,12 @@ class Campaign(db.Model):
         if not self.spread_until_close:
             return None
         return self.spread_ends_at or self.closing_moment()
+
+    def digest_every(self, body_kind: str) -> int | None:
+        """None when the kind's letters go singly; else N (a digest as soon as N
+        letters wait for one representative, 0: only the daily one)."""
+        value = (self.digest_kinds or {}).get(body_kind)
+        return None if value is None else int(value)
 
     def is_open(self, today: date) -> bool:
         return self.not_open_reason(today) is None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
@@ -17,6 +18,12 @@ class LetterState(enum.StrEnum):
     # Queued to a representative whose address bounced or whose office asked us to
     # stop: waits for staff (address fixed: queued again; or cancelled).
     HELD_ADDRESS = "held_address"
+    # Confirmed, for a representative whose letters of this campaign go as one daily
+    # digest (letters.digests): waits for the next one.
+    AWAITING_DIGEST = "awaiting_digest"
+    # Gathered into a digest that its lead letter carries: moves with that letter
+    # (sent, failed, cancelled), or, when the lead is withdrawn, becomes the lead.
+    IN_DIGEST = "in_digest"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
@@ -32,9 +39,14 @@ class LetterState(enum.StrEnum):
 S = LetterState
 # The only moves a letter may make (see the architecture notes); anything else is a bug.
 TRANSITIONS: dict[LetterState, frozenset[LetterState]] = {
-    S.AWAITING_CONFIRMATION: frozenset({S.QUEUED, S.HELD, S.EXPIRED, S.CANCELLED}),
+    S.AWAITING_CONFIRMATION: frozenset(
+        {S.QUEUED, S.AWAITING_DIGEST, S.HELD, S.EXPIRED, S.CANCELLED}
+    ),
     # A held letter is also cancelled when its supporter deletes their data.
-    S.HELD: frozenset({S.QUEUED, S.REJECTED, S.CANCELLED}),
+    S.HELD: frozenset({S.QUEUED, S.AWAITING_DIGEST, S.REJECTED, S.CANCELLED}),
+    # A digest's first letter is queued and carries it; the others wait in it.
+    S.AWAITING_DIGEST: frozenset({S.QUEUED, S.IN_DIGEST, S.CANCELLED}),
+    S.IN_DIGEST: frozenset({S.QUEUED, S.SENT, S.FAILED, S.HELD_ADDRESS, S.CANCELLED}),
     S.QUEUED: frozenset({S.SENDING, S.HELD_ADDRESS, S.CANCELLED}),
     S.HELD_ADDRESS: frozenset({S.QUEUED, S.CANCELLED}),
     S.SENDING: frozenset({S.QUEUED, S.SENT, S.FAILED, S.CANCELLED}),
@@ -132,6 +144,12 @@ class Letter(db.Model):
     # The versions drawn of the subject's and body's blocks of template_version
     # (letters.text_versions): {"subject": [n], "body": [n, m]}; None without versions.
     text_draw: Mapped[dict | None] = mapped_column(db.JSON)
+    # For a representative who gets daily digests: this letter's entry in them
+    # (name, place, own words), rendered when the supporter approved it and shown
+    # in the preview as it will be sent (letters.digest_text).
+    digest_entry: Mapped[str | None] = mapped_column(db.Text)
+    # The digest that carries (or carried) this letter (letters.digests).
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digest.id"), index=True)
     state: Mapped[str] = mapped_column(db.String(32), index=True)
     # While a worker holds the letter in `sending`, nobody else may take it before this time.
     lease_until = mapped_column(UTCDateTime)
@@ -156,6 +174,7 @@ class Letter(db.Model):
     campaign = relationship("Campaign")
     template_version = relationship("TemplateVersion")
     events = relationship("LetterEvent", back_populates="letter", order_by="LetterEvent.id")
+    digest = relationship("Digest", foreign_keys=[digest_id])
 
     def transition(self, to: LetterState, cause: str) -> LetterEvent:
         """Move to ``to`` and record why; raises InvalidTransition for a move the
@@ -171,6 +190,32 @@ class Letter(db.Model):
         if session is not None:
             session.add(event)
         return event
+
+
+class Digest(db.Model):
+    """One mail to one representative that carries the day's letters of a campaign
+    (letters.digests). Its text is composed when it is gathered and again if a
+    letter leaves it before it goes; its first letter (``lead_letter_id``) goes
+    through the queue, the throttle and the provider for all of them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("representative.id"), index=True)
+    # The UTC day it gathers letters for: one daily digest per representative a day.
+    day: Mapped[date] = mapped_column(db.Date)
+    # "daily", or "count" (gathered once N letters waited; see Campaign.digest_kinds).
+    reason: Mapped[str] = mapped_column(db.String(8), default="daily")
+    language: Mapped[str] = mapped_column(db.String(8))
+    lead_letter_id: Mapped[int | None] = mapped_column()
+    letters_count: Mapped[int] = mapped_column(default=0)
+    subject: Mapped[str] = mapped_column(db.Text, default="")
+    body: Mapped[str] = mapped_column(db.Text, default="")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Set when the subject and text were removed (retention, as for letters).
+    text_removed_at = mapped_column(UTCDateTime)
+
+    campaign = relationship("Campaign")
+    representative = relationship("Representative")
 
 
 class LetterEvent(db.Model):

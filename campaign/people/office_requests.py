@@ -106,7 +106,13 @@ def record(
         cancelled = address_holds.cancel(
             rep.id,
             f"cancelled: the office asked: {RECORDED[kind]}",
-            states=(S.AWAITING_CONFIRMATION, S.QUEUED, S.HELD_ADDRESS),
+            states=(
+                S.AWAITING_CONFIRMATION,
+                S.AWAITING_DIGEST,
+                S.IN_DIGEST,
+                S.QUEUED,
+                S.HELD_ADDRESS,
+            ),
         )
         message, params["count"] = "office_request_cancelling", cancelled
     elif kind == "redirect":

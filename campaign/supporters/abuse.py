@@ -115,8 +115,10 @@ def release(submission_id: int, reviewer: str) -> int:
     from campaign.delivery import queueing
 
     letters = _held_letters(submission_id)
+    cause = f"released by staff ({reviewer})"[:450]
     for letter in letters:
-        letter.transition(LetterState.QUEUED, f"released by staff ({reviewer})"[:500])
+        if not queueing.to_digest(letter, cause):
+            letter.transition(LetterState.QUEUED, cause)
     queueing.queue_letters(letters)
     db.session.commit()
     return len(letters)

@@ -46,6 +46,8 @@ STATE_LABELS = {
     "held": _l("waiting for review"),
     "queued": _l("queued"),
     "held_address": _l("waiting: address being checked"),
+    "awaiting_digest": _l("waiting for today's digest"),
+    "in_digest": _l("in today's digest, being sent"),
     "sending": _l("being sent"),
     "sent": _l("sent"),
     "delivered": _l("delivered"),

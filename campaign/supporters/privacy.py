@@ -28,7 +28,8 @@ from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage, get_backend
 from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
 from campaign.core.urls import public_url
-from campaign.models import Letter, LetterEvent, LetterState, Submission, Supporter
+from campaign.letters import digests
+from campaign.models import Digest, Letter, LetterEvent, LetterState, Submission, Supporter
 from campaign.models.base import utcnow
 from campaign.partners import consent
 from campaign.supporters import similarity
@@ -41,7 +42,14 @@ FINISHED = frozenset(
 )
 _FINISHED_VALUES = sorted(s.value for s in FINISHED)
 # Not yet sent, and still stoppable.
-UNSENT = (S.AWAITING_CONFIRMATION, S.HELD, S.QUEUED, S.HELD_ADDRESS)
+UNSENT = (
+    S.AWAITING_CONFIRMATION,
+    S.HELD,
+    S.AWAITING_DIGEST,
+    S.IN_DIGEST,
+    S.QUEUED,
+    S.HELD_ADDRESS,
+)
 ANONYMOUS_DOMAIN = "anonymised.invalid"
 
 
@@ -114,8 +122,20 @@ def _remove_text(letter: Letter, now) -> bool:
         return False
     letter.subject = ""
     letter.body = ""
+    letter.digest_entry = None
     letter.text_removed_at = now
     return True
+
+
+def _remove_digest_texts(condition, now) -> None:
+    """Remove the subject and text of the digests ``condition`` selects: a digest
+    prints the names and words of every supporter it carried."""
+    db.session.execute(
+        db.update(Digest)
+        .where(condition, Digest.text_removed_at.is_(None))
+        .values(subject="", body="", text_removed_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _anonymise(supporter: Supporter, now) -> None:
@@ -143,7 +163,7 @@ def erase_supporter(supporter: Supporter) -> Erasure:
             .with_for_update()
         ).scalars()
     )
-    if any(letter.state == S.SENDING for letter in letters):
+    if any(letter.state == S.SENDING for letter in letters) or _digest_under_way(letters):
         db.session.rollback()
         raise ErasureDeferred("a letter is being sent")
     now = utcnow()
@@ -153,6 +173,17 @@ def erase_supporter(supporter: Supporter) -> Erasure:
             letter.transition(S.CANCELLED, "the supporter deleted their data")
             cancelled += 1
         removed += _remove_text(letter, now)
+    db.session.flush()
+    # Digests not sent yet are written again without them; sent ones lose their text.
+    in_digests = [letter.digest_id for letter in letters if letter.digest_id is not None]
+    digests.recompose(in_digests)
+    _remove_digest_texts(
+        Digest.id.in_(in_digests)
+        & Digest.lead_letter_id.in_(
+            db.select(Letter.id).where(Letter.sent_at.is_not(None), Letter.digest_id == Digest.id)
+        ),
+        now,
+    )
     _clear_reply_quotes([letter.id for letter in letters])
     _forget_supporter_extras(supporter.id)
     similarity.forget_supporter(supporter.id)
@@ -165,6 +196,22 @@ def erase_supporter(supporter: Supporter) -> Erasure:
     _anonymise(supporter, now)
     db.session.commit()
     return Erasure(cancelled=cancelled, texts_removed=removed)
+
+
+def _digest_under_way(letters: list[Letter]) -> bool:
+    """Whether a digest carrying one of ``letters`` is being sent right now."""
+    ids = {letter.digest_id for letter in letters if letter.digest_id is not None}
+    if not ids:
+        return False
+    return (
+        db.session.execute(
+            db.select(Letter.id)
+            .join(Digest, Digest.lead_letter_id == Letter.id)
+            .where(Digest.id.in_(ids), Letter.state == S.SENDING.value)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _clear_reply_quotes(letter_ids: list[int]) -> int:
@@ -228,6 +275,11 @@ def remove_old_letter_texts() -> int:
         finished_before_cutoff = db.select(LetterEvent.letter_id).filter(
             LetterEvent.to_state.in_(_FINISHED_VALUES), LetterEvent.created_at <= cutoff
         )
+        finished_leads = db.select(Letter.id).filter(Letter.state.in_(_FINISHED_VALUES))
+        _remove_digest_texts(
+            (Digest.created_at <= cutoff) & Digest.lead_letter_id.in_(finished_leads), utcnow()
+        )
+        db.session.commit()
         total = 0
         while True:
             letters = (

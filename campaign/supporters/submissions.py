@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from campaign.core.extensions import db
 from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit
 from campaign.delivery import address_holds
-from campaign.letters import compose
+from campaign.letters import compose, digests
 from campaign.letters.residence import NOWHERE, Residence
 from campaign.models import (
     Campaign,
@@ -189,6 +189,7 @@ def submit(
             if any(rendered.draw.values())
             else None
         )
+        letter.digest_entry = digests.entry_for(campaign, representative, rendered)
         written += 1
     if written == 0:
         db.session.rollback()

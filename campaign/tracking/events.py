@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 
 from campaign.core.extensions import db
 from campaign.core.record_ids import record_id
+from campaign.delivery import digest_members
 from campaign.models import (
     DeliveryEvent,
     Letter,
@@ -275,8 +276,10 @@ def record_events(items: list, limit: int | None = None) -> EventsResult:
         if target is None:
             continue
         cause = f"{name} event" + (f": {reason}" if reason else "")
-        if advance_letter(letter.id, target, cause[:500]):
-            result.moved += 1
+        # An event about a digest tells the fate of every letter it carried.
+        for letter_id in digest_members.carried_by(letter):
+            if advance_letter(letter_id, target, cause[:500]):
+                result.moved += 1
         if target == LetterState.BOUNCED:
             recipient = str(item.get("email") or "") or letter.representative.email
             flag_address(letter.representative_id, recipient, cause, "event")

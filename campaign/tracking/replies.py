@@ -24,7 +24,8 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from campaign.core.extensions import db
-from campaign.delivery import reply_tokens
+from campaign.delivery import digest_members, reply_tokens
+from campaign.letters.digests import DIGEST_MAX_LETTERS
 from campaign.models import Letter, LetterState, LoggedResponse, Reply
 from campaign.models.base import utcnow
 from campaign.models.tracking import CHANNELS, REPLY_KINDS, STANCES
@@ -69,7 +70,22 @@ def _id_candidates(message_ids: list[str]) -> list[str]:
 
 
 def match_letters(msg: InboundMessage) -> tuple[list[Letter], str]:
-    """The letters ``msg`` answers and how they were found ("" when none)."""
+    """The letters ``msg`` answers and how they were found ("" when none). A reply
+    to a digest answers every letter the digest carried."""
+    letters, source = _named_letters(msg)
+    digests = {letter.digest_id for letter in letters if digest_members.is_lead(letter)}
+    if not digests:
+        return letters, source
+    carried = db.session.execute(
+        select(Letter)
+        .where(Letter.digest_id.in_(digests), Letter.sent_at.is_not(None))
+        .order_by(Letter.id)
+        .limit(DIGEST_MAX_LETTERS * MAX_LETTERS_PER_MESSAGE)
+    ).scalars()
+    return list({letter.id: letter for letter in [*letters, *carried]}.values()), source
+
+
+def _named_letters(msg: InboundMessage) -> tuple[list[Letter], str]:
     for source, addresses in (("envelope", msg.envelope_to), ("to", msg.to), ("cc", msg.cc)):
         ids = reply_tokens.letter_ids_in(addresses)[:MAX_LETTERS_PER_MESSAGE]
         if ids:

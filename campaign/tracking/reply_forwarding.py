@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 from campaign.core.extensions import db
 from campaign.core.mail import OutgoingMessage, PermanentMailError, TransientMailError, get_backend
 from campaign.core.queues import NOTIFICATIONS, enqueue_after_commit, job
-from campaign.models import Reply
+from campaign.models import Letter, Reply, Supporter
 from campaign.models.base import utcnow
 from campaign.supporters.supporter_mail import forward_sender_name, supporter_locale
 
@@ -38,6 +38,9 @@ def forward_message(reply: Reply) -> OutgoingMessage:
         "campaign": letter.campaign,
         "letter": letter,
         "reply": reply,
+        # A reply to a digest goes without its quotation, which lists other
+        # supporters (see _names_others).
+        "reply_text": reply.own_text if letter.digest_id is not None else reply.text,
     }
     with force_locale(supporter_locale(supporter)):
         subject = render_template("email/forward_subject.txt", **context).strip()
@@ -87,6 +90,11 @@ def forward_reply(reply_id: int) -> str:
         reply.forward_status = "skipped"
         db.session.commit()
         return "skipped"
+    if _names_others(reply):
+        reply.forward_status = "held"
+        db.session.commit()
+        log.info("reply %s held for staff: it names other supporters of its digest", reply.id)
+        return "held"
     try:
         get_backend().send(forward_message(reply))
     except TransientMailError as exc:
@@ -105,6 +113,26 @@ def forward_reply(reply_id: int) -> str:
     db.session.commit()
     log.info("reply %s forwarded", reply.id)
     return "sent"
+
+
+def _names_others(reply: Reply) -> bool:
+    """Whether a reply to a digest, without its quotation, still names another
+    supporter of the digest (an office that answered inside the quoted text, or
+    wrote to them by name): then staff look at it instead of it being forwarded,
+    so that nobody's name reaches another supporter."""
+    letter = reply.letter
+    if letter.digest_id is None:
+        return False
+    names = db.session.execute(
+        select(Supporter.name)
+        .join(Letter, Letter.supporter_id == Supporter.id)
+        .where(Letter.digest_id == letter.digest_id, Letter.id != letter.id)
+    ).scalars()
+    text = " ".join(reply.own_text.split()).casefold()
+    return any(
+        len(name) >= 3 and name in text
+        for name in (" ".join((n or "").split()).casefold() for n in names)
+    )
 
 
 @job
