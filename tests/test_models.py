@@ -11,7 +11,14 @@ from . import flow
 
 def test_state_machine_matches_the_architecture():
     S = LetterState
-    assert TRANSITIONS[S.AWAITING_CONFIRMATION] == {S.QUEUED, S.HELD, S.EXPIRED, S.CANCELLED}
+    assert TRANSITIONS[S.AWAITING_CONFIRMATION] == {
+        S.QUEUED,
+        S.AWAITING_DIGEST,
+        S.HELD,
+        S.EXPIRED,
+        S.CANCELLED,
+    }
+    assert TRANSITIONS[S.IN_DIGEST] == {S.QUEUED, S.SENT, S.FAILED, S.HELD_ADDRESS, S.CANCELLED}
     assert TRANSITIONS[S.SENDING] == {S.QUEUED, S.SENT, S.FAILED, S.CANCELLED}
     assert FINAL_STATES == {S.BOUNCED, S.REPLIED, S.FAILED, S.CANCELLED, S.EXPIRED, S.REJECTED}
 

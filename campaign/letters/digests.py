@@ -33,7 +33,7 @@ from datetime import datetime, time
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from campaign.core.extensions import db
 from campaign.core.locks import exclusive
@@ -267,4 +267,31 @@ def members_of(digest_id: int) -> list[Letter]:
         db.session.execute(
             select(Letter).where(Letter.digest_id == digest_id).order_by(Letter.id)
         ).scalars()
+    )
+
+
+def remove_texts(condition, now) -> None:
+    """Remove the subject and text of the digests ``condition`` selects: a digest
+    prints the names and words of every supporter it carried."""
+    db.session.execute(
+        update(Digest)
+        .where(condition, Digest.text_removed_at.is_(None))
+        .values(subject="", body="", text_removed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def under_way(letters: list[Letter]) -> bool:
+    """Whether a digest carrying one of ``letters`` is being sent right now."""
+    ids = {letter.digest_id for letter in letters if letter.digest_id is not None}
+    if not ids:
+        return False
+    return (
+        db.session.execute(
+            select(Letter.id)
+            .join(Digest, Digest.lead_letter_id == Letter.id)
+            .where(Digest.id.in_(ids), Letter.state == S.SENDING.value)
+            .limit(1)
+        ).first()
+        is not None
     )

@@ -14,7 +14,7 @@ from campaign.core.i18n import prefer_supporter_locale
 from campaign.core.translated_form import TranslatedForm
 from campaign.models import LetterState, Submission
 from campaign.supporters import confirmation, privacy, status_links, submissions
-from campaign.supporters.display import state_label
+from campaign.supporters.display import letter_label
 from campaign.supporters.forms import ConfirmForm, honeypot_filled
 from campaign.supporters.landing import belongs_to, campaign_route, here, not_open_page, share_url
 from campaign.supporters.names import body_name
@@ -162,7 +162,7 @@ def _letter_states(submission: Submission) -> list[dict]:
             "representative": letter.representative.name,
             "body": body_name(letter.representative.body),
             "state": letter.state,
-            "label": state_label(letter.state),
+            "label": letter_label(letter),
             "settled": letter.state in SETTLED,
         }
         for letter in submission.letters

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.core.blueprints.supporters import bp
 from campaign.core.urls import public_url
+from campaign.models.base import utcnow
 from campaign.people import directory
 
 # Where a request keeps its page's campaign and the slug of its address (landing.belongs_to).
@@ -62,6 +63,16 @@ STATE_LABELS = {
 
 def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
+
+
+def letter_label(letter) -> str:
+    """A letter's state as its supporter reads it; a letter that went in a digest
+    says so, and on which day."""
+    if letter.digest_id is not None and letter.sent_at and letter.state in ("sent", "delivered"):
+        if letter.sent_at.date() == utcnow().date():
+            return _("sent in today's digest")
+        return _("sent in the digest of %(date)s", date=format_date(letter.sent_at))
+    return state_label(letter.state)
 
 
 def campaign_title(campaign) -> str:

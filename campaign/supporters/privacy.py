@@ -127,17 +127,6 @@ def _remove_text(letter: Letter, now) -> bool:
     return True
 
 
-def _remove_digest_texts(condition, now) -> None:
-    """Remove the subject and text of the digests ``condition`` selects: a digest
-    prints the names and words of every supporter it carried."""
-    db.session.execute(
-        db.update(Digest)
-        .where(condition, Digest.text_removed_at.is_(None))
-        .values(subject="", body="", text_removed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _anonymise(supporter: Supporter, now) -> None:
     supporter.name = ""
     supporter.city = ""
@@ -163,7 +152,7 @@ def erase_supporter(supporter: Supporter) -> Erasure:
             .with_for_update()
         ).scalars()
     )
-    if any(letter.state == S.SENDING for letter in letters) or _digest_under_way(letters):
+    if any(letter.state == S.SENDING for letter in letters) or digests.under_way(letters):
         db.session.rollback()
         raise ErasureDeferred("a letter is being sent")
     now = utcnow()
@@ -177,7 +166,7 @@ def erase_supporter(supporter: Supporter) -> Erasure:
     # Digests not sent yet are written again without them; sent ones lose their text.
     in_digests = [letter.digest_id for letter in letters if letter.digest_id is not None]
     digests.recompose(in_digests)
-    _remove_digest_texts(
+    digests.remove_texts(
         Digest.id.in_(in_digests)
         & Digest.lead_letter_id.in_(
             db.select(Letter.id).where(Letter.sent_at.is_not(None), Letter.digest_id == Digest.id)
@@ -196,22 +185,6 @@ def erase_supporter(supporter: Supporter) -> Erasure:
     _anonymise(supporter, now)
     db.session.commit()
     return Erasure(cancelled=cancelled, texts_removed=removed)
-
-
-def _digest_under_way(letters: list[Letter]) -> bool:
-    """Whether a digest carrying one of ``letters`` is being sent right now."""
-    ids = {letter.digest_id for letter in letters if letter.digest_id is not None}
-    if not ids:
-        return False
-    return (
-        db.session.execute(
-            db.select(Letter.id)
-            .join(Digest, Digest.lead_letter_id == Letter.id)
-            .where(Digest.id.in_(ids), Letter.state == S.SENDING.value)
-            .limit(1)
-        ).first()
-        is not None
-    )
 
 
 def _clear_reply_quotes(letter_ids: list[int]) -> int:
@@ -276,7 +249,7 @@ def remove_old_letter_texts() -> int:
             LetterEvent.to_state.in_(_FINISHED_VALUES), LetterEvent.created_at <= cutoff
         )
         finished_leads = db.select(Letter.id).filter(Letter.state.in_(_FINISHED_VALUES))
-        _remove_digest_texts(
+        digests.remove_texts(
             (Digest.created_at <= cutoff) & Digest.lead_letter_id.in_(finished_leads), utcnow()
         )
         db.session.commit()

@@ -14,7 +14,7 @@ from campaign.core import limits
 from campaign.core.i18n import current_language, language_name
 from campaign.core.record_ids import record_id
 from campaign.delivery import address_holds
-from campaign.letters import compose, letter_language, residence
+from campaign.letters import compose, digests, letter_language, residence
 from campaign.partners import consent
 from campaign.people import directory, places
 from campaign.supporters import (
@@ -300,6 +300,8 @@ def write_letters(country: str, slug: str | None = None):
         previews=previews,
         # The seed of the versions drawn, only when a letter has versions.
         varied=any(any(letter.draw.values()) for _rep, letter, _copy in previews),
+        # The entry a letter will have in its representative's daily digest, if any.
+        digest_entry=lambda rep, letter: digests.entry_for(campaign, rep, letter),
         letter_languages=", ".join(
             sorted({language_name(letter.language) for _rep, letter, _copy in previews})
         ),
