@@ -34,6 +34,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from campaign.core.extensions import db
 from campaign.core.locks import exclusive
@@ -243,13 +244,14 @@ def _repair(now: datetime) -> None:
     """Members whose lead was recorded by a path that does not move them (the send
     journal, a late result) follow it; a digest whose lead was withdrawn gets
     another one."""
+    member = aliased(Letter)
     leads = db.session.execute(
         select(Digest.id, Digest.lead_letter_id, Letter.state)
         .join(Letter, Letter.id == Digest.lead_letter_id)
         .where(
             Letter.state.not_in([S.QUEUED.value, S.SENDING.value]),
-            select(Letter.id)
-            .where(Letter.digest_id == Digest.id, Letter.state == S.IN_DIGEST.value)
+            select(member.id)
+            .where(member.digest_id == Digest.id, member.state == S.IN_DIGEST.value)
             .exists(),
         )
     ).all()

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, func, or_, select
 
 from campaign.core.extensions import db
 from campaign.models import Campaign, Letter, SurveyAnswer
 from campaign.people import office_requests
-from campaign.tracking import reports
+from campaign.tracking import reports, rollups
 
 MIN_LETTERS = 10
 MIN_SURVEY_ANSWERS = 10
@@ -92,23 +92,51 @@ def _survey_answers(campaign_id: int) -> dict[int, int]:
     )
 
 
+def _digest_corrections(campaign_id: int) -> dict[int, tuple[int, int]]:
+    """{representative id: (sent, answered) to take off}: a digest is one message
+    to its representative, so its letters count as one sent, and as one answered
+    when any of them was; the rollups count every letter."""
+    facts = rollups.letter_facts(Letter.campaign_id == campaign_id)
+    answered = or_(
+        facts.c.captured_at.is_not(None), facts.c.logged_at.is_not(None), facts.c.surveyed == 1
+    )
+    rows = db.session.execute(
+        select(
+            facts.c.representative_id,
+            func.count(),
+            func.count(distinct(Letter.digest_id)),
+            func.sum(case((answered, 1), else_=0)),
+            func.count(distinct(case((answered, Letter.digest_id)))),
+        )
+        .join(Letter, Letter.id == facts.c.letter_id)
+        .where(Letter.digest_id.is_not(None))
+        .group_by(facts.c.representative_id)
+    ).all()
+    return {
+        rep: (letters - digests, (answered_letters or 0) - answered_digests)
+        for rep, letters, digests, answered_letters, answered_digests in rows
+    }
+
+
 def entries(campaign: Campaign) -> tuple[list[Entry], list[Entry], list[Entry]]:
     """(representatives with enough data, best share first; those with too few,
     by name; those whose office disputes its figures, by name, shown without them)."""
     surveyed = _survey_answers(campaign.id)
+    in_digests = _digest_corrections(campaign.id)
     rows = reports.responses("representative", campaign.id, refresh=False)
     disputed_ids = office_requests.figures_disputed(row.ident for row in rows)
     result, disputed = [], []
     for row in rows:
         counts = row.counts
+        fewer_sent, fewer_answered = in_digests.get(row.ident, (0, 0))
         (disputed if row.ident in disputed_ids else result).append(
             Entry(
                 name=str(row.key),
                 party=row.extra.get("party") or "",
                 body=row.extra.get("body") or "",
                 country=row.extra.get("country") or "",
-                sent=counts["sent"],
-                answered=counts["replied"],
+                sent=counts["sent"] - fewer_sent,
+                answered=counts["replied"] - fewer_answered,
                 survey_answers=surveyed.get(row.ident, 0),
                 survey_only=counts["replied_captured"] + counts["replied_logged"] == 0,
                 median_days=row.median_days_to_reply,
