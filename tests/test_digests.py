@@ -118,6 +118,12 @@ def test_a_days_letters_go_as_one_digest_and_each_is_recorded_as_sent_in_it(dige
     assert sorted(by_rep.values()) == [3, 3]
     assert letter_label(letters[0]) == "sent in today's digest"
     assert db.session.execute(db.select(db.func.count()).select_from(Digest)).scalar() == 2
+    # The staff report, per digest: each carried three letters, all sent.
+    from campaign.tracking import reports
+
+    rows = reports.responses("digest", campaign.id)
+    assert [row.counts["sent"] for row in rows] == [3, 3]
+    assert {row.extra["representative_id"] for row in rows} == {rep.id for rep in reps}
 
 
 def test_the_preview_shows_the_entry_exactly_as_the_digest_prints_it(digest_app, sendgrid):

@@ -31,7 +31,7 @@ def _campaign_id(slug: str | None) -> int | None:
 @click.option(
     "--by",
     type=click.Choice(
-        ["representative", "party", "body", "country", "campaign", "template", "variant"]
+        ["representative", "party", "body", "country", "campaign", "template", "variant", "digest"]
     ),
     default="representative",
     show_default=True,

@@ -29,6 +29,7 @@ from campaign.letters import text_versions
 from campaign.models import (
     Body,
     Campaign,
+    Digest,
     Letter,
     LetterTemplate,
     Representative,
@@ -41,10 +42,13 @@ from campaign.models.base import utcnow
 from campaign.tracking import rollups
 
 DIMENSIONS = ("representative", "party", "body", "country", "campaign", "template", "variant")
+# Cuts of some letters only (their rows do not add up to all letters sent).
+PARTIAL_CUTS = ("digest",)
 COUNTS = rollups.COUNTERS
 COLUMNS = ("key", *COUNTS, "response_rate", "median_days_to_reply")
 REPRESENTATIVE_COLUMNS = ("representative_id", "party", "body", "country")
 VARIANT_COLUMNS = ("template_version_id", "subject_version")
+DIGEST_COLUMNS = ("digest_id", "representative_id", "day")
 
 
 @dataclass
@@ -202,14 +206,17 @@ def responses(
     refresh: bool = True,
     representative_id: int | None = None,
 ) -> list[ReportRow]:
-    """One ReportRow per group of ``by`` (see DIMENSIONS), for one campaign or
+    """One ReportRow per group of ``by`` (see DIMENSIONS; "digest": one per digest,
+    of the letters sent in digests only), for one campaign or
     all (and one representative or all), sorted by key. Brings the rollups up
     to date first unless ``refresh`` is False. Raises ValueError for an unknown
     dimension."""
-    if by not in DIMENSIONS:
+    if by not in DIMENSIONS + PARTIAL_CUTS:
         raise ValueError(f"unknown dimension {by!r}")
     if by == "variant":
         return _by_subject_version(campaign_id, representative_id)
+    if by == "digest":
+        return _by_digest(campaign_id, representative_id)
     if refresh:
         rollups.refresh_if_free()
     source, group = _grouping(by, ResponseSummary)
@@ -263,6 +270,40 @@ def _by_subject_version(campaign_id: int | None, representative_id: int | None) 
             )
         extra = {"template_version_id": version_id, "subject_version": number + 1}
         report.append(ReportRow(key, (version_id, number), counts, None, extra))
+    report.sort(key=lambda row: row.ident)
+    return report
+
+
+def _by_digest(campaign_id: int | None, representative_id: int | None) -> list[ReportRow]:
+    """One row per digest sent (letters.digests): the letters it carried, counted
+    as the rollups count letters; letters sent singly are not in this cut."""
+    where = [Letter.digest_id.is_not(None)]
+    if campaign_id is not None:
+        where.append(Letter.campaign_id == campaign_id)
+    if representative_id is not None:
+        where.append(Letter.representative_id == representative_id)
+    facts = rollups.letter_facts(and_(*where))
+    grouped = rollups.counts_select(facts, Letter.digest_id).join(
+        Letter, Letter.id == facts.c.letter_id
+    )
+    rows = db.session.execute(grouped).all()
+    digests = {
+        d.id: d
+        for d in db.session.execute(
+            select(Digest).where(Digest.id.in_({row[0] for row in rows} or {0}))
+        ).scalars()
+    }
+    report = []
+    for digest_id, *values in rows:
+        digest = digests[digest_id]
+        counts = {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
+        key = f"digest {digest_id} · {digest.representative.name} · {digest.day.isoformat()}"
+        extra = {
+            "digest_id": digest_id,
+            "representative_id": digest.representative_id,
+            "day": digest.day.isoformat(),
+        }
+        report.append(ReportRow(key, digest_id, counts, None, extra))
     report.sort(key=lambda row: row.ident)
     return report
 
@@ -334,5 +375,9 @@ def daily(campaign_id: int | None = None, days: int = 60) -> list[Day]:
 
 
 def row_columns(by: str) -> tuple[str, ...]:
-    extra = {"representative": REPRESENTATIVE_COLUMNS, "variant": VARIANT_COLUMNS}.get(by, ())
+    extra = {
+        "representative": REPRESENTATIVE_COLUMNS,
+        "variant": VARIANT_COLUMNS,
+        "digest": DIGEST_COLUMNS,
+    }.get(by, ())
     return ("key", *extra, *COUNTS, "response_rate", "median_days_to_reply")
