@@ -257,3 +257,39 @@ def test_public_response_rates_count_a_reply_to_a_digest_once_per_digest(digest_
     enough, too_few, _ = responsiveness.entries(campaign)
     entry = next(e for e in enough + too_few if e.name == rep.name)
     assert (entry.sent, entry.answered) == (1, 1)
+
+
+def test_a_digest_held_for_its_address_is_dissolved_and_its_letters_go_singly_once(
+    digest_app, sendgrid
+):
+    from campaign.delivery import address_holds, address_releases
+
+    campaign = _campaign()
+    rep = _parliament()[0]
+    for number, words in enumerate(WORDS):
+        _write_and_confirm(campaign, [rep], number, words)
+    digests.gather()
+    address_holds.hold_representative(rep.id, "held: the address bounced (test)")
+    db.session.commit()
+    assert {letter.state for letter in _letters()} == {S.HELD_ADDRESS}
+    address_releases.release(rep.id, "the address was fixed")
+    db.session.commit()
+    before = len(sendgrid.messages)
+    dispatch_all()
+    sent = sendgrid.messages[before:]
+    assert len(sent) == 3 and all("(letters:" not in m.subject for m in sent)
+    assert set(delivery_support.copies_by_letter(sendgrid).values()) == {1}
+    in_order = sorted(sent, key=lambda m: int(m.custom_args["letter_id"]))
+    for number, message in enumerate(in_order):
+        assert WORDS[number] in message.text
+        # Signed by its own writer alone (the signature and the closing line).
+        assert message.text.count(f"Writer Number{number}") == 2
+        assert message.text.count("Writer Number") == 2
+
+
+def test_digest_time_must_read_as_a_time_of_day(make_app):
+    from campaign.core.config import ConfigError
+
+    for wrong in ("7", "25:00", "07:60", "noon", ""):
+        with pytest.raises(ConfigError, match="DIGEST_TIME must be a time of day"):
+            make_app(DIGEST_TIME=wrong)

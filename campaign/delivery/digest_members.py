@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campaign.core.extensions import db
 from campaign.delivery.letter_moves import move_letters
@@ -69,6 +69,12 @@ def follow_leads(letter_ids: list[int], now: datetime) -> int:
         elif to == S.FAILED:
             values = {"last_error": error}
         moved += len(move_letters(members, S.IN_DIGEST, to, cause, now, **values))
+        if to == S.HELD_ADDRESS:
+            # Released later, each letter goes singly, the lead too: the digest is
+            # dissolved, so that no letter is sent both in it and on its own.
+            db.session.execute(
+                update(Digest).where(Digest.id == digest_id).values(lead_letter_id=None)
+            )
     return moved
 
 

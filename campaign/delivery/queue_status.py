@@ -16,7 +16,7 @@ from campaign.core.queues import ALL_QUEUES, get_queue
 from campaign.delivery.dispatch import SLOT_KEY
 from campaign.delivery.outcomes import DUPLICATE_CAUSE
 from campaign.delivery.throttle import HEADROOM
-from campaign.models import Campaign, Letter, LetterEvent, LetterState, Representative
+from campaign.models import Campaign, Digest, Letter, LetterEvent, LetterState, Representative
 from campaign.models.base import utcnow
 
 S = LetterState
@@ -37,6 +37,17 @@ class RepresentativeQueue:
     sent_last_hour: int
     sent_last_day: int
     next_attempt_at: datetime | None
+
+
+def digests_sent(campaign: Campaign) -> tuple[int, int]:
+    """(digests sent, letters they carried) for the campaign (letters.digests)."""
+    lead = Letter.__table__.alias("lead")
+    row = db.session.execute(
+        select(func.count(Digest.id), func.coalesce(func.sum(Digest.letters_count), 0))
+        .join(lead, lead.c.id == Digest.lead_letter_id)
+        .where(Digest.campaign_id == campaign.id, lead.c.sent_at.is_not(None))
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def state_counts(campaign: Campaign) -> dict[str, int]:

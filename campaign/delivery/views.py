@@ -208,6 +208,8 @@ def _queue_page(campaign: Campaign, cancel_form: CancelSendingForm | None = None
         rate=queue_status.effective_rate(campaign),
         throttle_on=current_app.config["THROTTLE_ENABLED"],
         spread=spread.outlook(campaign),
+        digests_sent=queue_status.digests_sent(campaign),
+        digest_time=current_app.config["DIGEST_TIME"],
         may_control=current_user.has_role(Role.ORGANISER),
         cancel_form=cancel_form or CancelSendingForm(formdata=None),
     )
