@@ -293,3 +293,20 @@ def test_digest_time_must_read_as_a_time_of_day(make_app):
     for wrong in ("7", "25:00", "07:60", "noon", ""):
         with pytest.raises(ConfigError, match="DIGEST_TIME must be a time of day"):
             make_app(DIGEST_TIME=wrong)
+
+
+def test_without_reply_capture_a_digest_promises_nothing_about_replies(make_app, sendgrid):
+    app = make_app(**sendgrid_settings(sendgrid), DIGEST_TIME="00:00")
+    with app.app_context():
+        seed_demo()
+        campaign = _campaign()
+        rep = _parliament()[0]
+        _write_and_confirm(campaign, [rep], 1, WORDS[0])
+        digests.gather()
+        dispatch_all()
+        (message,) = [m for m in sendgrid.messages if m.to == [rep.email]]
+        assert "reply to this message" not in message.text
+        assert "Writer Number1, Town1" in message.text
+        # Replies reach the organisers, who are named in the digest.
+        assert message.reply_to == campaign.organiser_email
+        assert campaign.organiser_email in message.text

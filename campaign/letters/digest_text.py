@@ -370,15 +370,19 @@ def digest_subject(parts: list[Part], language: str) -> str:
     return _in(SUBJECT, language).format(subject=parts[0].subject, count=count)
 
 
-def digest_body(campaign, title: str, parts: list[Part], language: str) -> str:
-    """The whole digest: what it is and how to answer, then each shared text once
-    followed by the entries of the letters that carry it, then the closing line."""
+def digest_body(
+    campaign, title: str, parts: list[Part], language: str, replies_passed_on: bool
+) -> str:
+    """The whole digest: what it is and (``replies_passed_on``: when replies are
+    captured and forwarded, INBOUND_DOMAIN) how to answer, then each shared text
+    once followed by the entries of the letters that carry it, then the closing
+    line. Without reply capture a reply reaches the organisers, and the digest
+    promises nothing about it."""
     count = sum(len(part.entries) for part in parts)
     organiser = organiser_note(campaign)
-    blocks = [
-        _in(INTRO, language).format(title=title, organiser=organiser, count=count),
-        _in(REPLY_NOTE, language),
-    ]
+    blocks = [_in(INTRO, language).format(title=title, organiser=organiser, count=count)]
+    if replies_passed_on:
+        blocks.append(_in(REPLY_NOTE, language))
     rule = "─" * 40
     for part in parts:
         blocks.append(rule)

@@ -197,7 +197,8 @@ def _compose(digest: Digest, campaign, representative, letters: list[Letter]) ->
     with force_locale(language):
         title = _(campaign.title)
     digest.subject = digest_text.digest_subject(parts, language)
-    digest.body = digest_text.digest_body(campaign, title, parts, language)
+    replies_passed_on = bool(current_app.config.get("INBOUND_DOMAIN"))
+    digest.body = digest_text.digest_body(campaign, title, parts, language, replies_passed_on)
     digest.letters_count = len(letters)
     return True
 
