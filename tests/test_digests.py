@@ -310,3 +310,25 @@ def test_without_reply_capture_a_digest_promises_nothing_about_replies(make_app,
         # Replies reach the organisers, who are named in the digest.
         assert message.reply_to == campaign.organiser_email
         assert campaign.organiser_email in message.text
+
+
+def test_after_a_redis_loss_a_digest_counts_once_towards_the_representatives_cap(
+    make_app, sendgrid, redis_url
+):
+    from campaign.core.queues import redis_connection
+    from campaign.delivery import throttle
+
+    app = make_app(**sendgrid_settings(sendgrid), DIGEST_TIME="00:00")
+    with app.app_context():
+        seed_demo()
+        campaign = _campaign()
+        rep = _parliament()[0]
+        for number in range(5):
+            _write_and_confirm(campaign, [rep], number)
+        digests.gather()
+        dispatch_all()
+        assert {letter.state for letter in _letters()} == {S.SENT}
+        redis = redis_connection()
+        redis.flushdb()
+        assert throttle.rebuild_counts(redis) == 1
+        assert redis.zcard(throttle.rep_key(rep.id)) == 1

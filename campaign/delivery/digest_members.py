@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from campaign.core.extensions import db
 from campaign.delivery.letter_moves import move_letters
@@ -31,6 +31,18 @@ _FOLLOW = {
     S.FAILED: S.FAILED,
     S.HELD_ADDRESS: S.HELD_ADDRESS,
 }
+
+
+def own_message():
+    """SQL: the letter went (or goes) as a message of its own: a single letter, or
+    the lead of a digest. A digest's other letters left inside the lead's message,
+    so what counts messages (the throttle's windows, the sending rate) skips them."""
+    lead_of_its_digest = (
+        select(Digest.id)
+        .where(Digest.id == Letter.digest_id, Digest.lead_letter_id == Letter.id)
+        .exists()
+    )
+    return or_(Letter.digest_id.is_(None), lead_of_its_digest)
 
 
 def is_lead(letter: Letter) -> bool:

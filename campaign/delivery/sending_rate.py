@@ -22,6 +22,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from campaign.core.extensions import db
+from campaign.delivery import digest_members
 from campaign.delivery.dispatch_claim import due_filter
 from campaign.delivery.throttle import HEADROOM
 from campaign.models import Campaign, Letter
@@ -73,7 +74,9 @@ def sending_rate(window: float = RATE_WINDOW_SECONDS) -> SendingRate:
     now = utcnow()
     since = now - timedelta(seconds=window)
     count, first = db.session.execute(
-        select(func.count(), func.min(Letter.sent_at)).where(Letter.sent_at >= since)
+        select(func.count(), func.min(Letter.sent_at)).where(
+            Letter.sent_at >= since, digest_members.own_message()
+        )
     ).one()
     measured = None
     if count and first is not None:

@@ -49,6 +49,7 @@ from redis import Redis
 
 from campaign.core.extensions import db
 from campaign.core.queues import redis_connection
+from campaign.delivery import digest_members
 from campaign.delivery.throttle_scripts import HOLD, RESERVE, SLOT
 from campaign.models import Campaign, Letter, LetterState, Representative
 from campaign.models.base import utcnow
@@ -301,7 +302,10 @@ def rebuild_counts(redis: Redis) -> int:
             Letter.id, Letter.representative_id, Letter.sent_at, Letter.state, Representative.email
         )
         .join(Representative, Representative.id == Letter.representative_id)
-        .where(db.or_(Letter.sent_at >= since, Letter.state == LetterState.SENDING.value))
+        .where(
+            db.or_(Letter.sent_at >= since, Letter.state == LetterState.SENDING.value),
+            digest_members.own_message(),  # a digest counts once, by its lead
+        )
     ).all()
     db.session.rollback()
     now_ts = now.timestamp()
