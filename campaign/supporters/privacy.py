@@ -87,6 +87,8 @@ def export_supporter(supporter: Supporter) -> dict:
                 "language": letter.language,
                 "subject": letter.subject,
                 "text": letter.body,
+                # Its entry in the representative's daily digest, when it went in one.
+                "digest_entry": letter.digest_entry,
                 "text_removed_at": _iso(letter.text_removed_at),
                 "state": letter.state,
                 "written_at": _iso(letter.created_at),
