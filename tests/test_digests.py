@@ -332,3 +332,28 @@ def test_after_a_redis_loss_a_digest_counts_once_towards_the_representatives_cap
         redis.flushdb()
         assert throttle.rebuild_counts(redis) == 1
         assert redis.zcard(throttle.rep_key(rep.id)) == 1
+
+
+def test_a_reply_that_overtakes_the_record_of_sending_reaches_every_letter(digest_app, sendgrid):
+    from campaign.tracking import catch_up
+
+    campaign = _campaign()
+    rep = _parliament()[0]
+    for number in range(3):
+        _write_and_confirm(campaign, [rep], number)
+    digests.gather()
+    (lead,) = [letter for letter in _letters() if digests.digest_members.is_lead(letter)]
+    # The office answers before the worker has written that the digest was sent
+    # (the lead still queued, its members in the digest): nothing is lost.
+    reply_to, office = th.address_of(lead), rep.email
+    raw = (
+        f"From: Office <{office}>\r\nTo: {reply_to}\r\nSubject: Re: letters\r\n"
+        "Message-ID: <quick@example.org>\r\nContent-Type: text/plain\r\n\r\nReceived.\r\n"
+    ).encode()
+    th.post_inbound(digest_app.test_client(), th.raw_mode(raw, [reply_to], office))
+    replies = db.session.execute(db.select(Reply)).scalars().all()
+    assert len(replies) == 3
+    dispatch_all()
+    assert {letter.state for letter in _letters()} == {S.SENT}
+    catch_up.reconcile_states()
+    assert {letter.state for letter in _letters()} == {S.REPLIED}

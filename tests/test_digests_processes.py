@@ -103,6 +103,12 @@ def test_the_clock_gathers_a_digest_the_worker_sends_it_and_a_reply_reaches_ever
             assert "(letters: 3)" in digest.subject
             assert digest.reply_to.startswith("reply+")
 
+            def all_sent() -> bool:
+                db.session.expire_all()
+                states = set(db.session.execute(db.select(Letter.state)).scalars())
+                return states == {LetterState.SENT.value}
+
+            wait_until(all_sent, 30, what="the three letters recorded as sent")
             # The office answers the digest, quoting it.
             quoted = "\n".join("> " + line for line in digest.text.splitlines())
             raw = (
@@ -118,7 +124,14 @@ def test_the_clock_gathers_a_digest_the_worker_sends_it_and_a_reply_reaches_ever
                 _request(person.base + th.inbound_url(), body, content_type)
             )
             assert request.status == 200
-            wait_until(lambda: len(_forwards(sendgrid)) == 3, 60, what="three forwards")
+            try:
+                wait_until(lambda: len(_forwards(sendgrid)) == 3, 60, what="three forwards")
+            except AssertionError as exc:
+                db.session.expire_all()
+                replies = db.session.execute(db.select(Reply)).scalars().all()
+                seen = [(r.letter_id, r.kind, r.forward_status) for r in replies]
+                worker_log = logs["worker"].read_text()[-3000:]
+                raise AssertionError(f"{exc}; replies {seen}; worker log: {worker_log}") from None
         finally:
             procfile.stop(processes)
         db.session.expire_all()

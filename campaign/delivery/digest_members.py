@@ -99,3 +99,13 @@ def carried_by(letter: Letter) -> list[int]:
         select(Letter.id).where(Letter.digest_id == letter.digest_id).order_by(Letter.id)
     ).scalars()
     return list(dict.fromkeys([letter.id, *members]))
+
+
+def with_members(letter_ids: set[int]) -> set[int]:
+    """``letter_ids`` and the letters of the digests any of them leads (for what a
+    delivery event about a lead says of all of them)."""
+    if not letter_ids:
+        return set()
+    led = select(Digest.id).where(Digest.lead_letter_id.in_(letter_ids))
+    members = db.session.execute(select(Letter.id).where(Letter.digest_id.in_(led))).scalars()
+    return set(letter_ids) | set(members)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from campaign.core.extensions import db
 from campaign.models import Campaign, Letter, LetterState
@@ -72,3 +72,43 @@ def outlook(campaign: Campaign) -> SpreadOutlook | None:
         if at is not None and (latest is None or at > latest):
             latest = at
     return SpreadOutlook(end, campaign.spread_daily_ceiling, len(rows), total, latest)
+
+
+def latest_sends(now_ts: float) -> dict[tuple[int, int], tuple[float, int]]:
+    """For every campaign that spreads its sending, per representative, when its
+    latest letter left (a letter in `sending` as if now), however long ago, with how
+    long the throttle must remember it: {(campaign, representative): (Unix seconds,
+    seconds to keep)}. The throttle rebuilds its spread keys from it after a Redis
+    loss (delivery.throttle)."""
+    campaigns = {
+        c.id: c
+        for c in db.session.execute(
+            select(Campaign).where(Campaign.spread_until_close.is_(True))
+        ).scalars()
+    }
+    if not campaigns:
+        db.session.rollback()
+        return {}
+    day = int(current_app.config["THROTTLE_REP_DAY_SECONDS"])
+    sending = Letter.state == LetterState.SENDING.value
+    rows = db.session.execute(
+        select(
+            Letter.campaign_id,
+            Letter.representative_id,
+            func.max(Letter.sent_at),
+            func.max(case((sending, 1), else_=0)),
+        )
+        .where(
+            Letter.campaign_id.in_(list(campaigns)),
+            or_(Letter.sent_at.is_not(None), sending),
+        )
+        .group_by(Letter.campaign_id, Letter.representative_id)
+    ).all()
+    db.session.rollback()
+    lasts = {}
+    for campaign_id, rep_id, sent_at, in_flight in rows:
+        at = now_ts if in_flight or sent_at is None else sent_at.timestamp()
+        end = campaigns[campaign_id].spread_end()
+        left = max(0.0, end.timestamp() - now_ts) if end is not None else 0.0
+        lasts[(campaign_id, rep_id)] = (at, int(left) + day + 60)
+    return lasts

@@ -49,9 +49,9 @@ from redis import Redis
 
 from campaign.core.extensions import db
 from campaign.core.queues import redis_connection
-from campaign.delivery import digest_members
+from campaign.delivery import digest_members, spread
 from campaign.delivery.throttle_scripts import HOLD, RESERVE, SLOT
-from campaign.models import Campaign, Letter, LetterState, Representative
+from campaign.models import Letter, LetterState, Representative
 from campaign.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -326,8 +326,8 @@ def rebuild_counts(redis: Redis) -> int:
             for chunk in _chunks(list(members.items()), 1000):
                 pipe.zadd(key, dict(chunk))
             pipe.expire(key, ttl + 60)
-    spread = _spread_lasts(now_ts)
-    for key, (at, ttl) in spread.items():
+    lasts = {spread_key(*pair): last for pair, last in spread.latest_sends(now_ts).items()}
+    for key, (at, ttl) in lasts.items():
         pipe.delete(key)
         pipe.zadd(key, {"rebuilt": at})
         pipe.expire(key, ttl)
@@ -336,45 +336,7 @@ def rebuild_counts(redis: Redis) -> int:
         for key in (GLOBAL_KEY, PLAN_KEY):
             pipe.set(key, str(now_ts + HORIZON), px=int(HORIZON * 1000) + 60000)
     pipe.execute()
-    return len(rows) + len(spread)
-
-
-def _spread_lasts(now_ts: float) -> dict[str, tuple[float, int]]:
-    """For every campaign that spreads its sending, per representative, when its
-    latest letter left (a letter in `sending` as if now), however long ago, with the
-    key's lifetime: {spread key: (Unix seconds, seconds to keep)}."""
-    campaigns = {
-        c.id: c
-        for c in db.session.execute(
-            db.select(Campaign).where(Campaign.spread_until_close.is_(True))
-        ).scalars()
-    }
-    if not campaigns:
-        db.session.rollback()
-        return {}
-    day = int(current_app.config["THROTTLE_REP_DAY_SECONDS"])
-    sending = Letter.state == LetterState.SENDING.value
-    rows = db.session.execute(
-        db.select(
-            Letter.campaign_id,
-            Letter.representative_id,
-            db.func.max(Letter.sent_at),
-            db.func.max(db.case((sending, 1), else_=0)),
-        )
-        .where(
-            Letter.campaign_id.in_(list(campaigns)),
-            db.or_(Letter.sent_at.is_not(None), sending),
-        )
-        .group_by(Letter.campaign_id, Letter.representative_id)
-    ).all()
-    db.session.rollback()
-    lasts = {}
-    for campaign_id, rep_id, sent_at, in_flight in rows:
-        at = now_ts if in_flight or sent_at is None else sent_at.timestamp()
-        end = campaigns[campaign_id].spread_end()
-        left = max(0.0, end.timestamp() - now_ts) if end is not None else 0.0
-        lasts[spread_key(campaign_id, rep_id)] = (at, int(left) + day + 60)
-    return lasts
+    return len(rows) + len(lasts)
 
 
 def _parse(answer: list[str], requests: list[Request]) -> Reservation:

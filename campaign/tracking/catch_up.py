@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from campaign.core.extensions import db
 from campaign.core.locks import exclusive
+from campaign.delivery import digest_members
 from campaign.models import DeliveryEvent, Letter, LetterState, LoggedResponse, Reply, SurveyAnswer
 from campaign.models.base import utcnow
 from campaign.tracking.letter_progress import FORWARD_FROM, advance_letter
@@ -66,6 +67,9 @@ def reconcile_states(days: int = 30) -> int:
             )
         ).scalars()
     )
+    # An event about a digest's lead tells the fate of every letter it carried.
+    bounced = digest_members.with_members(bounced)
+    delivered = digest_members.with_members(delivered)
     moved = 0
     for letter_id in sorted(replied):
         moved += advance_letter(letter_id, LetterState.REPLIED, "human response recorded earlier")

@@ -76,9 +76,14 @@ def match_letters(msg: InboundMessage) -> tuple[list[Letter], str]:
     digests = {letter.digest_id for letter in letters if digest_members.is_lead(letter)}
     if not digests:
         return letters, source
+    # Also letters whose move to `sent` is not written yet (a quick reply overtaking
+    # the worker's commit): the catch-up moves them once it is.
     carried = db.session.execute(
         select(Letter)
-        .where(Letter.digest_id.in_(digests), Letter.sent_at.is_not(None))
+        .where(
+            Letter.digest_id.in_(digests),
+            Letter.state.not_in([LetterState.CANCELLED.value, LetterState.HELD_ADDRESS.value]),
+        )
         .order_by(Letter.id)
         .limit(DIGEST_MAX_LETTERS * MAX_LETTERS_PER_MESSAGE)
     ).scalars()
