@@ -74,6 +74,9 @@ class LetterForm(TranslatedForm):
     # Draws the letters' versions (letters.text_versions): carried from the preview
     # to the sending, so the letters sent are the ones previewed.
     draw = HiddenField(default="", validators=[Optional(), Length(max=64)])
+    # The template version each previewed letter came from (submissions.previewed_versions):
+    # a letter whose published text changed since is not sent, but shown again.
+    previewed_versions = HiddenField(default="")
     email = EmailField(
         _l("Your email address"),
         validators=[

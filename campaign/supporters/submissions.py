@@ -41,6 +41,48 @@ class CopiedParagraph(SubmissionError):
     message belongs at the paragraph's field."""
 
 
+# Shown at the top of the letters page when a letter's text changed since its preview.
+TEXT_CHANGED = _l(
+    "The letter text was updated since you previewed it; please read it again before sending."
+)
+
+
+class TextChanged(SubmissionError):
+    """A letter would not be rendered from the template version the supporter
+    previewed (an organiser published since, or the form's record of the preview
+    was altered): nothing is written, and the page shows the letters again."""
+
+
+def previewed_versions(letters) -> str:
+    """The letter form's record of a preview: ``rep:version`` pairs, one for each
+    (representative, rendered letter) shown, the template version it came from."""
+    return ",".join(f"{rep.id}:{letter.version.id}" for rep, letter in letters)
+
+
+# The longest record a form may carry: far above a submission's representatives.
+_PREVIEWED_MAX = 20_000
+
+
+def parse_previewed(value: str | None) -> dict[int, int] | None:
+    """The representatives' template versions a form's preview was rendered from;
+    None for a form that carries no record (nothing to compare). A record that is
+    not well formed matches no letter (the page shows the letters again)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    found: dict[int, int] = {}
+    if len(value) > _PREVIEWED_MAX:
+        return found
+    for pair in value.split(","):
+        rep, sep, version = pair.partition(":")
+        if not (sep and rep.isascii() and rep.isdigit() and version.isascii()):
+            return {}
+        if not version.isdigit() or len(rep) > 12 or len(version) > 12:
+            return {}
+        found[int(rep)] = int(version)
+    return found
+
+
 @dataclass(frozen=True)
 class SupporterDetails:
     name: str
@@ -95,6 +137,7 @@ def submit(
     origin: abuse.Origin | None = None,
     partner: Partner | None = None,
     consent_wording: str | None = None,
+    previewed: dict[int, int] | None = None,
 ) -> Submission:
     """Create a submission whose letters await confirmation, and mail the supporter
     a confirmation link once committed. ``chosen``: the representatives as
@@ -107,6 +150,10 @@ def submit(
     is not written again; one still awaiting confirmation is replaced by the new text.
     Raises SubmissionError when nothing is left to send. ``origin`` (hashes of the
     sender's address) feeds the hold rules of supporters.abuse.
+    ``previewed`` (parse_previewed): the template version of each letter the
+    supporter saw; when any letter would now come from another version, or one
+    shown could not be written, or one not shown could, nothing is written and
+    TextChanged is raised, so that what is sent is always what was shown.
     """
     limit = current_app.config["MAX_REPRESENTATIVES_PER_SUBMISSION"]
     if len({r.id for r in chosen}) > limit:
@@ -159,8 +206,14 @@ def submit(
             )
         except (compose.NoTemplate, compose.RenderError):
             # The page offered no letter for them either (organisers see why).
+            if previewed is not None and representative.id in previewed:
+                db.session.rollback()
+                raise TextChanged(TEXT_CHANGED) from None
             unwritable += 1
             continue
+        if previewed is not None and previewed.get(representative.id) != rendered.version.id:
+            db.session.rollback()
+            raise TextChanged(TEXT_CHANGED)
         if existing is None:
             letter = Letter(
                 campaign=campaign,

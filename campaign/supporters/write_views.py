@@ -211,7 +211,11 @@ def write_letters(country: str, slug: str | None = None):
 
     supporter_vars = PLACEHOLDER_SUPPORTER
     language_prompt = latin_prompt = None
+    # The letters' versions the page posted was previewed from (None: no record).
+    previewed = None
+    text_changed = False
     if request.method == "POST":
+        previewed = submissions.parse_previewed(form.previewed_versions.data)
         valid = form.validate()
         own_words_form.take_answers(form)
         home = None
@@ -271,7 +275,10 @@ def write_letters(country: str, slug: str | None = None):
                     origin,
                     partner=partner,
                     consent_wording=consent_text if form.partner_consent.data else None,
+                    previewed=previewed,
                 )
+            except submissions.TextChanged:
+                text_changed = True
             except submissions.CopiedParagraph as exc:
                 own_words_form.refuse_copy(form, str(exc))
             except submissions.SubmissionError as exc:
@@ -292,6 +299,13 @@ def write_letters(country: str, slug: str | None = None):
     if not form.draw.data or form.draw.errors:
         form.draw.data = secrets.token_hex(16)
     previews = _previews(campaign, representatives, supporter_vars, form.draw.data)
+    shown = [(rep, letter) for rep, letter, _copy in previews]
+    if previewed is not None:
+        # A representative no longer offered (an address on hold) changes no text.
+        offered = {r.id for r in representatives}
+        earlier = {rep: version for rep, version in previewed.items() if rep in offered}
+        text_changed |= earlier != {rep.id: letter.version.id for rep, letter in shown}
+    form.previewed_versions.data = submissions.previewed_versions(shown)
     return render_template(
         "supporters/letters.html",
         campaign=campaign,
@@ -307,6 +321,7 @@ def write_letters(country: str, slug: str | None = None):
         ),
         language_prompt=language_prompt,
         latin_prompt=latin_prompt,
+        text_changed=text_changed,
         place_lookup=bool(lookup_bodies),
         city_required=any(r.body.requires_city for r in representatives),
         consent_offered=bool(consent_text),
