@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import html as html_module
 import re
+from pathlib import Path
 
 import pytest
 
 from campaign.core.extensions import db
 from campaign.letters.template_editing import add_version
+from campaign.letters.text_versions import END, OR, START
 from campaign.models import Campaign, Letter, LetterTemplate, TemplateVersion
 from campaign.supporters import submissions
 
@@ -177,3 +179,69 @@ def test_the_record_parses_only_well_formed_pairs():
     assert submissions.parse_previewed("3:14,5:9") == {3: 14, 5: 9}
     for junk in ("3", "3:", ":4", "a:1", "3:4,", "3:4;5:6", "²:1", "1:-2"):
         assert submissions.parse_previewed(junk) == {}, junk
+
+
+# -- the organiser's preview ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "constituent", "elsewhere"),
+    [
+        (
+            "be",
+            "── Ад выбаршчыка з акругі (або жыхара іх краіны) ──",
+            "── Ад прыхільніка, які жыве ў іншым месцы або не сказаў ──",
+        ),
+        (
+            "ru",
+            "── От избирателя из округа (или жителя их страны) ──",
+            "── От сторонника, который живёт в другом месте или не сказал ──",
+        ),
+    ],
+)
+def test_the_organisers_preview_of_versions_speaks_the_interface_language(
+    seeded, client, language, constituent, elsewhere
+):
+    from .organisers_support import log_in_as
+
+    log_in_as(client)
+    template = template_for("parliament", "en")
+    version = template.published_version
+    subject = f"{START}Free them now{OR}Release them{END}"
+    body = version.body.replace("\n\n", f"\n\n{START}One.{OR}Two.{END}\n\n", 1)
+    url = f"/organise/letters/{template.id}"
+    headers = {"Accept-Language": language}
+    page = client.get(f"{url}?raw=1", headers=headers).get_data(as_text=True)
+    data = {
+        "csrf_token": flow.csrf_token(page),
+        "subject": subject,
+        "body": body,
+        "representative": "sample",
+    }
+    text = client.post(f"{url}/preview.txt", data=data, headers=headers).get_data(as_text=True)
+    assert constituent in text and elsewhere in text
+    assert "From a constituent" not in text and "did not say" not in text
+    assert "Free them now" in text and "One." in text
+    # The page's own preview (without the script) says the same.
+    html = client.post(f"{url}/preview", data=data, headers=headers).get_data(as_text=True)
+    assert constituent in html_module.unescape(html)
+
+
+def test_the_preview_separators_reach_the_catalogue():
+    """`make messages` extracts them (babel does not look inside f-strings), so a
+    catalogue update keeps their translations."""
+    from babel.messages.extract import extract_from_file
+
+    root = Path(__file__).resolve().parent.parent / "campaign" / "letters"
+    found = {
+        message
+        for name in ("views.py", "template_preview.py")
+        for _line, message, _comments, _context in extract_from_file(
+            "python", str(root / name), keywords={"_": None}
+        )
+    }
+    assert {
+        "From a constituent (or a resident of their country)",
+        "From a supporter who lives elsewhere or did not say",
+        "Test",
+    } <= found

@@ -241,10 +241,14 @@ def preview_text(template_id: int):
 def both_ways(result: template_preview.Preview) -> str:
     """The preview's text: the letter from a constituent, then from a supporter
     living elsewhere, so that what each will claim is seen before publishing."""
+    # Outside the f-string: the catalogue's extraction does not look inside one.
+    subject = _("Subject")
+    constituent = _("From a constituent (or a resident of their country)")
+    elsewhere = _("From a supporter who lives elsewhere or did not say")
     return (
-        f"{_('Subject')}: {result.subject}\n\n"
-        f"── {_('From a constituent (or a resident of their country)')} ──\n\n{result.body}\n"
-        f"── {_('From a supporter who lives elsewhere or did not say')} ──\n\n"
+        f"{subject}: {result.subject}\n\n"
+        f"── {constituent} ──\n\n{result.body}\n"
+        f"── {elsewhere} ──\n\n"
         f"{result.body_elsewhere}"
     )
 
