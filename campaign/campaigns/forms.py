@@ -43,7 +43,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 # Daily digests, per kind of body (Campaign.digest_kinds): the choice, and N for the
-# third one. ``digest_kinds_of`` and ``digest_choices`` turn one into the other.
+# third one. ``digest_kinds_of`` and ``digest_data`` turn one into the other.
 SINGLE, DAILY, EVERY = "single", "daily", "every"
 DIGEST_CHOICES = [
     (SINGLE, _l("Single letters")),
@@ -55,7 +55,7 @@ DIGEST_EVERY_NEEDED = _l("Give the number of letters, from 1 to %(max)d.", max=D
 
 class GroupErrors(Field):
     """No input of its own: the errors about a group of fields as a whole (a kind
-    of body the campaign does not know), shown at the group's legend."""
+    of body the app does not know), shown at the top of the group's fieldset."""
 
     def process_formdata(self, valuelist):
         self.data = None
