@@ -38,6 +38,7 @@ FIELDS = (
     "spread_until_close",
     "spread_daily_ceiling",
     "spread_ends_at",
+    "digest_kinds",
     "public_responsiveness",
     "is_default",
     "organiser_name",
@@ -55,6 +56,8 @@ WHOLE_LIMITS = (
 # The largest value an integer column holds (PostgreSQL's integer); above it the
 # database refuses the row, so the form says so instead.
 LARGEST_WHOLE = 2**31 - 1
+# A digest as soon as N letters wait: N at most this (0: once a day only).
+DIGEST_EVERY_MAX = 500
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -151,6 +154,9 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
         errors["target_body_kinds"] = _(
             "Unknown kind of body: %(kinds)s", kinds=", ".join(bad_kinds)
         )
+    digest_error = _digest_kinds_error(values.get("digest_kinds"))
+    if digest_error:
+        errors["digest_kinds"] = digest_error
     bad_countries = [
         c for c in values.get("target_countries") or [] if c != "EU" and normalise_country(c) != c
     ]
@@ -159,6 +165,26 @@ def check(values: dict[str, Any], campaign: Campaign | None = None) -> dict[str,
             "Not country codes: %(codes)s", codes=", ".join(bad_countries)
         )
     return errors
+
+
+def _digest_kinds_error(digest_kinds: Any) -> str | None:
+    """What is wrong with a campaign's digest_kinds ({body kind: N}, N from 0 to
+    DIGEST_EVERY_MAX); None when nothing is (or it is not given)."""
+    if digest_kinds is None:
+        return None
+    if not isinstance(digest_kinds, dict):
+        return _("Choose single letters or digests for each kind of body.")
+    unknown = [str(k) for k in digest_kinds if k not in BODY_KINDS]
+    if unknown:
+        return _("Unknown kind of body: %(kinds)s", kinds=", ".join(unknown))
+    for every in digest_kinds.values():
+        if isinstance(every, bool) or not isinstance(every, int):
+            return _("Choose single letters or digests for each kind of body.")
+        if not 0 <= every <= DIGEST_EVERY_MAX:
+            return _(
+                "A digest as soon as N letters wait: N from 1 to %(max)d.", max=DIGEST_EVERY_MAX
+            )
+    return None
 
 
 def values_of(campaign: Campaign) -> dict[str, Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaign.accounts.decorators import roles_required
 from campaign.campaigns import campaigns as campaign_service
-from campaign.campaigns.forms import CampaignForm
+from campaign.campaigns.forms import CampaignForm, digest_data, digest_kinds_of
 from campaign.core.blueprints.organisers import bp
 from campaign.core.extensions import db
 from campaign.core.view_helpers import field_errors, get_or_404
@@ -41,6 +41,7 @@ def _values(form: CampaignForm) -> dict:
         send_window_weekdays_only=bool(form.send_window_weekdays_only.data),
         spread_until_close=bool(form.spread_until_close.data),
         spread_ends_at=_utc(form.spread_ends_at.data),
+        digest_kinds=digest_kinds_of(form),
         public_responsiveness=bool(form.public_responsiveness.data),
         is_default=bool(form.is_default.data),
         **{
@@ -70,6 +71,18 @@ def _countries_ok(form: CampaignForm) -> bool:
     return not bad
 
 
+def _digest_kinds_known(form: CampaignForm) -> bool:
+    """A posted digest choice for a kind of body the form does not have is refused
+    at the digests' group (it would otherwise be dropped without a word)."""
+    unknown = form.unknown_digest_fields(request.form)
+    if unknown:
+        form.digest_kinds.errors = [
+            *form.digest_kinds.errors,
+            _("Unknown kind of body: %(kinds)s", kinds=", ".join(unknown)),
+        ]
+    return not unknown
+
+
 def _valid(form: CampaignForm, campaign: Campaign | None = None) -> bool:
     """Check the fields and the campaign's rules together, so that every mistake is
     shown at once rather than one round after another."""
@@ -77,12 +90,13 @@ def _valid(form: CampaignForm, campaign: Campaign | None = None) -> bool:
         return False
     fields_ok = form.validate()
     countries_ok = _countries_ok(form)
+    kinds_ok = _digest_kinds_known(form)
     values = _values(form)
     if campaign is not None:
         values = {**campaign_service.values_of(campaign), **values}
     rule_errors = campaign_service.check(values, campaign)
     field_errors(form, {k: v for k, v in rule_errors.items() if not getattr(form, k).errors})
-    return fields_ok and countries_ok and not rule_errors
+    return fields_ok and countries_ok and kinds_ok and not rule_errors
 
 
 @bp.get("/campaigns")
@@ -151,7 +165,12 @@ def edit_campaign(campaign_id: int):
 
 def _edit_form(campaign: Campaign, posted: bool = True) -> CampaignForm:
     """The campaign's form: as posted (when ``posted`` and it was), else as saved."""
-    form = CampaignForm(obj=campaign) if posted else CampaignForm(formdata=None, obj=campaign)
+    saved = digest_data(campaign.digest_kinds)
+    form = (
+        CampaignForm(obj=campaign, data=saved)
+        if posted
+        else CampaignForm(formdata=None, obj=campaign, data=saved)
+    )
     del form.default_letters
     if not (posted and form.is_submitted()):
         form.target_countries.data = ", ".join(campaign.target_countries or [])
