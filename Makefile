@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean translations messages docs docs-serve bench-throughput bench-throttle bench-faults bench-load
+.PHONY: run test lint format clean translations messages docs docs-serve bench-throughput bench-throttle bench-faults bench-digests bench-load
 
 # Interface catalogues: the .po files are kept in git, the .mo files are built here
 # (and by setup.py when a wheel is built, or at `pip install -e .`).
@@ -77,6 +77,9 @@ bench-throttle: $(STAMP)
 
 bench-faults: $(STAMP)
 	$(BIN)/python bench/faults.py
+
+bench-digests: $(STAMP)
+	$(BIN)/python bench/digest_run.py $(ARGS)
 
 # The load generator (Locust) is needed only here.
 BENCH_STAMP := $(VENV)/.installed-bench

@@ -88,6 +88,8 @@ def gather(now: datetime | None = None) -> int:
                 made += _make(campaign, representative, reason, now)
         _repair(now)
         db.session.commit()
+        if made:
+            log.info("digests: %d made", made)
         return made
 
 
@@ -168,8 +170,6 @@ def _make(campaign: Campaign, representative: Representative, reason: str, now) 
             continue
         queueing.queue_letters([lead])
         made += 1
-    if made:
-        log.info("digests: %d made for representative %s", made, representative.id)
     return made
 
 
