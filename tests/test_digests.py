@@ -160,6 +160,16 @@ def test_a_count_digest_goes_as_soon_as_n_letters_wait(digest_app, sendgrid):
     assert digests.gather(now=later) == 1
     (digest,) = db.session.execute(db.select(Digest)).scalars()
     assert digest.reason == "count" and digest.letters_count == 2
+    # Five more wait: two digests of two; the fifth waits for the next, or the day's.
+    for number in range(3, 8):
+        _write_and_confirm(campaign, [rep], number, WORDS[number % 3] + f" ({number})")
+    assert digests.gather(now=later) == 2
+    sizes = db.session.execute(db.select(Digest.letters_count).order_by(Digest.id)).scalars()
+    assert list(sizes) == [2, 2, 2]
+    assert [letter.state for letter in _letters()].count(S.AWAITING_DIGEST) == 1
+    digest_app.config["DIGEST_TIME"] = "00:00"
+    assert digests.gather(now=later) == 1
+    assert not [letter for letter in _letters() if letter.state == S.AWAITING_DIGEST]
 
 
 def test_a_reply_to_a_digest_is_recorded_for_every_letter_and_forwarded_without_the_quote(

@@ -85,7 +85,7 @@ def gather(now: datetime | None = None) -> int:
                 continue
             reason = _due(campaign_id, representative_id, waiting, every, now)
             if reason is not None:
-                made += _make(campaign, representative, reason, now)
+                made += _make(campaign, representative, reason, every, now)
         _repair(now)
         db.session.commit()
         if made:
@@ -143,11 +143,17 @@ def _waiting_letters(campaign_id: int, representative_id: int) -> list[Letter]:
     )
 
 
-def _make(campaign: Campaign, representative: Representative, reason: str, now) -> int:
+def _make(campaign: Campaign, representative: Representative, reason: str, every: int, now) -> int:
+    """The representative's digests of the waiting letters: the day's, of all of them
+    (DIGEST_MAX_LETTERS at most each); or, when N letters wait, one of each N (those
+    left wait for the next)."""
     letters = _waiting_letters(campaign.id, representative.id)
+    size = min(every, DIGEST_MAX_LETTERS) if reason == "count" else DIGEST_MAX_LETTERS
     made = 0
-    for start in range(0, len(letters), DIGEST_MAX_LETTERS):
-        chunk = letters[start : start + DIGEST_MAX_LETTERS]
+    for start in range(0, len(letters), size):
+        chunk = letters[start : start + size]
+        if reason == "count" and len(chunk) < size:
+            break
         digest = Digest(
             campaign_id=campaign.id,
             representative_id=representative.id,
