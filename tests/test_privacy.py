@@ -386,6 +386,9 @@ def test_the_form_asks_only_what_a_letter_needs_and_warns_of_public_records(seed
         "website",
         "preview",
         "send",
+        # Not about the supporter: the template versions the preview showed, so that
+        # what is sent is what was read.
+        "previewed_versions",
     }
     assert "City or postcode (optional)" in html
     details = flow.Details(city="")
