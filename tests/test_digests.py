@@ -295,6 +295,10 @@ def test_a_digest_held_for_its_address_is_dissolved_and_its_letters_go_singly_on
         # Signed by its own writer alone (the signature and the closing line).
         assert message.text.count(f"Writer Number{number}") == 2
         assert message.text.count("Writer Number") == 2
+    # Single letters again, for the supporter, the throttle and the reports.
+    letters = _letters()
+    assert {letter.digest_id for letter in letters} == {None}
+    assert {letter_label(letter) for letter in letters} == {"sent"}
 
 
 def test_digest_time_must_read_as_a_time_of_day(make_app):

@@ -84,10 +84,20 @@ def follow_leads(letter_ids: list[int], now: datetime) -> int:
         if to == S.HELD_ADDRESS:
             # Released later, each letter goes singly, the lead too: the digest is
             # dissolved, so that no letter is sent both in it and on its own.
-            db.session.execute(
-                update(Digest).where(Digest.id == digest_id).values(lead_letter_id=None)
-            )
+            dissolve(digest_id)
     return moved
+
+
+def dissolve(digest_id: int) -> None:
+    """Make a digest's letters single letters again (they go, and count, each on its
+    own); the digest keeps no lead. The caller commits."""
+    db.session.execute(
+        update(Letter)
+        .where(Letter.digest_id == digest_id)
+        .values(digest_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(update(Digest).where(Digest.id == digest_id).values(lead_letter_id=None))
 
 
 def carried_by(letter: Letter) -> list[int]:

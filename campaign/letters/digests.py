@@ -213,7 +213,8 @@ def _undo(digest: Digest, letters: list[Letter]) -> None:
     for letter in letters:
         if letter.state == S.IN_DIGEST:
             letter.transition(S.QUEUED, "sent singly: its digest could not be composed")
-    digest.lead_letter_id = None
+    db.session.flush()
+    digest_members.dissolve(digest.id)
     queueing.queue_letters(letters)
 
 
