@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, time
+from time import monotonic
 
 from flask import current_app
 from flask_babel import force_locale
@@ -49,6 +50,9 @@ S = LetterState
 # The most letters one digest carries; more waiting make several digests. (A reply
 # names every letter of its digest: tracking.replies.)
 DIGEST_MAX_LETTERS = 200
+# A run of the clock's gather stops starting representatives after this long (a
+# backlog of some hundred thousand letters takes several runs, a minute apart).
+GATHER_BUDGET_SECONDS = 60
 
 
 def entry_for(
@@ -76,7 +80,10 @@ def gather(now: datetime | None = None) -> int:
             return 0
         now = now or utcnow()
         made = 0
+        started = monotonic()
         for campaign_id, representative_id, waiting in _waiting():
+            if monotonic() - started > GATHER_BUDGET_SECONDS:
+                break  # the rest at the next run, well inside the lock's 300 s
             campaign = db.session.get(Campaign, campaign_id)
             representative = db.session.get(Representative, representative_id)
             every = campaign.digest_every(representative.body.kind)
@@ -86,6 +93,8 @@ def gather(now: datetime | None = None) -> int:
             reason = _due(campaign_id, representative_id, waiting, every, now)
             if reason is not None:
                 made += _make(campaign, representative, reason, every, now)
+            # One representative at a time: locks held briefly, progress kept.
+            db.session.commit()
         _repair(now)
         db.session.commit()
         if made:
