@@ -68,7 +68,7 @@ def state_label(state: str) -> str:
 def letter_label(letter) -> str:
     """A letter's state as its supporter reads it; a letter that went in a digest
     says so, and on which day."""
-    if letter.digest_id is not None and letter.sent_at and letter.state in ("sent", "delivered"):
+    if letter.digest_id is not None and letter.sent_at and letter.state == "sent":
         if letter.sent_at.date() == utcnow().date():
             return _("sent in today's digest")
         return _("sent in the digest of %(date)s", date=format_date(letter.sent_at))
