@@ -206,7 +206,8 @@ class Digest(db.Model):
     # "daily", or "count" (gathered once N letters waited; see Campaign.digest_kinds).
     reason: Mapped[str] = mapped_column(db.String(8), default="daily")
     language: Mapped[str] = mapped_column(db.String(8))
-    lead_letter_id: Mapped[int | None] = mapped_column()
+    # Indexed: each outcome the workers write looks up the digests its letters lead.
+    lead_letter_id: Mapped[int | None] = mapped_column(index=True)
     letters_count: Mapped[int] = mapped_column(default=0)
     subject: Mapped[str] = mapped_column(db.Text, default="")
     body: Mapped[str] = mapped_column(db.Text, default="")

@@ -230,7 +230,7 @@ def responses(
     report = []
     for ident, *values in rows:
         key, extra = labels.get(ident, (str(ident), {}))
-        counts = {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
+        counts = _counts(values)
         report.append(ReportRow(key, ident, counts, medians.get(ident), extra))
     report.sort(key=lambda row: (str(row.key).casefold(), str(row.ident)))
     return report
@@ -259,7 +259,7 @@ def _by_subject_version(campaign_id: int | None, representative_id: int | None) 
     report = []
     for version_id, number, *values in rows:
         version = versions.get(version_id)
-        counts = {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
+        counts = _counts(values)
         if version is None:
             key = f"{version_id}/{number + 1}"
         else:
@@ -296,7 +296,7 @@ def _by_digest(campaign_id: int | None, representative_id: int | None) -> list[R
     report = []
     for digest_id, *values in rows:
         digest = digests[digest_id]
-        counts = {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
+        counts = _counts(values)
         key = f"digest {digest_id} · {digest.representative.name} · {digest.day.isoformat()}"
         extra = {
             "digest_id": digest_id,
@@ -306,6 +306,11 @@ def _by_digest(campaign_id: int | None, representative_id: int | None) -> list[R
         report.append(ReportRow(key, digest_id, counts, None, extra))
     report.sort(key=lambda row: row.ident)
     return report
+
+
+def _counts(values) -> dict[str, int]:
+    """COUNTS by name, from a row's sums in COUNTS order (None: 0)."""
+    return {name: int(value or 0) for name, value in zip(COUNTS, values, strict=True)}
 
 
 def ranked(rows: list[ReportRow], minimum: int | None = None) -> list[ReportRow]:

@@ -87,6 +87,9 @@ def upgrade():
     with op.batch_alter_table("digest", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_digest_campaign_id"), ["campaign_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_digest_lead_letter_id"), ["lead_letter_id"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_digest_representative_id"), ["representative_id"], unique=False
         )
     with op.batch_alter_table("campaign", schema=None) as batch_op:
@@ -120,5 +123,6 @@ def downgrade():
         batch_op.drop_column("digest_kinds")
     with op.batch_alter_table("digest", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_digest_representative_id"))
+        batch_op.drop_index(batch_op.f("ix_digest_lead_letter_id"))
         batch_op.drop_index(batch_op.f("ix_digest_campaign_id"))
     op.drop_table("digest")
